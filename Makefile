@@ -1,0 +1,35 @@
+# Stratus: the two commands a user needs are `make demo` and `make test`.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+PYTEST = /usr/bin/python3 -m pytest
+
+.PHONY: all deps build test unit-test integration-test demo fuzz bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+# Every test: unit tests (CTest/GoogleTest), bounded fuzz runs, then integration tests against real daemons.
+test: build
+	scripts/run-tests.sh $(BUILD)
+
+unit-test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+integration-test: build
+	STRATUS_BUILD=$(abspath $(BUILD)) $(PYTEST) -v tests/integration
+
+demo: build
+	scripts/demo.sh $(BUILD)
+
+bench: build
+	@for b in bench/*/run; do echo "== $$b"; $$b $(BUILD) || exit 1; done
+
+clean:
+	rm -rf $(BUILD)

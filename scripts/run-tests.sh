@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs every test: unit tests, bounded fuzz runs of the parsers, integration tests.
+# Each stage prints its own closing line; the script fails if any stage fails.
+set -uo pipefail
+build=${1:-build}
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "$build" && pwd)
+status=0
+
+echo "== unit tests"
+(cd "$build" && ctest --output-on-failure -j "$(nproc)") || status=1
+
+echo "== fuzz targets (bounded)"
+"$root/scripts/run-fuzz.sh" || status=1
+
+if [ -d "$root/tests/integration" ] && ls "$root"/tests/integration/test_*.py >/dev/null 2>&1; then
+  echo "== integration tests"
+  STRATUS_BUILD="$build" /usr/bin/python3 -m pytest -v -p no:cacheprovider "$root/tests/integration" || status=1
+fi
+exit $status
