@@ -1,0 +1,85 @@
+#include "cli/app.h"
+
+#include "cli/commands.h"
+#include "cli/requests.h"
+
+namespace stratus::cli {
+
+namespace {
+
+using RegisterFn = void (*)(CLI::App&, CliContext&);
+
+// Every noun of the command line, in the order `stratus --help` lists them.
+constexpr RegisterFn kNouns[] = {
+    RegisterRunCommand,
+    RegisterInstanceCommands,
+    RegisterImageCommands,
+    RegisterInstanceTypeCommands,
+};
+
+void AddGlobalOptions(CLI::App& app, GlobalOptions& options) {
+  app.add_option("--endpoint", options.endpoint,
+                 "stratusd's API: http://HOST:PORT or unix:///PATH (default $STRATUS_ENDPOINT, "
+                 "else http://127.0.0.1:7600)");
+  app.add_option("--token", options.token,
+                 "API token (default $STRATUS_TOKEN, else $STRATUS_STATE_DIR/api-token, else "
+                 "/var/lib/stratus/api-token)");
+  app.add_option("-o,--output", options.output, "output format: table or json")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+  app.add_option("--timeout", options.timeout_seconds, "seconds to wait for a response")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
+}
+
+}  // namespace
+
+void OnSelected(CLI::App* sub, CliContext& ctx, std::function<int()> action) {
+  sub->callback([&ctx, action = std::move(action)] { ctx.SetAction(action); });
+}
+
+CLI::App* AddNoun(CLI::App& root, const std::string& name, const std::string& description) {
+  CLI::App* noun = root.add_subcommand(name, description);
+  noun->require_subcommand(1);
+  return noun;
+}
+
+CLI::Validator KeyValueValidator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        Result<KeyValue> kv = ParseKeyValue(text, "");
+        return kv.ok() ? std::string() : kv.status().message();
+      },
+      "KEY=VALUE", "KeyValue");
+}
+
+CLI::Validator InstanceFilterValidator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        Status st = ValidateInstanceFilter(text, "");
+        return st.ok() ? std::string() : st.message();
+      },
+      "NAME=VALUE", "InstanceFilter");
+}
+
+int RunCli(int argc, const char* const* argv, CliEnv env) {
+  CliContext ctx(std::move(env));
+  CLI::App app("stratus: the command line of a Stratus compute cloud", "stratus");
+  app.fallthrough();  // global options are accepted after any subcommand too
+  app.require_subcommand(1);
+  AddGlobalOptions(app, ctx.options());
+  for (RegisterFn add : kNouns) add(app, ctx);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e, ctx.out(), ctx.err());
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  if (!ctx.action()) {
+    ctx.err() << app.help();
+    return kExitUsage;
+  }
+  return ctx.action()();
+}
+
+}  // namespace stratus::cli

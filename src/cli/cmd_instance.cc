@@ -1,0 +1,116 @@
+// stratus instance list|show|stop|start|reboot|terminate|modify|console|tag|untag
+#include <memory>
+
+#include "cli/commands.h"
+#include "cli/requests.h"
+#include "cli/views.h"
+
+namespace stratus::cli {
+
+namespace {
+
+void AddList(CLI::App* instance, CliContext& ctx) {
+  auto filters = std::make_shared<std::vector<std::string>>();
+  CLI::App* list = instance->add_subcommand("list", "List instances");
+  list->add_option("--filter", *filters,
+                   "state=STATE, instance-id=ID, tag-key=KEY or tag:KEY=VALUE (repeatable, ANDed)")
+      ->check(InstanceFilterValidator());
+  OnSelected(list, ctx, [&ctx, filters] {
+    return ctx.List(ListInstancesRequest(*filters), "Instances", InstanceColumns(ctx.now()));
+  });
+}
+
+void AddShow(CLI::App* instance, CliContext& ctx) {
+  auto ids = std::make_shared<std::vector<std::string>>();
+  CLI::App* show = instance->add_subcommand("show", "Show instances in detail");
+  show->add_option("ID", *ids, "instance ids")->required();
+  OnSelected(show, ctx, [&ctx, ids] {
+    return ctx.ShowEach(RequestsForIds(*ids, ShowInstanceRequest), "Instance",
+                        InstanceDetails(ctx.now()));
+  });
+}
+
+// stop, start, reboot, terminate: the same shape, POST /v1/instances/{id}/{action}.
+void AddAction(CLI::App* instance, CliContext& ctx, const std::string& action,
+               const std::string& description) {
+  struct Args {
+    std::vector<std::string> ids;
+    bool wait = false;
+    bool force = false;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* sub = instance->add_subcommand(action, description);
+  sub->add_option("ID", args->ids, "instance ids")->required();
+  sub->add_flag("--wait", args->wait, "return once the state change is complete");
+  if (action == "stop") sub->add_flag("--force", args->force, "kill without a clean shutdown");
+  OnSelected(sub, ctx, [&ctx, args, action] {
+    auto make = [&](const std::string& id) {
+      return InstanceActionRequest(id, action, args->wait, args->force);
+    };
+    return ctx.ActOnEach(RequestsForIds(args->ids, make), "Instance", InstanceStateColumns());
+  });
+}
+
+void AddModify(CLI::App* instance, CliContext& ctx) {
+  struct Args {
+    std::string id;
+    std::string type;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* modify = instance->add_subcommand("modify", "Change a stopped instance's type");
+  modify->add_option("ID", args->id, "instance id")->required();
+  modify->add_option("--type", args->type, "the new instance type")->required();
+  OnSelected(modify, ctx, [&ctx, args] {
+    return ctx.ActOnEach({ModifyInstanceRequest(args->id, args->type)}, "Instance",
+                         InstanceStateColumns());
+  });
+}
+
+void AddConsole(CLI::App* instance, CliContext& ctx) {
+  auto id = std::make_shared<std::string>();
+  CLI::App* console = instance->add_subcommand("console", "Print an instance's console output");
+  console->add_option("ID", *id, "instance id")->required();
+  OnSelected(console, ctx, [&ctx, id] { return ctx.ShowText(ConsoleRequest(*id), "Output"); });
+}
+
+void AddTagging(CLI::App* instance, CliContext& ctx) {
+  struct Args {
+    std::string id;
+    std::vector<std::string> items;
+  };
+  auto tag_args = std::make_shared<Args>();
+  CLI::App* tag = instance->add_subcommand("tag", "Add or replace tags");
+  tag->add_option("ID", tag_args->id, "instance id")->required();
+  tag->add_option("TAG", tag_args->items, "KEY=VALUE")->required()->check(KeyValueValidator());
+  OnSelected(tag, ctx, [&ctx, tag_args] {
+    Result<ApiRequest> request = TagInstanceRequest(tag_args->id, tag_args->items);
+    if (!request.ok()) return ctx.UsageError(request.status());
+    return ctx.SendEach({*request});
+  });
+
+  auto untag_args = std::make_shared<Args>();
+  CLI::App* untag = instance->add_subcommand("untag", "Remove tags");
+  untag->add_option("ID", untag_args->id, "instance id")->required();
+  untag->add_option("KEY", untag_args->items, "tag keys")->required();
+  OnSelected(untag, ctx, [&ctx, untag_args] {
+    auto make = [&](const std::string& key) { return UntagInstanceRequest(untag_args->id, key); };
+    return ctx.SendEach(RequestsForIds(untag_args->items, make));
+  });
+}
+
+}  // namespace
+
+void RegisterInstanceCommands(CLI::App& root, CliContext& ctx) {
+  CLI::App* instance = AddNoun(root, "instance", "Instances: list, inspect, change state, tag");
+  AddList(instance, ctx);
+  AddShow(instance, ctx);
+  AddAction(instance, ctx, "stop", "Stop instances");
+  AddAction(instance, ctx, "start", "Start stopped instances");
+  AddAction(instance, ctx, "reboot", "Reboot instances");
+  AddAction(instance, ctx, "terminate", "Terminate instances (they stay listed for an hour)");
+  AddModify(instance, ctx);
+  AddConsole(instance, ctx);
+  AddTagging(instance, ctx);
+}
+
+}  // namespace stratus::cli

@@ -1,0 +1,37 @@
+// The `stratus` command line: one Register function per noun (cmd_<noun>.cc), each adding its
+// subcommands to the root CLI11 app. A command only maps its flags to a request function of
+// cli/requests.h and a CliContext method; adding a noun is a new cmd_<noun>.cc and one line in
+// app.cc's kNouns.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/context.h"
+
+namespace stratus::cli {
+
+// stratus run IMAGE ...
+void RegisterRunCommand(CLI::App& root, CliContext& ctx);
+// stratus image list|show
+void RegisterImageCommands(CLI::App& root, CliContext& ctx);
+// stratus instance list|show|stop|start|reboot|terminate|modify|console|tag|untag
+void RegisterInstanceCommands(CLI::App& root, CliContext& ctx);
+// stratus instance-type list
+void RegisterInstanceTypeCommands(CLI::App& root, CliContext& ctx);
+
+// Makes `action` the one to run when `sub` is the command given.
+void OnSelected(CLI::App* sub, CliContext& ctx, std::function<int()> action);
+
+// A noun: a subcommand that needs one of its own subcommands.
+CLI::App* AddNoun(CLI::App& root, const std::string& name, const std::string& description);
+
+// Validates "KEY=VALUE" arguments with ParseKeyValue (CLI11 prefixes the flag's name).
+CLI::Validator KeyValueValidator();
+
+// Validates instance filters with ValidateInstanceFilter.
+CLI::Validator InstanceFilterValidator();
+
+}  // namespace stratus::cli

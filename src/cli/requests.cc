@@ -1,0 +1,160 @@
+#include "cli/requests.h"
+
+#include <openssl/evp.h>
+
+#include <set>
+
+#include "common/files.h"
+
+namespace stratus::cli {
+
+namespace {
+
+ApiRequest Get(std::string path) { return ApiRequest{"GET", std::move(path), {}, std::nullopt}; }
+
+std::string InstancePath(const std::string& id) { return "/v1/instances/" + EscapePathSegment(id); }
+
+// Parses every "KEY=VALUE" of `items`; fails on bad syntax or a key given twice.
+Result<std::vector<KeyValue>> ParseUniquePairs(const std::vector<std::string>& items,
+                                               std::string_view what) {
+  std::vector<KeyValue> out;
+  std::set<std::string> seen;
+  for (const std::string& item : items) {
+    STRATUS_ASSIGN_OR_RETURN(KeyValue kv, ParseKeyValue(item, what));
+    if (!seen.insert(kv.key).second) {
+      return InvalidArgument(std::string(what) + ": key \"" + kv.key + "\" is given twice");
+    }
+    out.push_back(std::move(kv));
+  }
+  return out;
+}
+
+Json TagsJson(const std::vector<KeyValue>& tags) {
+  Json out = Json::array();
+  for (const KeyValue& kv : tags) out.push_back({{"Key", kv.key}, {"Value", kv.value}});
+  return out;
+}
+
+bool IsFilterNameChar(char c) {
+  return isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == ':';
+}
+
+// Reads the user-data file and checks its size.
+Result<std::string> ReadUserData(const std::string& path) {
+  Result<std::string> data = ReadFile(path);
+  if (!data.ok()) return InvalidArgument("--user-data: " + data.status().message());
+  if (data->size() > kMaxUserDataBytes) {
+    return InvalidArgument("--user-data: " + path + " is " + std::to_string(data->size()) +
+                           " bytes; user data is limited to " + std::to_string(kMaxUserDataBytes) +
+                           " bytes");
+  }
+  return std::move(data).value();
+}
+
+}  // namespace
+
+Result<KeyValue> ParseKeyValue(const std::string& text, std::string_view what) {
+  std::string subject = (what.empty() ? "" : std::string(what) + " ") + "\"" + text + "\"";
+  size_t eq = text.find('=');
+  if (eq == std::string::npos) return InvalidArgument(subject + ": expected KEY=VALUE");
+  if (eq == 0) return InvalidArgument(subject + ": the key before '=' is empty");
+  return KeyValue{text.substr(0, eq), text.substr(eq + 1)};
+}
+
+Status ValidateInstanceFilter(const std::string& text, std::string_view what) {
+  std::string subject = (what.empty() ? "" : std::string(what) + " ") + "\"" + text + "\"";
+  const char* usage = ": expected state=STATE, instance-id=ID, tag-key=KEY or tag:KEY=VALUE";
+  size_t eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) return InvalidArgument(subject + usage);
+  std::string name = text.substr(0, eq);
+  for (char c : name) {
+    if (!IsFilterNameChar(c)) return InvalidArgument(subject + usage);
+  }
+  if (name == "tag:") return InvalidArgument(subject + ": the tag key after \"tag:\" is empty");
+  return Status::Ok();
+}
+
+std::vector<ApiRequest> RequestsForIds(const std::vector<std::string>& ids,
+                                       const std::function<ApiRequest(const std::string&)>& make) {
+  std::vector<ApiRequest> out;
+  for (const std::string& id : ids) out.push_back(make(id));
+  return out;
+}
+
+ApiRequest ListImagesRequest() { return Get("/v1/images"); }
+
+ApiRequest ShowImageRequest(const std::string& id_or_name) {
+  return Get("/v1/images/" + EscapePathSegment(id_or_name));
+}
+
+Result<ApiRequest> LaunchRequest(const LaunchArgs& args) {
+  if (args.image.empty()) return InvalidArgument("an image id or name is required");
+  if (args.count < 1) return InvalidArgument("--count must be at least 1");
+  STRATUS_ASSIGN_OR_RETURN(std::vector<KeyValue> tags, ParseUniquePairs(args.tags, "--tag"));
+  STRATUS_ASSIGN_OR_RETURN(std::vector<KeyValue> sysctls,
+                           ParseUniquePairs(args.sysctls, "--sysctl"));
+  Json body = {{"ImageId", args.image}, {"Count", args.count}};
+  if (!args.instance_type.empty()) body["InstanceType"] = args.instance_type;
+  if (!args.user_data_file.empty()) {
+    STRATUS_ASSIGN_OR_RETURN(std::string data, ReadUserData(args.user_data_file));
+    body["UserData"] = Base64Encode(data);
+  }
+  if (!tags.empty()) body["Tags"] = TagsJson(tags);
+  if (!sysctls.empty()) {
+    Json s = Json::object();
+    for (const KeyValue& kv : sysctls) s[kv.key] = kv.value;
+    body["Sysctls"] = std::move(s);
+  }
+  if (!args.subnet.empty()) body["SubnetId"] = args.subnet;
+  if (args.wait) body["Wait"] = true;
+  return ApiRequest{"POST", "/v1/instances", {}, std::move(body)};
+}
+
+Result<ApiRequest> ListInstancesRequest(const std::vector<std::string>& filters) {
+  ApiRequest req = Get("/v1/instances");
+  for (const std::string& f : filters) {
+    STRATUS_RETURN_IF_ERROR(ValidateInstanceFilter(f, "--filter"));
+    req.query.emplace_back("filter", f);
+  }
+  return req;
+}
+
+ApiRequest ShowInstanceRequest(const std::string& id) { return Get(InstancePath(id)); }
+
+ApiRequest InstanceActionRequest(const std::string& id, std::string_view action, bool wait,
+                                 bool force) {
+  Json body = {{"Wait", wait}};
+  if (action == "stop") body["Force"] = force;
+  return ApiRequest{"POST", InstancePath(id) + "/" + std::string(action), {}, std::move(body)};
+}
+
+ApiRequest ModifyInstanceRequest(const std::string& id, const std::string& instance_type) {
+  return ApiRequest{"PATCH", InstancePath(id), {}, Json{{"InstanceType", instance_type}}};
+}
+
+ApiRequest ConsoleRequest(const std::string& id) { return Get(InstancePath(id) + "/console"); }
+
+Result<ApiRequest> TagInstanceRequest(const std::string& id,
+                                      const std::vector<std::string>& tags) {
+  if (tags.empty()) return InvalidArgument("give at least one KEY=VALUE tag");
+  STRATUS_ASSIGN_OR_RETURN(std::vector<KeyValue> pairs, ParseUniquePairs(tags, "tag"));
+  return ApiRequest{"POST", InstancePath(id) + "/tags", {}, Json{{"Tags", TagsJson(pairs)}}};
+}
+
+ApiRequest UntagInstanceRequest(const std::string& id, const std::string& key) {
+  return ApiRequest{"DELETE", InstancePath(id) + "/tags", {{"key", key}}, std::nullopt};
+}
+
+ApiRequest ListInstanceTypesRequest() { return Get("/v1/instance-types"); }
+
+std::string Base64Encode(std::string_view data) {
+  // EVP_EncodeBlock writes a terminating NUL after the encoded text.
+  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(data.data()),
+                          static_cast<int>(data.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+}  // namespace stratus::cli

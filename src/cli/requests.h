@@ -1,0 +1,89 @@
+// Command-line values -> ApiRequest, one function per API call of docs/api.md.
+//
+// Everything a command checks locally (KEY=VALUE syntax, duplicate keys, the user-data size) is
+// checked here, so the command files only wire flags to these functions. Functions that can
+// reject their input return InvalidArgument with a message naming the bad value.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cli/api_client.h"
+#include "common/status.h"
+
+namespace stratus::cli {
+
+// The decoded size limit of user data (docs/api.md).
+inline constexpr size_t kMaxUserDataBytes = 16 * 1024;
+
+struct KeyValue {
+  std::string key;
+  std::string value;
+};
+
+// Splits "KEY=VALUE" at the first '='. The value may be empty ("KEY="), the key may not.
+// `what` names the flag in the message ("" for none): ParseKeyValue("x", "--tag") fails with
+// `--tag "x": expected KEY=VALUE`.
+Result<KeyValue> ParseKeyValue(const std::string& text, std::string_view what);
+
+// Checks the syntax of an instance filter: NAME=VALUE with NAME like state, instance-id, tag-key
+// or tag:KEY (other names pass when they look like a name; the daemon judges them). `what`
+// prefixes the message as for ParseKeyValue.
+Status ValidateInstanceFilter(const std::string& text, std::string_view what);
+
+// One request per id: make(id) for each of `ids`, in order.
+std::vector<ApiRequest> RequestsForIds(const std::vector<std::string>& ids,
+                                       const std::function<ApiRequest(const std::string&)>& make);
+
+// ---- images
+ApiRequest ListImagesRequest();
+ApiRequest ShowImageRequest(const std::string& id_or_name);
+
+// ---- instances
+struct LaunchArgs {
+  std::string image;                  // id or name
+  std::string instance_type;          // "" = the daemon's default
+  int count = 1;
+  std::string user_data_file;         // "" = none; read and base64-encoded here
+  std::vector<std::string> tags;      // "KEY=VALUE"
+  std::vector<std::string> sysctls;   // "KEY=VALUE"
+  std::string subnet;                 // "" = the default subnet
+  bool wait = false;
+};
+
+// POST /v1/instances. Fails when a tag or sysctl is not KEY=VALUE, a key repeats, the count is
+// below 1, or the user-data file cannot be read or is larger than kMaxUserDataBytes.
+Result<ApiRequest> LaunchRequest(const LaunchArgs& args);
+
+// GET /v1/instances with one filter= parameter per filter, in order. Fails on a bad filter.
+Result<ApiRequest> ListInstancesRequest(const std::vector<std::string>& filters);
+
+ApiRequest ShowInstanceRequest(const std::string& id);
+
+// POST /v1/instances/{id}/{action} for action stop, start, reboot or terminate, with the body
+// {"Wait": wait} (and "Force": force for stop).
+ApiRequest InstanceActionRequest(const std::string& id, std::string_view action, bool wait,
+                                 bool force);
+
+// PATCH /v1/instances/{id} {"InstanceType": type}.
+ApiRequest ModifyInstanceRequest(const std::string& id, const std::string& instance_type);
+
+// GET /v1/instances/{id}/console.
+ApiRequest ConsoleRequest(const std::string& id);
+
+// POST /v1/instances/{id}/tags with the KEY=VALUE pairs. Fails on bad syntax, a repeated key or
+// an empty list.
+Result<ApiRequest> TagInstanceRequest(const std::string& id, const std::vector<std::string>& tags);
+
+// DELETE /v1/instances/{id}/tags?key=KEY.
+ApiRequest UntagInstanceRequest(const std::string& id, const std::string& key);
+
+// ---- instance types
+ApiRequest ListInstanceTypesRequest();
+
+// Base64 (RFC 4648, with padding) of `data`.
+std::string Base64Encode(std::string_view data);
+
+}  // namespace stratus::cli

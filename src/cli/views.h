@@ -1,0 +1,24 @@
+// What the CLI shows of each kind of API object: the columns of `list` tables and the fields of
+// `show` details. Adding a noun means adding its views here.
+#pragma once
+
+#include "cli/table.h"
+
+namespace stratus::cli {
+
+// Instances: ID, NAME (the Name tag), STATE, TYPE, PRIVATE IP, IMAGE, AGE.
+Columns InstanceColumns(Clock::time_point now);
+// The short table printed after stop/start/reboot/terminate/modify: ID, STATE, TYPE.
+Columns InstanceStateColumns();
+// `instance show`: every field of an Instance.
+Columns InstanceDetails(Clock::time_point now);
+
+// Images: ID, NAME, STATE, PORTS, AGE.
+Columns ImageColumns(Clock::time_point now);
+// `image show`.
+Columns ImageDetails(Clock::time_point now);
+
+// Instance types: TYPE, VCPUS, MEMORY (MIB), PIDS.
+Columns InstanceTypeColumns();
+
+}  // namespace stratus::cli
