@@ -1,0 +1,281 @@
+#include "net/host_network.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <sstream>
+
+#include "common/files.h"
+#include "common/ids.h"
+#include "common/log.h"
+#include "common/subprocess.h"
+#include "net/netns.h"
+
+namespace stratus::net {
+namespace {
+
+constexpr const char* kMetadataIp = "169.254.169.254";
+
+bool ValidName(const std::string& n) {
+  return !n.empty() && n.size() <= 10 && std::all_of(n.begin(), n.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+  });
+}
+
+bool ValidPort(int p) { return p > 0 && p < 65536; }
+
+Status WriteProcFile(const std::string& path, const std::string& value) {
+  UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd.valid()) return Internal("open " + path + ": " + strerror(errno));
+  if (write(fd.get(), value.data(), value.size()) != static_cast<ssize_t>(value.size()))
+    return Internal("write " + path + ": " + strerror(errno));
+  return Status::Ok();
+}
+
+bool LinkExists(const std::string& ifname) { return PathExists("/sys/class/net/" + ifname); }
+
+// Parses the line of `ifname` in /proc/net/dev.
+Result<InterfaceCounters> ParseProcNetDev(const std::string& text, const std::string& ifname) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string name = line.substr(0, colon);
+    name.erase(0, name.find_first_not_of(' '));
+    if (name != ifname) continue;
+    std::istringstream f(line.substr(colon + 1));
+    uint64_t v[16] = {};
+    for (auto& x : v) f >> x;
+    InterfaceCounters c;
+    c.network_in_bytes = v[0];
+    c.network_in_packets = v[1];
+    c.network_out_bytes = v[8];
+    c.network_out_packets = v[9];
+    return c;
+  }
+  return NotFound("no interface " + ifname);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<HostNetwork>> HostNetwork::Create(HostNetworkConfig config) {
+  if (!ValidName(config.name))
+    return InvalidArgument("network name '" + config.name + "' must be 1..10 characters of a-z and 0-9");
+  STRATUS_ASSIGN_OR_RETURN(Ipv4Cidr vpc, ParseCidr(config.vpc_cidr));
+  if (config.subnets.empty() || config.subnets.size() > 100) return InvalidArgument("need 1..100 subnets");
+  if (config.state_dir.empty()) return InvalidArgument("state_dir is empty");
+  if (!ValidPort(config.metadata_port)) return InvalidArgument("metadata_port must be 1..65535");
+  if (config.api_port != 0 && !ValidPort(config.api_port)) return InvalidArgument("api_port must be 0..65535");
+  std::unique_ptr<HostNetwork> hn(new HostNetwork(config));
+  hn->vpc_ = vpc;
+  for (size_t i = 0; i < config.subnets.size(); i++) {
+    const SubnetSpec& s = config.subnets[i];
+    if (s.subnet_id.empty()) return InvalidArgument("subnet " + s.cidr + " has no id");
+    STRATUS_ASSIGN_OR_RETURN(Ipv4Cidr c, ParseCidr(s.cidr));
+    if (!vpc.Contains(c.network) || c.prefix < vpc.prefix)
+      return InvalidArgument("subnet " + s.cidr + " is not inside the VPC " + config.vpc_cidr);
+    if (c.prefix > 28) return InvalidArgument("subnet " + s.cidr + " is smaller than /28");
+    for (const Subnet& other : hn->subnets_) {
+      if (other.cidr.Overlaps(c)) return InvalidArgument("subnet " + s.cidr + " overlaps " + other.spec.cidr);
+      if (other.spec.subnet_id == s.subnet_id) return InvalidArgument("duplicate subnet id " + s.subnet_id);
+    }
+    hn->subnets_.push_back({s, c, hn->BridgeName(i), FormatIpv4(c.FirstHost())});
+  }
+  return hn;
+}
+
+HostNetwork::HostNetwork(HostNetworkConfig config)
+    : config_(std::move(config)), cni_(config_.cni_plugin_dir) {}
+
+HostNetwork::~HostNetwork() = default;
+
+std::string HostNetwork::NetnsName(const std::string& instance_id) const { return config_.name + "-" + instance_id; }
+std::string HostNetwork::BridgeName(size_t i) const { return config_.name + "br" + std::to_string(i); }
+std::string HostNetwork::IpamDir() const { return config_.state_dir + "/ipam"; }
+std::string HostNetwork::MetadataAddress() const { return subnets_.front().gateway; }
+
+const HostNetwork::Subnet* HostNetwork::FindSubnet(const std::string& subnet_id) const {
+  for (const Subnet& s : subnets_) {
+    if (s.spec.subnet_id == subnet_id) return &s;
+  }
+  return nullptr;
+}
+
+nlohmann::json HostNetwork::CniConfig(const Subnet& s) const {
+  // One CNI network name for all subnets: DEL (which needs only the IPAM store) works without
+  // knowing the subnet, and the leases of all subnets sit in one directory.
+  return BridgeNetworkJson({config_.name, s.bridge, s.spec.cidr, s.gateway, IpamDir(), true});
+}
+
+std::string HostNetwork::NftRuleset() const {
+  std::string bridges;
+  for (const Subnet& s : subnets_) bridges += (bridges.empty() ? "\"" : ", \"") + s.bridge + "\"";
+  const std::string br = "iifname { " + bridges + " }";
+  const std::string vpc = vpc_.ToString();
+  const std::string md = MetadataAddress() + ":" + std::to_string(config_.metadata_port);
+  std::string t = "table inet " + config_.name + " {\n";
+  t += "  chain prerouting {\n    type nat hook prerouting priority dstnat; policy accept;\n";
+  t += "    " + br + " ip daddr " + kMetadataIp + " tcp dport 80 dnat ip to " + md + "\n  }\n";
+  t += "  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n";
+  t += "    ip saddr " + vpc + " ip daddr != " + vpc + " masquerade\n  }\n";
+  t += "  chain input {\n    type filter hook input priority filter; policy accept;\n";
+  if (config_.api_port != 0) t += "    " + br + " tcp dport " + std::to_string(config_.api_port) + " drop\n";
+  t += "    " + br + " ct state established,related accept\n";
+  t += "    " + br + " ip daddr " + MetadataAddress() + " tcp dport " + std::to_string(config_.metadata_port) +
+       " accept\n";
+  t += "    " + br + " icmp type echo-request accept\n";
+  t += "    " + br + " drop\n  }\n}\n";
+  return t;
+}
+
+Status HostNetwork::SetupBridges() const {
+  std::string batch;
+  for (const Subnet& s : subnets_) {
+    if (!LinkExists(s.bridge)) batch += "link add " + s.bridge + " type bridge\n";
+    batch += "addr replace " + s.gateway + "/" + std::to_string(s.cidr.prefix) + " dev " + s.bridge + "\n";
+    batch += "link set " + s.bridge + " up\n";
+  }
+  RunOptions opts;
+  opts.stdin_data = batch;
+  Result<ProcessResult> r = RunChecked({"ip", "-batch", "-"}, opts);
+  return r.ok() ? Status::Ok() : r.status().WithContext("create bridges");
+}
+
+Status HostNetwork::Setup() {
+  STRATUS_RETURN_IF_ERROR(MakeDirs(IpamDir(), 0700));
+  STRATUS_RETURN_IF_ERROR(WriteProcFile("/proc/sys/net/ipv4/ip_forward", "1"));
+  STRATUS_RETURN_IF_ERROR(SetupBridges());
+  // Create-delete-create in one transaction: replaces an old version of the table atomically.
+  RunOptions opts;
+  opts.stdin_data = "table inet " + config_.name + " {}\ndelete table inet " + config_.name + "\n" + NftRuleset();
+  Result<ProcessResult> r = RunChecked({"nft", "-f", "-"}, opts);
+  if (!r.ok()) return r.status().WithContext("install nftables table " + config_.name);
+  LogInfo("host network ready", {{"name", config_.name}, {"vpc", vpc_.ToString()},
+                                 {"subnets", std::to_string(subnets_.size())}, {"metadata", MetadataAddress()}});
+  return Status::Ok();
+}
+
+void HostNetwork::DropStaleLease(const std::string& instance_id, const std::string& ip) const {
+  std::string path = IpamDir() + "/" + config_.name + "/" + ip;
+  Result<std::string> owner = ReadFile(path);
+  if (!owner.ok()) return;
+  std::string id = owner->substr(0, owner->find_first_of("\r\n"));
+  if (id == instance_id) unlink(path.c_str());
+}
+
+Result<Attachment> HostNetwork::Attach(const std::string& instance_id, const std::string& subnet_id,
+                                       const std::string& requested_ip) {
+  if (!IsValidId(instance_id, "i")) return InvalidArgument("invalid instance id '" + instance_id + "'");
+  const Subnet* subnet = FindSubnet(subnet_id);
+  if (subnet == nullptr) return NotFound("subnet " + subnet_id + " is not configured on this host");
+  CniRuntime rt{instance_id, NetnsPath(NetnsName(instance_id)), "eth0", ""};
+  if (!requested_ip.empty()) {
+    STRATUS_ASSIGN_OR_RETURN(uint32_t ip, ParseIpv4(requested_ip));
+    if (!subnet->cidr.Contains(ip) || ip <= subnet->cidr.FirstHost())
+      return InvalidArgument("address " + requested_ip + " is not usable in subnet " + subnet->spec.cidr);
+    DropStaleLease(instance_id, requested_ip);
+    rt.args = "IgnoreUnknown=1;IP=" + requested_ip;
+  }
+  Status st = CreateNetns(NetnsName(instance_id));
+  if (st.code() == Code::kAlreadyExists) return AlreadyExists("instance " + instance_id + " is already attached");
+  STRATUS_RETURN_IF_ERROR(st);
+  NetnsGuard guard(NetnsName(instance_id));
+  nlohmann::json conf = CniConfig(*subnet);
+  Result<CniResult> added = cni_.Add(conf, rt);
+  if (!added.ok()) {
+    Status del = cni_.Del(conf, rt);  // a half-done ADD may hold a lease
+    if (!del.ok()) LogWarn("CNI DEL after failed ADD", {{"instance", instance_id}, {"error", del.ToString()}});
+    if (!requested_ip.empty() && added.status().message().find("not available") != std::string::npos)
+      return FailedPrecondition("address " + requested_ip + " is in use by another instance");
+    return added.status().WithContext("attach " + instance_id);
+  }
+  guard.Release();
+  return Attachment{instance_id, subnet_id, added->ip, added->prefix_length, added->gateway,
+                    added->mac,  rt.netns_path, added->host_veth};
+}
+
+Status HostNetwork::Detach(const std::string& instance_id) {
+  std::string name = NetnsName(instance_id);
+  if (!IsValidNetnsName(name)) return InvalidArgument("invalid instance id '" + instance_id + "'");
+  CniRuntime rt{instance_id, NetnsExists(name) ? NetnsPath(name) : "", "eth0", ""};
+  Status del = cni_.Del(CniConfig(subnets_.front()), rt);
+  // The namespace goes even when DEL failed: a retry then releases the lease without it.
+  Status gone = DeleteNetns(name);
+  if (!del.ok()) return del.WithContext("detach " + instance_id);
+  return gone;
+}
+
+Result<std::vector<std::string>> HostNetwork::ListAttached() const {
+  std::string prefix = config_.name + "-";
+  STRATUS_ASSIGN_OR_RETURN(std::vector<std::string> names, ListNetns(prefix));
+  std::vector<std::string> ids;
+  for (auto& n : names) {
+    // Only <name>-i-<hex>: other namespaces that happen to share the prefix are not ours.
+    if (IsValidId(n.substr(prefix.size()), "i")) ids.push_back(n.substr(prefix.size()));
+  }
+  return ids;
+}
+
+Result<std::string> HostNetwork::InstanceIp(const std::string& instance_id) const {
+  std::string name = NetnsName(instance_id);
+  if (!NetnsExists(name)) return NotFound("instance " + instance_id + " is not attached");
+  std::string ip;
+  STRATUS_RETURN_IF_ERROR(RunInNetns(NetnsPath(name), [&]() -> Status {
+    ifaddrs* list = nullptr;
+    if (getifaddrs(&list) != 0) return Internal(std::string("getifaddrs: ") + strerror(errno));
+    for (ifaddrs* a = list; a != nullptr; a = a->ifa_next) {
+      if (a->ifa_addr == nullptr || a->ifa_addr->sa_family != AF_INET || std::strcmp(a->ifa_name, "eth0") != 0)
+        continue;
+      char buf[INET_ADDRSTRLEN];
+      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr, buf, sizeof buf);
+      ip = buf;
+      break;
+    }
+    freeifaddrs(list);
+    return Status::Ok();
+  }));
+  if (ip.empty()) return NotFound("instance " + instance_id + " has no IPv4 address on eth0");
+  return ip;
+}
+
+Result<InterfaceCounters> HostNetwork::Counters(const std::string& instance_id) const {
+  std::string name = NetnsName(instance_id);
+  if (!NetnsExists(name)) return NotFound("instance " + instance_id + " is not attached");
+  std::string text;
+  STRATUS_RETURN_IF_ERROR(RunInNetns(NetnsPath(name), [&]() -> Status {
+    STRATUS_ASSIGN_OR_RETURN(text, ReadFile("/proc/thread-self/net/dev"));
+    return Status::Ok();
+  }));
+  return ParseProcNetDev(text, "eth0");
+}
+
+Status HostNetwork::Teardown() {
+  Status first;
+  auto keep = [&first](Status st) {
+    if (!st.ok() && first.ok()) first = st;
+  };
+  Result<std::vector<std::string>> attached = ListAttached();
+  keep(attached.status());
+  if (attached.ok()) {
+    for (const std::string& id : *attached) keep(DeleteNetns(NetnsName(id)));
+  }
+  for (const Subnet& s : subnets_) {
+    if (LinkExists(s.bridge)) keep(RunChecked({"ip", "link", "del", s.bridge}).status());
+  }
+  Result<ProcessResult> nft = RunProcess({"nft", "delete", "table", "inet", config_.name});
+  keep(nft.status());
+  if (nft.ok() && nft->exit_code != 0 && nft->err.find("No such file") == std::string::npos)
+    keep(Internal("nft delete table inet " + config_.name + ": " + nft->err));
+  keep(RemoveAll(IpamDir()));
+  return first;
+}
+
+}  // namespace stratus::net

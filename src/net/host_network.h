@@ -1,0 +1,134 @@
+// The host side of instance networking for one stratusd: a Linux bridge per subnet, an nftables
+// table of its own (outbound NAT, the metadata DNAT, instances kept off the host's ports), and per
+// instance a network namespace wired to its subnet's bridge by the CNI bridge + host-local plugins.
+//
+// Every host resource carries the daemon's name, so several daemons can run side by side:
+//   bridges   <name>br0, <name>br1, ...        (one per subnet, in config order)
+//   netns     <name>-<instance_id>             (/var/run/netns; instance ids are "i-" + hex)
+//   nftables  table inet <name>                (never touches other tables or flushes the ruleset)
+//   IPAM      <state_dir>/ipam/<name>/         (host-local leases: one file per IP)
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "net/cni.h"
+#include "net/ipv4.h"
+
+namespace stratus::net {
+
+struct SubnetSpec {
+  std::string subnet_id;  // "subnet-0a1b..."
+  std::string cidr;       // "172.31.0.0/20"; inside the VPC, not overlapping another subnet
+};
+
+struct HostNetworkConfig {
+  std::string name;                  // 1..10 characters [a-z0-9]: prefix of every host resource
+  std::string vpc_cidr;              // "172.31.0.0/16"
+  std::vector<SubnetSpec> subnets;   // 1..100
+  std::string state_dir;             // a directory this object owns files under (IPAM leases)
+  int api_port = 0;                  // the daemon's API port: instances never reach it (0: none)
+  int metadata_port = 0;             // where the metadata service listens, on MetadataAddress()
+  std::string cni_plugin_dir = kDefaultCniPluginDir;
+};
+
+// An instance's place on the network, as Attach made it.
+struct Attachment {
+  std::string instance_id;
+  std::string subnet_id;
+  std::string ip;           // private IPv4, "172.31.0.5"
+  int prefix_length = 0;    // of the subnet
+  std::string gateway;      // "172.31.0.1"
+  std::string mac;          // of the instance's eth0
+  std::string netns_path;   // "/var/run/netns/<name>-<instance_id>": the OCI spec's network namespace
+  std::string host_veth;    // host end of the instance's veth, on the subnet bridge
+};
+
+// Traffic of an instance's interface as CloudWatch names it: "in" is what the instance received.
+struct InterfaceCounters {
+  uint64_t network_in_bytes = 0;
+  uint64_t network_out_bytes = 0;
+  uint64_t network_in_packets = 0;
+  uint64_t network_out_packets = 0;
+};
+
+class HostNetwork {
+ public:
+  // Validates the config (name, CIDRs inside the VPC and disjoint, ports) and returns an object that
+  // has not touched the host yet. InvalidArgument with the offending value otherwise.
+  static Result<std::unique_ptr<HostNetwork>> Create(HostNetworkConfig config);
+
+  ~HostNetwork();
+  HostNetwork(const HostNetwork&) = delete;
+  HostNetwork& operator=(const HostNetwork&) = delete;
+
+  // Creates (or repairs) the bridges, the IPAM directory and the nftables table, and turns on
+  // net.ipv4.ip_forward. Idempotent: run it at every daemon start, before Attach and before the
+  // metadata service binds MetadataAddress().
+  Status Setup();
+
+  // Creates the namespace <name>-<instance_id> and gives it an eth0 on the subnet's bridge with the
+  // next free address (or `requested_ip`, for reconcile; FailedPrecondition when another instance
+  // holds it). NotFound for an unknown subnet, AlreadyExists when the instance is attached. On any
+  // failure nothing is left behind. Safe to call concurrently for different instances.
+  Result<Attachment> Attach(const std::string& instance_id, const std::string& subnet_id,
+                            const std::string& requested_ip = "");
+
+  // Releases the instance's address and deletes its namespace (and with it the veth). Succeeds when
+  // some or all of it is already gone.
+  Status Detach(const std::string& instance_id);
+
+  // Instance ids that have a namespace of this daemon, sorted: what reconcile compares with the store.
+  // Namespaces named <name>-X where X is not an instance id are ignored.
+  Result<std::vector<std::string>> ListAttached() const;
+
+  // The address an attached instance holds, read from inside its namespace (for reconcile).
+  Result<std::string> InstanceIp(const std::string& instance_id) const;
+
+  // Traffic counters of the instance's eth0. NotFound when the instance is not attached.
+  Result<InterfaceCounters> Counters(const std::string& instance_id) const;
+
+  // Removes everything Setup and Attach made: every namespace of this daemon (ListAttached), the bridges, the
+  // nftables table and the IPAM directory. Idempotent. For tests and `stratusd --uninstall`.
+  Status Teardown();
+
+  // Where the metadata service must listen: the first subnet's gateway address (port
+  // config().metadata_port). Requests to 169.254.169.254:80 from instances are DNATed there and
+  // keep the instance's source address.
+  std::string MetadataAddress() const;
+
+  // "<name>-<instance_id>"
+  std::string NetnsName(const std::string& instance_id) const;
+  // "<name>br<index>"
+  std::string BridgeName(size_t subnet_index) const;
+  // The nftables ruleset Setup installs, for logs and tests.
+  std::string NftRuleset() const;
+
+  const HostNetworkConfig& config() const { return config_; }
+
+ private:
+  struct Subnet {
+    SubnetSpec spec;
+    Ipv4Cidr cidr;
+    std::string bridge;
+    std::string gateway;
+  };
+
+  explicit HostNetwork(HostNetworkConfig config);
+  Status SetupBridges() const;
+  nlohmann::json CniConfig(const Subnet& subnet) const;
+  const Subnet* FindSubnet(const std::string& subnet_id) const;
+  std::string IpamDir() const;
+  // Drops a stale lease of `ip` held under this container id (left by a crash) so ADD can reuse it.
+  void DropStaleLease(const std::string& instance_id, const std::string& ip) const;
+
+  HostNetworkConfig config_;
+  Ipv4Cidr vpc_;
+  std::vector<Subnet> subnets_;
+  CniInvoker cni_;
+};
+
+}  // namespace stratus::net

@@ -1,0 +1,328 @@
+// Needs root: bridges stnh*, namespaces stnh*-i-*, nftables tables inet stnh*, addresses in
+// 10.251.16.0/20 .. 10.251.127.0/20 (one /20 per test so tests can run in parallel).
+#include "net/host_network.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "common/files.h"
+#include "common/ids.h"
+#include "common/subprocess.h"
+#include "net/metadata_service.h"
+#include "net/netns.h"
+#include "test_util.h"
+
+namespace stratus::net {
+namespace {
+
+HostNetworkConfig TestConfig(int block, const std::string& name, const std::string& state_dir) {
+  std::string base = "10.251." + std::to_string(16 * block);
+  std::string second = "10.251." + std::to_string(16 * block + 1);
+  return {name, base + ".0/20", {{"subnet-a", base + ".0/24"}, {"subnet-b", second + ".0/24"}}, state_dir, 0, 0};
+}
+
+TEST(HostNetworkConfigTest, Validation) {
+  auto ok = HostNetwork::Create({"stn", "172.31.0.0/16",
+                                 {{"subnet-1", "172.31.0.0/20"}, {"subnet-2", "172.31.16.0/20"},
+                                  {"subnet-3", "172.31.32.0/20"}},
+                                 "/tmp/x", 7600, 7601});
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ((*ok)->BridgeName(2), "stnbr2");
+  EXPECT_EQ((*ok)->NetnsName("i-0123"), "stn-i-0123");
+  EXPECT_EQ((*ok)->MetadataAddress(), "172.31.0.1");
+  std::string rules = (*ok)->NftRuleset();
+  EXPECT_NE(rules.find("dnat ip to 172.31.0.1:7601"), std::string::npos) << rules;
+  EXPECT_NE(rules.find("masquerade"), std::string::npos);
+  EXPECT_NE(rules.find("tcp dport 7600 drop"), std::string::npos);
+
+  HostNetworkConfig c{"stn", "172.31.0.0/16", {{"s1", "172.31.0.0/20"}}, "/tmp/x", 0, 7601};
+  auto with = [&](auto change) {
+    HostNetworkConfig copy = c;
+    change(copy);
+    return HostNetwork::Create(copy).status().code();
+  };
+  EXPECT_EQ(with([](auto&) {}), Code::kOk);
+  EXPECT_EQ(with([](auto& x) { x.name = "toolongname1"; }), Code::kInvalidArgument);
+  EXPECT_EQ(with([](auto& x) { x.name = "Bad-"; }), Code::kInvalidArgument);
+  EXPECT_EQ(with([](auto& x) { x.vpc_cidr = "172.31.0.0"; }), Code::kInvalidArgument);
+  EXPECT_EQ(with([](auto& x) { x.subnets[0].cidr = "10.0.0.0/20"; }), Code::kInvalidArgument);
+  EXPECT_EQ(with([](auto& x) { x.subnets.push_back({"s2", "172.31.8.0/24"}); }), Code::kInvalidArgument);
+  EXPECT_EQ(with([](auto& x) { x.subnets.push_back({"s1", "172.31.16.0/24"}); }), Code::kInvalidArgument);
+  EXPECT_EQ(with([](auto& x) { x.subnets.clear(); }), Code::kInvalidArgument);
+  EXPECT_EQ(with([](auto& x) { x.metadata_port = 0; }), Code::kInvalidArgument);
+}
+
+// A directory of the instances a test attached, for the metadata service.
+class TestDirectory : public InstanceDirectory {
+ public:
+  std::optional<InstanceMetadata> FindByPrivateIp(const std::string& ip) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = by_ip_.find(ip);
+    if (it == by_ip_.end()) return std::nullopt;
+    return it->second;
+  }
+  void Add(const Attachment& a) {
+    InstanceMetadata m;
+    m.instance_id = a.instance_id;
+    m.local_ipv4 = a.ip;
+    m.mac = a.mac;
+    m.tags = {{"Name", "n-" + a.instance_id}};
+    std::lock_guard<std::mutex> lock(mu_);
+    by_ip_[a.ip] = m;
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, InstanceMetadata> by_ip_;
+};
+
+class HostNetworkTest : public ::testing::Test {
+ protected:
+  // Each test passes its own block number (1..7) so parallel tests use disjoint addresses.
+  void Init(int block, int api_port = 0) {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root";
+    if (!PathExists(std::string(kDefaultCniPluginDir) + "/bridge")) GTEST_SKIP() << "containernetworking-plugins missing";
+    char tmpl[] = "/tmp/stn-hn-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    state_dir_ = tmpl;
+    HostNetworkConfig c = TestConfig(block, "stnh" + RandomHex(4), state_dir_ + "/net");
+    c.api_port = api_port;
+    c.metadata_port = testing::FreePort();
+    auto hn = HostNetwork::Create(c);
+    ASSERT_TRUE(hn.ok()) << hn.status().ToString();
+    hn_ = std::move(*hn);
+    Status st = hn_->Setup();
+    ASSERT_TRUE(st.ok()) << st.ToString();
+  }
+  void TearDown() override {
+    if (hn_) {
+      EXPECT_TRUE(hn_->Teardown().ok());
+    }
+    if (!state_dir_.empty()) {
+      EXPECT_TRUE(RemoveAll(state_dir_).ok());
+    }
+  }
+  Attachment MustAttach(const std::string& subnet, std::string id = "") {
+    if (id.empty()) id = NewId("i");
+    auto a = hn_->Attach(id, subnet);
+    EXPECT_TRUE(a.ok()) << a.status().ToString();
+    return a.ok() ? *a : Attachment{};
+  }
+  // Runs a socket exchange from inside the instance's namespace.
+  template <typename F>
+  void Inside(const Attachment& a, F fn) {
+    ASSERT_TRUE(RunInNetns(a.netns_path, [&] {
+                  fn();
+                  return Status::Ok();
+                }).ok());
+  }
+  std::string state_dir_;
+  std::unique_ptr<HostNetwork> hn_;
+};
+
+TEST_F(HostNetworkTest, AttachConnectDetach) {
+  Init(1);
+  Attachment a = MustAttach("subnet-a");
+  Attachment b = MustAttach("subnet-b");
+  EXPECT_EQ(a.ip.rfind("10.251.16.", 0), 0u) << a.ip;
+  EXPECT_EQ(a.gateway, "10.251.16.1");
+  EXPECT_EQ(b.ip.rfind("10.251.17.", 0), 0u) << b.ip;
+  EXPECT_EQ(b.gateway, "10.251.17.1");
+  EXPECT_TRUE(PathExists(a.netns_path));
+  EXPECT_TRUE(PathExists("/sys/class/net/" + a.host_veth));
+  auto listed = hn_->ListAttached();
+  ASSERT_TRUE(listed.ok());
+  std::vector<std::string> want{a.instance_id, b.instance_id};
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(*listed, want);
+  EXPECT_EQ(*hn_->InstanceIp(a.instance_id), a.ip);
+  EXPECT_EQ(hn_->Attach(a.instance_id, "subnet-a").status().code(), Code::kAlreadyExists);
+  EXPECT_EQ(hn_->Attach(NewId("i"), "subnet-zzz").status().code(), Code::kNotFound);
+
+  // Host -> a, and b (other subnet) -> a: routed through the host.
+  UniqueFd listener;
+  Inside(a, [&] { listener = testing::Listen(a.ip, 0); });
+  ASSERT_TRUE(listener.valid());
+  int port = testing::BoundPort(listener.get());
+  EXPECT_TRUE(testing::Connect(a.ip, port, 2000).valid());
+  bool b_to_a = false;
+  Inside(b, [&] { b_to_a = testing::Connect(a.ip, port, 2000).valid(); });
+  EXPECT_TRUE(b_to_a);
+  auto counters = hn_->Counters(a.instance_id);
+  ASSERT_TRUE(counters.ok()) << counters.status().ToString();
+  EXPECT_GT(counters->network_in_packets, 0u);
+  EXPECT_GT(counters->network_out_bytes, 0u);
+
+  ASSERT_TRUE(hn_->Detach(a.instance_id).ok());
+  EXPECT_FALSE(PathExists(a.netns_path));
+  EXPECT_FALSE(PathExists("/sys/class/net/" + a.host_veth));
+  EXPECT_FALSE(PathExists(state_dir_ + "/net/ipam/" + hn_->config().name + "/" + a.ip));
+  EXPECT_TRUE(hn_->Detach(a.instance_id).ok()) << "Detach is idempotent";
+  EXPECT_EQ(hn_->Counters(a.instance_id).status().code(), Code::kNotFound);
+  EXPECT_EQ(*hn_->ListAttached(), std::vector<std::string>{b.instance_id});
+}
+
+TEST_F(HostNetworkTest, MetadataThroughDnatIdentifiesTheCaller) {
+  Init(2);
+  TestDirectory dir;
+  auto svc = MetadataService::Start({hn_->MetadataAddress(), hn_->config().metadata_port, false, 2}, &dir);
+  ASSERT_TRUE(svc.ok()) << svc.status().ToString();
+  Attachment a = MustAttach("subnet-a");
+  Attachment b = MustAttach("subnet-b");
+  dir.Add(a);
+  dir.Add(b);
+  const std::string get_id = "GET /latest/meta-data/instance-id HTTP/1.0\r\nHost: 169.254.169.254\r\n\r\n";
+  for (const Attachment* x : {&a, &b}) {
+    std::string resp;
+    Inside(*x, [&] { resp = testing::HttpExchange("169.254.169.254", 80, get_id); });
+    EXPECT_EQ(testing::StatusCode(resp), 200) << resp;
+    EXPECT_EQ(testing::Body(resp), x->instance_id);
+  }
+  std::string tag;
+  Inside(a, [&] {
+    tag = testing::Body(testing::HttpExchange(
+        "169.254.169.254", 80, "GET /latest/meta-data/tags/instance/Name HTTP/1.0\r\n\r\n"));
+  });
+  EXPECT_EQ(tag, "n-" + a.instance_id);
+
+  (*svc)->SetTokensRequired(true);
+  std::string denied, token, allowed;
+  Inside(a, [&] {
+    denied = testing::HttpExchange("169.254.169.254", 80, get_id);
+    token = testing::Body(testing::HttpExchange(
+        "169.254.169.254", 80,
+        "PUT /latest/api/token HTTP/1.0\r\nX-aws-ec2-metadata-token-ttl-seconds: 60\r\nContent-Length: 0\r\n\r\n"));
+    allowed = testing::HttpExchange("169.254.169.254", 80,
+                                    "GET /latest/meta-data/instance-id HTTP/1.0\r\nX-aws-ec2-metadata-token: " +
+                                        token + "\r\n\r\n");
+  });
+  EXPECT_EQ(testing::StatusCode(denied), 401) << denied;
+  EXPECT_FALSE(token.empty());
+  EXPECT_EQ(testing::StatusCode(allowed), 200) << allowed;
+  EXPECT_EQ(testing::Body(allowed), a.instance_id);
+  // b cannot use a's token.
+  std::string stolen;
+  Inside(b, [&] {
+    stolen = testing::HttpExchange("169.254.169.254", 80,
+                                   "GET /latest/meta-data/instance-id HTTP/1.0\r\nX-aws-ec2-metadata-token: " +
+                                       token + "\r\n\r\n");
+  });
+  EXPECT_EQ(testing::StatusCode(stolen), 401) << stolen;
+}
+
+TEST_F(HostNetworkTest, InstancesCannotReachHostPorts) {
+  int api_port = testing::FreePort();
+  Init(3, api_port);
+  Attachment a = MustAttach("subnet-a");
+  std::string gw = hn_->MetadataAddress();
+  UniqueFd api = testing::Listen(gw, api_port);
+  UniqueFd other = testing::Listen(a.gateway, 0);
+  UniqueFd metadata = testing::Listen(gw, hn_->config().metadata_port);
+  ASSERT_TRUE(api.valid() && other.valid() && metadata.valid());
+  int other_port = testing::BoundPort(other.get());
+  EXPECT_TRUE(testing::Connect(gw, api_port, 1000).valid()) << "the host itself reaches its ports";
+  bool to_api = true, to_other = true, to_metadata = false;
+  Inside(a, [&] {
+    to_api = testing::Connect(gw, api_port, 500).valid();
+    to_other = testing::Connect(a.gateway, other_port, 500).valid();
+    to_metadata = testing::Connect(gw, hn_->config().metadata_port, 1000).valid();
+  });
+  EXPECT_FALSE(to_api);
+  EXPECT_FALSE(to_other);
+  EXPECT_TRUE(to_metadata);
+}
+
+TEST_F(HostNetworkTest, RequestedAddressForReconcile) {
+  Init(4);
+  std::string id = NewId("i");
+  auto a = hn_->Attach(id, "subnet-a", "10.251.64.50");
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(a->ip, "10.251.64.50");
+  // Another instance cannot take it.
+  auto dup = hn_->Attach(NewId("i"), "subnet-a", "10.251.64.50");
+  EXPECT_EQ(dup.status().code(), Code::kFailedPrecondition) << dup.status().ToString();
+  EXPECT_EQ(hn_->ListAttached()->size(), 1u) << "the failed attach left nothing";
+  EXPECT_EQ(hn_->Attach(NewId("i"), "subnet-a", "10.251.65.5").status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(hn_->Attach(NewId("i"), "subnet-a", "10.251.64.1").status().code(), Code::kInvalidArgument);
+  // After a host reboot the namespace is gone but the lease file remains: the same id gets it back.
+  ASSERT_TRUE(DeleteNetns(hn_->NetnsName(id)).ok());
+  auto again = hn_->Attach(id, "subnet-a", "10.251.64.50");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->ip, "10.251.64.50");
+}
+
+TEST_F(HostNetworkTest, ConcurrentAttachesGetDistinctAddresses) {
+  Init(5);
+  constexpr int kCount = 8;
+  std::vector<std::string> ips(kCount);
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int i = 0; i < kCount; i++) {
+    threads.emplace_back([&, i] {
+      auto a = hn_->Attach(NewId("i"), i % 2 ? "subnet-b" : "subnet-a");
+      if (a.ok()) {
+        ips[i] = a->ip;
+      } else {
+        failures++;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(std::set<std::string>(ips.begin(), ips.end()).size(), static_cast<size_t>(kCount));
+  EXPECT_EQ(hn_->ListAttached()->size(), static_cast<size_t>(kCount));
+}
+
+TEST_F(HostNetworkTest, TeardownLeavesNothing) {
+  Init(6);
+  MustAttach("subnet-a");
+  MustAttach("subnet-b");
+  std::string name = hn_->config().name;
+  ASSERT_TRUE(hn_->Teardown().ok());
+  EXPECT_FALSE(PathExists("/sys/class/net/" + hn_->BridgeName(0)));
+  EXPECT_FALSE(PathExists("/sys/class/net/" + hn_->BridgeName(1)));
+  EXPECT_TRUE(ListNetns(name + "-")->empty());
+  EXPECT_FALSE(PathExists(state_dir_ + "/net/ipam"));
+  auto nft = RunProcess({"nft", "list", "table", "inet", name});
+  ASSERT_TRUE(nft.ok());
+  EXPECT_NE(nft->exit_code, 0) << "table inet " << name << " still exists";
+  std::string links = RunProcess({"ip", "-o", "link"})->out;
+  EXPECT_EQ(links.find(name), std::string::npos) << links;
+  EXPECT_TRUE(hn_->Teardown().ok()) << "Teardown is idempotent";
+  // Setup after Teardown works again (stratusd --uninstall, then a new start).
+  ASSERT_TRUE(hn_->Setup().ok());
+  MustAttach("subnet-a");
+}
+
+// Not a timing assertion: prints Attach/Detach latencies for docs/network.md.
+TEST_F(HostNetworkTest, AttachDetachLatency) {
+  Init(7);
+  constexpr int kRounds = 20;
+  std::vector<double> attach_ms, detach_ms;
+  for (int i = 0; i < kRounds; i++) {
+    std::string id = NewId("i");
+    auto t0 = std::chrono::steady_clock::now();
+    auto a = hn_->Attach(id, "subnet-a");
+    auto t1 = std::chrono::steady_clock::now();
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    ASSERT_TRUE(hn_->Detach(id).ok());
+    auto t2 = std::chrono::steady_clock::now();
+    attach_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    detach_ms.push_back(std::chrono::duration<double, std::milli>(t2 - t1).count());
+  }
+  auto pct = [](std::vector<double> v, double p) {
+    std::sort(v.begin(), v.end());
+    return v[static_cast<size_t>(p * (v.size() - 1))];
+  };
+  std::printf("{\"attach_ms_p50\": %.1f, \"attach_ms_p90\": %.1f, \"detach_ms_p50\": %.1f, \"detach_ms_p90\": %.1f}\n",
+              pct(attach_ms, 0.5), pct(attach_ms, 0.9), pct(detach_ms, 0.5), pct(detach_ms, 0.9));
+}
+
+}  // namespace
+}  // namespace stratus::net
