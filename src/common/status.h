@@ -46,9 +46,19 @@ class [[nodiscard]] Status {
   // Returns a copy whose message is prefixed with `context: `.
   Status WithContext(const std::string& context) const;
 
+  // The API-level error code, when the failure has a more precise name than its Code: AWS's codes
+  // such as "InvalidInstanceID.NotFound" or "IncorrectInstanceState". Empty when not set.
+  const std::string& error_code() const { return error_code_; }
+  Status WithErrorCode(std::string error_code) const {
+    Status s = *this;
+    s.error_code_ = std::move(error_code);
+    return s;
+  }
+
  private:
   Code code_ = Code::kOk;
   std::string message_;
+  std::string error_code_;
 };
 
 inline Status InvalidArgument(std::string m) { return Status(Code::kInvalidArgument, std::move(m)); }

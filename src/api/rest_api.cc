@@ -1,0 +1,242 @@
+#include "api/rest_api.h"
+
+#include "api/http_errors.h"
+
+namespace stratus {
+
+using nlohmann::json;
+
+void ReplyJson(httplib::Response& res, const Result<json>& result) {
+  if (result.ok()) {
+    res.status = 200;
+    res.set_content(result->dump(), "application/json");
+    return;
+  }
+  res.status = HttpStatusFor(result.status());
+  res.set_content(ErrorBody(result.status()).dump(), "application/json");
+}
+
+Result<std::vector<InstanceFilter>> ParseFilterParams(const std::vector<std::string>& params) {
+  std::vector<InstanceFilter> filters;
+  for (const auto& p : params) {
+    auto eq = p.find('=', p.rfind("tag:", 0) == 0 ? 4 : 0);
+    if (eq == std::string::npos || eq == 0) {
+      return InvalidArgument("filter " + p + " is not NAME=VALUE (e.g. state=running, tag:Name=web)")
+          .WithErrorCode("InvalidParameterValue");
+    }
+    std::string name = p.substr(0, eq);
+    std::string values = p.substr(eq + 1);
+    InstanceFilter f{name, {}};
+    size_t start = 0;
+    // Several values for one filter are comma separated: state=running,pending.
+    for (size_t comma; (comma = values.find(',', start)) != std::string::npos; start = comma + 1) {
+      f.values.push_back(values.substr(start, comma - start));
+    }
+    f.values.push_back(values.substr(start));
+    filters.push_back(std::move(f));
+  }
+  return filters;
+}
+
+namespace {
+
+Result<json> ParseBody(const httplib::Request& req) {
+  if (req.body.empty()) return json::object();
+  json j = json::parse(req.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return InvalidArgument("the request body is not a JSON object").WithErrorCode("MalformedRequest");
+  }
+  return j;
+}
+
+json InstancesJson(const std::vector<Instance>& instances) {
+  json a = json::array();
+  for (const auto& i : instances) a.push_back(ToJson(i));
+  return {{"Instances", a}};
+}
+
+// Reads an optional field of the expected JSON type; InvalidArgument names the field when it is another type.
+template <typename T>
+Status ReadField(const json& body, const char* name, T& out) {
+  if (!body.contains(name) || body[name].is_null()) return Status::Ok();
+  try {
+    out = body[name].get<T>();
+    return Status::Ok();
+  } catch (const json::exception&) {
+    return InvalidArgument(std::string("field ") + name + " has the wrong type").WithErrorCode("InvalidParameterValue");
+  }
+}
+
+Result<RunRequest> ParseRunRequest(const json& body) {
+  RunRequest r;
+  STRATUS_RETURN_IF_ERROR(ReadField(body, "ImageId", r.image));
+  if (r.image.empty()) return InvalidArgument("ImageId is required").WithErrorCode("MissingParameter");
+  STRATUS_RETURN_IF_ERROR(ReadField(body, "InstanceType", r.instance_type));
+  STRATUS_RETURN_IF_ERROR(ReadField(body, "Count", r.count));
+  STRATUS_RETURN_IF_ERROR(ReadField(body, "SubnetId", r.subnet_id));
+  STRATUS_RETURN_IF_ERROR(ReadField(body, "ClientToken", r.client_token));
+  STRATUS_RETURN_IF_ERROR(ReadField(body, "Sysctls", r.sysctls));
+  std::string user_data;
+  STRATUS_RETURN_IF_ERROR(ReadField(body, "UserData", user_data));
+  auto decoded = Base64Decode(user_data);
+  if (!decoded.ok()) return decoded.status().WithContext("UserData").WithErrorCode("InvalidParameterValue");
+  r.user_data = std::move(*decoded);
+  if (body.contains("Tags")) {
+    auto tags = TagsFromJson(body["Tags"]);
+    if (!tags.ok()) return tags.status().WithErrorCode("InvalidParameterValue");
+    r.tags = std::move(*tags);
+  }
+  return r;
+}
+
+constexpr auto kWaitTimeout = std::chrono::seconds(120);
+
+}  // namespace
+
+RestApi::RestApi(RestServices services) : s_(std::move(services)) {}
+
+void RestApi::Mount(httplib::Server& server) {
+  MountImages(server);
+  MountInstances(server);
+  MountInstanceActions(server);
+  MountHost(server);
+}
+
+void RestApi::MountImages(httplib::Server& server) {
+  server.Get("/v1/images", [this](const httplib::Request&, httplib::Response& res) {
+    json a = json::array();
+    for (const auto& image : s_.images->List()) a.push_back(ToJson(image));
+    ReplyJson(res, json{{"Images", a}});
+  });
+  server.Get(R"(/v1/images/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+    auto image = s_.images->Find(req.matches[1].str());
+    if (!image.ok()) return ReplyJson(res, image.status().WithErrorCode("InvalidAMIID.NotFound"));
+    ReplyJson(res, ToJson(*image));
+  });
+}
+
+void RestApi::MountInstances(httplib::Server& server) {
+  server.Post("/v1/instances", [this](const httplib::Request& req, httplib::Response& res) {
+    auto body = ParseBody(req);
+    if (!body.ok()) return ReplyJson(res, body.status());
+    auto run = ParseRunRequest(*body);
+    if (!run.ok()) return ReplyJson(res, run.status());
+    auto created = s_.instances->Run(*run);
+    if (!created.ok()) return ReplyJson(res, created.status());
+    if (body->value("Wait", false)) {
+      std::vector<std::string> ids;
+      for (const auto& i : *created) ids.push_back(i.instance_id);
+      auto done = s_.instances->WaitForState(ids, {InstanceState::kRunning, InstanceState::kTerminated}, kWaitTimeout);
+      if (!done.ok()) return ReplyJson(res, done.status());
+      return ReplyJson(res, InstancesJson(*done));
+    }
+    ReplyJson(res, InstancesJson(*created));
+  });
+  server.Get("/v1/instances", [this](const httplib::Request& req, httplib::Response& res) {
+    std::vector<std::string> params;
+    auto range = req.params.equal_range("filter");
+    for (auto it = range.first; it != range.second; ++it) params.push_back(it->second);
+    auto filters = ParseFilterParams(params);
+    if (!filters.ok()) return ReplyJson(res, filters.status());
+    auto found = s_.instances->Describe(*filters);
+    if (!found.ok()) return ReplyJson(res, found.status());
+    ReplyJson(res, InstancesJson(*found));
+  });
+  server.Get(R"(/v1/instances/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+    auto i = s_.instances->Get(req.matches[1].str());
+    if (!i.ok()) return ReplyJson(res, i.status());
+    ReplyJson(res, ToJson(*i));
+  });
+  server.Patch(R"(/v1/instances/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+    auto body = ParseBody(req);
+    if (!body.ok()) return ReplyJson(res, body.status());
+    std::string type;
+    Status st = ReadField(*body, "InstanceType", type);
+    if (!st.ok()) return ReplyJson(res, st);
+    if (type.empty()) return ReplyJson(res, InvalidArgument("InstanceType is required").WithErrorCode("MissingParameter"));
+    auto i = s_.instances->ModifyInstanceType(req.matches[1].str(), type);
+    if (!i.ok()) return ReplyJson(res, i.status());
+    ReplyJson(res, ToJson(*i));
+  });
+  server.Get(R"(/v1/instances/([^/]+)/console)", [this](const httplib::Request& req, httplib::Response& res) {
+    std::string id = req.matches[1].str();
+    auto out = s_.instances->ConsoleOutput(id);
+    if (!out.ok()) return ReplyJson(res, out.status());
+    ReplyJson(res, json{{"InstanceId", id}, {"Output", *out}});
+  });
+}
+
+void RestApi::MountInstanceActions(httplib::Server& server) {
+  server.Post(R"(/v1/instances/([^/]+)/(stop|start|reboot|terminate))",
+              [this](const httplib::Request& req, httplib::Response& res) {
+                auto body = ParseBody(req);
+                if (!body.ok()) return ReplyJson(res, body.status());
+                std::string id = req.matches[1].str();
+                std::string verb = req.matches[2].str();
+                Result<Instance> r = Status(Code::kInternal, "unreachable");
+                std::vector<InstanceState> target;
+                if (verb == "stop") {
+                  r = s_.instances->Stop(id, body->value("Force", false));
+                  target = {InstanceState::kStopped};
+                } else if (verb == "start") {
+                  r = s_.instances->Start(id);
+                  target = {InstanceState::kRunning, InstanceState::kStopped};
+                } else if (verb == "reboot") {
+                  r = s_.instances->Reboot(id);
+                  target = {InstanceState::kRunning};
+                } else {
+                  r = s_.instances->Terminate(id);
+                  target = {InstanceState::kTerminated};
+                }
+                if (!r.ok()) return ReplyJson(res, r.status());
+                if (body->value("Wait", false)) {
+                  auto done = s_.instances->WaitForState({id}, target, kWaitTimeout);
+                  if (!done.ok()) return ReplyJson(res, done.status());
+                  return ReplyJson(res, json{{"Instance", ToJson(done->front())}});
+                }
+                ReplyJson(res, json{{"Instance", ToJson(*r)}});
+              });
+  server.Post(R"(/v1/instances/([^/]+)/tags)", [this](const httplib::Request& req, httplib::Response& res) {
+    auto body = ParseBody(req);
+    if (!body.ok()) return ReplyJson(res, body.status());
+    auto tags = TagsFromJson(body->value("Tags", json::array()));
+    if (!tags.ok()) return ReplyJson(res, tags.status().WithErrorCode("InvalidParameterValue"));
+    auto i = s_.instances->ChangeTags(req.matches[1].str(), *tags, {});
+    if (!i.ok()) return ReplyJson(res, i.status());
+    ReplyJson(res, ToJson(*i));
+  });
+  server.Delete(R"(/v1/instances/([^/]+)/tags)", [this](const httplib::Request& req, httplib::Response& res) {
+    std::vector<std::string> keys;
+    auto range = req.params.equal_range("key");
+    for (auto it = range.first; it != range.second; ++it) keys.push_back(it->second);
+    auto i = s_.instances->ChangeTags(req.matches[1].str(), {}, keys);
+    if (!i.ok()) return ReplyJson(res, i.status());
+    ReplyJson(res, ToJson(*i));
+  });
+}
+
+void RestApi::MountHost(httplib::Server& server) {
+  server.Get("/v1/health", [this](const httplib::Request&, httplib::Response& res) {
+    ReplyJson(res, json{{"Status", "ok"}, {"Name", s_.name}, {"Version", s_.version}});
+  });
+  server.Get("/v1/instance-types", [this](const httplib::Request&, httplib::Response& res) {
+    json a = json::array();
+    for (const auto& t : s_.types->List()) {
+      a.push_back({{"InstanceType", t.name}, {"VCpus", t.vcpus}, {"MemoryMiB", t.memory_mib}, {"Pids", t.pids_limit}});
+    }
+    ReplyJson(res, json{{"InstanceTypes", a}});
+  });
+  server.Get("/v1/vpcs", [this](const httplib::Request&, httplib::Response& res) {
+    ReplyJson(res, json{{"Vpcs", json::array({{{"VpcId", s_.vpc.vpc_id}, {"CidrBlock", s_.vpc.cidr}, {"IsDefault", true}}})}});
+  });
+  server.Get("/v1/subnets", [this](const httplib::Request&, httplib::Response& res) {
+    json a = json::array();
+    for (const auto& sn : s_.vpc.subnets) {
+      a.push_back({{"SubnetId", sn.subnet_id}, {"VpcId", s_.vpc.vpc_id}, {"CidrBlock", sn.cidr},
+                   {"AvailabilityZone", sn.availability_zone}, {"DefaultForAz", true}});
+    }
+    ReplyJson(res, json{{"Subnets", a}});
+  });
+}
+
+}  // namespace stratus

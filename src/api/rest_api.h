@@ -1,0 +1,59 @@
+// RestApi: the native REST/JSON API of docs/api.md, served by cpp-httplib, over the service layer.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <httplib.h>
+
+#include "compute/instance_service.h"
+#include "compute/instance_types.h"
+#include "image/image_store.h"
+
+namespace stratus {
+
+struct SubnetInfo {
+  std::string subnet_id;
+  std::string cidr;
+  std::string availability_zone;
+};
+
+struct VpcInfo {
+  std::string vpc_id;
+  std::string cidr;
+  std::vector<SubnetInfo> subnets;
+};
+
+struct RestServices {
+  InstanceService* instances = nullptr;
+  ImageStore* images = nullptr;
+  const InstanceTypeTable* types = nullptr;
+  VpcInfo vpc;
+  std::string name;     // the daemon's --name
+  std::string version;
+};
+
+class RestApi {
+ public:
+  explicit RestApi(RestServices services);
+
+  // Registers every route of docs/api.md on `server`.
+  void Mount(httplib::Server& server);
+
+ private:
+  void MountImages(httplib::Server& server);
+  void MountInstances(httplib::Server& server);
+  void MountInstanceActions(httplib::Server& server);
+  void MountHost(httplib::Server& server);
+
+  RestServices s_;
+};
+
+// Parses "K=V" filter strings ("state=running", "tag:Name=web") into instance filters;
+// InvalidArgument for a malformed one.
+Result<std::vector<InstanceFilter>> ParseFilterParams(const std::vector<std::string>& params);
+
+// Writes `result` (or its error, with the matching HTTP status) as JSON into `res`.
+void ReplyJson(httplib::Response& res, const Result<nlohmann::json>& result);
+
+}  // namespace stratus

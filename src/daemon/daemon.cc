@@ -1,0 +1,247 @@
+#include "daemon/daemon.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+
+#include <httplib.h>
+
+#include "api/http_errors.h"
+#include "api/rest_api.h"
+#include "common/files.h"
+#include "common/ids.h"
+#include "common/log.h"
+#include "compute/instance_runtime.h"
+#include "compute/instance_service.h"
+#include "compute/instance_types.h"
+#include "compute/oci_spec.h"
+#include "daemon/instance_directory.h"
+#include "daemon/local_instance_host.h"
+#include "daemon/vpc.h"
+#include "image/builtin_images.h"
+#include "image/image_store.h"
+#include "net/host_network.h"
+#include "net/metadata_service.h"
+#include "store/sqlite_store.h"
+
+namespace stratus {
+
+namespace {
+
+constexpr char kVersion[] = "0.1.0";
+
+Result<std::pair<std::string, int>> SplitHostPort(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) return InvalidArgument("--listen " + listen + " is not HOST:PORT");
+  int port = atoi(listen.c_str() + colon + 1);
+  if (port <= 0 || port > 65535) return InvalidArgument("--listen " + listen + ": bad port");
+  return std::make_pair(listen.substr(0, colon), port);
+}
+
+std::string DefaultLibDir() {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? "/usr/lib/stratus" : exe.parent_path().string();
+}
+
+// The bearer token for the REST API on TCP, created on first start (readable by root only).
+Result<std::string> LoadOrCreateApiToken(const std::string& state_dir) {
+  std::string path = state_dir + "/api-token";
+  auto existing = ReadFile(path);
+  if (existing.ok() && !existing->empty()) return *existing;
+  std::string token = RandomHex(40);
+  STRATUS_RETURN_IF_ERROR(WriteFileAtomic(path, token, 0600));
+  return token;
+}
+
+Status ValidateName(const std::string& name) {
+  if (name.empty() || name.size() > 10) return InvalidArgument("--name must be 1 to 10 characters");
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) {
+      return InvalidArgument("--name " + name + ": only lowercase letters and digits (it prefixes bridge names)");
+    }
+  }
+  return Status::Ok();
+}
+
+RuntimeOptions MakeRuntimeOptions(const DaemonOptions& o) {
+  RuntimeOptions r;
+  r.name = o.name;
+  r.runc_root = "/run/" + o.name + "/runc";
+  r.init_binary_path = o.lib_dir + "/stratus-init";
+  return r;
+}
+
+}  // namespace
+
+struct Daemon::Parts {
+  StorePtr store;
+  VpcInfo vpc;
+  std::unique_ptr<ImageStore> images;
+  InstanceTypeTable types;
+  std::unique_ptr<net::HostNetwork> network;
+  std::unique_ptr<InstanceRuntime> runtime;
+  std::unique_ptr<LocalInstanceHost> host;
+  std::unique_ptr<InstanceService> instances;
+  std::unique_ptr<ServiceInstanceDirectory> directory;
+  std::unique_ptr<net::MetadataService> metadata;
+  std::unique_ptr<RestApi> rest;
+  httplib::Server server;
+  std::thread server_thread;
+  std::string token;
+
+  std::mutex mu;
+  std::condition_variable cv;
+  bool shutdown = false;  // GUARDED_BY(mu)
+};
+
+Daemon::Daemon(DaemonOptions options) : options_(std::move(options)), parts_(std::make_unique<Parts>()) {
+  if (options_.lib_dir.empty()) options_.lib_dir = DefaultLibDir();
+}
+
+Daemon::~Daemon() {
+  Shutdown();
+  if (parts_->server_thread.joinable()) parts_->server_thread.join();
+  // Order: stop taking requests, finish operations in progress, then the rest. Instances keep running.
+  parts_->metadata.reset();
+  parts_->instances.reset();
+}
+
+Status Daemon::Start() {
+  Parts& p = *parts_;
+  const DaemonOptions& o = options_;
+  STRATUS_RETURN_IF_ERROR(ValidateName(o.name));
+  STRATUS_ASSIGN_OR_RETURN(auto hostport, SplitHostPort(o.listen));
+  int metadata_port = o.metadata_port ? o.metadata_port : hostport.second + 1;
+  STRATUS_RETURN_IF_ERROR(MakeDirs(o.state_dir, 0700));
+  STRATUS_ASSIGN_OR_RETURN(p.store, OpenSqliteStore(o.state_dir + "/stratus.db"));
+  STRATUS_ASSIGN_OR_RETURN(p.vpc, LoadOrCreateDefaultVpc(p.store.get(), o.vpc_cidr, o.region));
+  STRATUS_ASSIGN_OR_RETURN(p.token, LoadOrCreateApiToken(o.state_dir));
+  if (!o.instance_types_file.empty()) STRATUS_RETURN_IF_ERROR(p.types.LoadFile(o.instance_types_file));
+
+  p.images = std::make_unique<ImageStore>(p.store.get(), o.state_dir + "/layers");
+  STRATUS_RETURN_IF_ERROR(p.images->Load());
+  STRATUS_RETURN_IF_ERROR(EnsureBuiltinImages(*p.images, {"/bin/busybox", o.lib_dir + "/stratus-demo-web"}));
+
+  net::HostNetworkConfig nc;
+  nc.name = o.name;
+  nc.vpc_cidr = o.vpc_cidr;
+  for (const auto& s : p.vpc.subnets) nc.subnets.push_back({s.subnet_id, s.cidr});
+  nc.state_dir = o.state_dir + "/net";
+  nc.api_port = hostport.second;
+  nc.metadata_port = metadata_port;
+  STRATUS_ASSIGN_OR_RETURN(p.network, net::HostNetwork::Create(nc));
+  STRATUS_RETURN_IF_ERROR(p.network->Setup().WithContext("host network"));
+
+  p.runtime = std::make_unique<InstanceRuntime>(MakeRuntimeOptions(o));
+  LocalHostOptions ho;
+  ho.instances_dir = o.state_dir + "/instances";
+  ho.runtime = o.runtime;
+  STRATUS_RETURN_IF_ERROR(MakeDirs(ho.instances_dir, 0700));
+  p.host = std::make_unique<LocalInstanceHost>(p.runtime.get(), p.network.get(), &p.types, ho);
+
+  InstanceServiceOptions so;
+  so.host_name = o.name;
+  so.vpc_id = p.vpc.vpc_id;
+  for (const auto& s : p.vpc.subnets) so.subnet_ids.push_back(s.subnet_id);
+  so.max_count = o.max_count;
+  so.validate_type = [&types = p.types](const std::string& t) { return types.Find(t).status(); };
+  so.validate_sysctls = ValidateSysctls;
+  p.instances = std::make_unique<InstanceService>(p.store.get(), p.images.get(), p.host.get(), so);
+  STRATUS_RETURN_IF_ERROR(p.instances->Recover());
+
+  p.directory = std::make_unique<ServiceInstanceDirectory>(p.instances.get(), &p.vpc, o.region);
+  net::MetadataServiceOptions mo;
+  mo.listen_address = p.network->MetadataAddress();
+  mo.port = metadata_port;
+  mo.tokens_required = o.require_imds_tokens;
+  STRATUS_ASSIGN_OR_RETURN(p.metadata, net::MetadataService::Start(mo, p.directory.get()));
+
+  p.rest = std::make_unique<RestApi>(RestServices{p.instances.get(), p.images.get(), &p.types, p.vpc, o.name, kVersion});
+  p.server.set_pre_routing_handler([&p](const httplib::Request& req, httplib::Response& res) {
+    if (req.path == "/v1/health") return httplib::Server::HandlerResponse::Unhandled;
+    if (req.get_header_value("Authorization") == "Bearer " + p.token) return httplib::Server::HandlerResponse::Unhandled;
+    ReplyJson(res, Unauthenticated("missing or wrong bearer token; it is in " + std::string("STATE_DIR/api-token"))
+                       .WithErrorCode("AuthFailure"));
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  p.rest->Mount(p.server);
+  p.server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    Status st = res.status == 404 ? NotFound("no route for " + req.method + " " + req.path).WithErrorCode("UnknownOperation")
+                                  : Status(Code::kInvalidArgument, "bad request");
+    res.set_content(ErrorBody(st).dump(), "application/json");
+  });
+  if (!p.server.bind_to_port(hostport.first.c_str(), hostport.second)) {
+    return Unavailable("cannot listen on " + o.listen + " (address in use, or not an address of this host)");
+  }
+  p.server_thread = std::thread([&p] { p.server.listen_after_bind(); });
+  LogInfo("stratusd ready", {{"listen", o.listen}, {"name", o.name}, {"state_dir", o.state_dir},
+                             {"vpc", p.vpc.cidr}, {"metadata", mo.listen_address + ":" + std::to_string(metadata_port)}});
+  return Status::Ok();
+}
+
+void Daemon::Wait() {
+  std::unique_lock lock(parts_->mu);
+  while (!parts_->shutdown) {
+    parts_->cv.wait_for(lock, std::chrono::seconds(1));
+    if (parts_->shutdown) break;
+    lock.unlock();
+    if (parts_->instances) parts_->instances->ExpireTerminated();
+    lock.lock();
+  }
+}
+
+void Daemon::Shutdown() {
+  {
+    std::lock_guard lock(parts_->mu);
+    parts_->shutdown = true;
+  }
+  parts_->cv.notify_all();
+  parts_->server.stop();
+}
+
+Status Daemon::Uninstall(const DaemonOptions& o) {
+  STRATUS_RETURN_IF_ERROR(ValidateName(o.name));
+  Status result;
+  auto keep_first_error = [&result](const Status& st) {
+    if (!st.ok()) LogError("uninstall", {{"error", st.ToString()}});
+    if (result.ok() && !st.ok()) result = st;
+  };
+  InstanceRuntime runtime(MakeRuntimeOptions(o));
+  std::string instances_dir = o.state_dir + "/instances";
+  auto ids = runtime.List();
+  if (ids.ok()) {
+    for (const auto& id : *ids) keep_first_error(runtime.Destroy(id, instances_dir + "/" + id));
+  }
+  // Stopped instances have only a root volume left.
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(instances_dir, ec)) {
+    keep_first_error(runtime.Destroy(entry.path().filename().string(), entry.path().string()));
+  }
+  auto store = OpenSqliteStore(o.state_dir + "/stratus.db");
+  if (store.ok()) {
+    auto vpc = LoadOrCreateDefaultVpc(store->get(), o.vpc_cidr, o.region);
+    if (vpc.ok()) {
+      net::HostNetworkConfig nc;
+      nc.name = o.name;
+      nc.vpc_cidr = vpc->cidr;
+      for (const auto& s : vpc->subnets) nc.subnets.push_back({s.subnet_id, s.cidr});
+      nc.state_dir = o.state_dir + "/net";
+      auto network = net::HostNetwork::Create(nc);
+      keep_first_error(network.ok() ? (*network)->Teardown() : network.status());
+    } else {
+      keep_first_error(vpc.status());
+    }
+  }
+  keep_first_error(runtime.RemoveCgroupParent());
+  keep_first_error(RemoveAll("/run/" + o.name));
+  LogInfo("uninstalled", {{"name", o.name}});
+  return result;
+}
+
+}  // namespace stratus

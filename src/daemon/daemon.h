@@ -1,0 +1,50 @@
+// Daemon: stratusd's components, wired together, started in order and stopped in reverse.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "common/status.h"
+
+namespace stratus {
+
+struct DaemonOptions {
+  std::string state_dir = "/var/lib/stratus";
+  std::string listen = "127.0.0.1:7600";
+  std::string name = "stratus";         // prefix of every host resource this daemon creates
+  std::string vpc_cidr = "172.31.0.0/16";
+  std::string region = "local";
+  std::string lib_dir;                  // where stratus-init, stratus-demo-web, stratus-lb are; default: beside stratusd
+  std::string instance_types_file;      // extra instance types (JSON)
+  int metadata_port = 0;                // 0: the API port + 1
+  int max_count = 100;
+  bool require_imds_tokens = false;
+  std::string runtime = "runc";
+};
+
+class Daemon {
+ public:
+  explicit Daemon(DaemonOptions options);
+  ~Daemon();
+
+  // Opens the state, sets up the host network, reconciles instances and starts serving.
+  Status Start();
+
+  // Serves until Shutdown() (or SIGTERM/SIGINT in main); instances keep running afterwards.
+  void Wait();
+  void Shutdown();
+
+  // Removes every host resource of this daemon's name (instances, network, mounts, cgroups): for tests
+  // and `stratusd --uninstall`.
+  static Status Uninstall(const DaemonOptions& options);
+
+ private:
+  struct Parts;
+  DaemonOptions options_;
+  std::unique_ptr<Parts> parts_;
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace stratus

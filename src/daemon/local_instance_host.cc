@@ -1,0 +1,86 @@
+#include "daemon/local_instance_host.h"
+
+#include "common/files.h"
+
+namespace stratus {
+
+namespace {
+constexpr size_t kConsoleTail = 64 * 1024;  // EC2's GetConsoleOutput returns the last 64 KiB
+}  // namespace
+
+LocalInstanceHost::LocalInstanceHost(InstanceRuntime* runtime, net::HostNetwork* network,
+                                     const InstanceTypeTable* types, LocalHostOptions options)
+    : runtime_(runtime), network_(network), types_(types), options_(std::move(options)) {}
+
+std::string LocalInstanceHost::InstanceDir(const std::string& instance_id) const {
+  return options_.instances_dir + "/" + instance_id;
+}
+
+Result<NetworkAttachment> LocalInstanceHost::AttachNetwork(const std::string& instance_id,
+                                                           const std::string& subnet_id,
+                                                           const std::string& private_ip) {
+  auto a = network_->Attach(instance_id, subnet_id, private_ip);
+  if (a.ok()) return NetworkAttachment{a->ip, a->mac};
+  if (a.status().code() != Code::kAlreadyExists) return a.status();
+  // Attached before (a restart, or a start after stop): the namespace and its address are still there.
+  STRATUS_ASSIGN_OR_RETURN(std::string ip, network_->InstanceIp(instance_id));
+  return NetworkAttachment{ip, ""};
+}
+
+Status LocalInstanceHost::DetachNetwork(const std::string& instance_id) { return network_->Detach(instance_id); }
+
+Status LocalInstanceHost::Boot(const BootSpec& boot) {
+  const Instance& i = boot.instance;
+  STRATUS_ASSIGN_OR_RETURN(InstanceType type, types_->Find(i.instance_type));
+  RuntimeSpec spec;
+  spec.instance_id = i.instance_id;
+  spec.hostname = i.PrivateDnsName();
+  spec.layer_dirs = boot.layer_dirs;
+  spec.instance_dir = InstanceDir(i.instance_id);
+  spec.type = type;
+  spec.netns_path = "/var/run/netns/" + network_->NetnsName(i.instance_id);
+  spec.sysctls = i.sysctls;
+  for (const auto& kv : boot.image.config.env) {
+    auto eq = kv.find('=');
+    if (eq != std::string::npos) spec.env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  spec.env["INSTANCE_ID"] = i.instance_id;
+  spec.services = boot.image.config.services;
+  spec.user_data = i.user_data;
+  spec.runtime = options_.runtime;
+  spec.stop_timeout = options_.stop_timeout;
+  Status st = runtime_->Start(spec);
+  if (!st.ok() && st.code() != Code::kAlreadyExists) return st;
+  return runtime_->WaitReady(i.instance_id, options_.ready_timeout);
+}
+
+Status LocalInstanceHost::Halt(const std::string& instance_id, bool force) {
+  return runtime_->Stop(instance_id, force ? std::chrono::milliseconds(0) : options_.stop_timeout,
+                        InstanceDir(instance_id));
+}
+
+Status LocalInstanceHost::Destroy(const std::string& instance_id) {
+  return runtime_->Destroy(instance_id, InstanceDir(instance_id), options_.terminate_timeout);
+}
+
+Result<std::string> LocalInstanceHost::ConsoleOutput(const std::string& instance_id) {
+  auto text = ReadFile(InstancePaths(InstanceDir(instance_id)).console_log);
+  if (!text.ok()) return text.status();
+  if (text->size() > kConsoleTail) return text->substr(text->size() - kConsoleTail);
+  return text;
+}
+
+Result<HostInventory> LocalInstanceHost::Inventory() {
+  HostInventory inv;
+  STRATUS_ASSIGN_OR_RETURN(auto ids, runtime_->List());
+  for (const auto& id : ids) {
+    inv.present.insert(id);
+    auto state = runtime_->State(id);
+    if (state.ok() && state->status == InstanceStatus::kRunning) inv.running.insert(id);
+  }
+  STRATUS_ASSIGN_OR_RETURN(auto attached, network_->ListAttached());
+  inv.attached.insert(attached.begin(), attached.end());
+  return inv;
+}
+
+}  // namespace stratus

@@ -1,0 +1,18 @@
+// The default VPC and its subnets: derived from --vpc-cidr on first start, then kept in the store so
+// their ids never change.
+#pragma once
+
+#include <string>
+
+#include "api/rest_api.h"
+#include "common/status.h"
+#include "store/store.h"
+
+namespace stratus {
+
+// Loads the default VPC from the store, or creates it from `cidr`: three subnets, each 1/16th of the
+// VPC (AWS's default VPC 172.31.0.0/16 has 172.31.0.0/20, 172.31.16.0/20, ...), in zones
+// <region>a, <region>b, <region>c. FailedPrecondition when the store holds a VPC with another CIDR.
+Result<VpcInfo> LoadOrCreateDefaultVpc(Store* store, const std::string& cidr, const std::string& region);
+
+}  // namespace stratus
