@@ -1,0 +1,402 @@
+#include "lb/config.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <set>
+
+namespace stratus::lb {
+namespace {
+
+using json = nlohmann::json;
+
+// Reads typed fields of one JSON object; the first error wins and names the field's path.
+class FieldReader {
+ public:
+  FieldReader(const json& j, std::string path) : j_(j), path_(std::move(path)) {
+    if (!j_.is_object()) Fail(path_ + ": must be an object");
+  }
+
+  void Int(const char* key, int* out, int min, int max) {
+    if (!Has(key)) return;
+    const json& v = j_[key];
+    if (!v.is_number_integer()) return Fail(Path(key) + ": must be an integer");
+    int64_t x = v.get<int64_t>();
+    if (x < min || x > max) {
+      return Fail(Path(key) + ": must be between " + std::to_string(min) + " and " + std::to_string(max));
+    }
+    *out = static_cast<int>(x);
+  }
+  void U64(const char* key, uint64_t* out) {
+    if (!Has(key)) return;
+    const json& v = j_[key];
+    if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<int64_t>() >= 0)) {
+      return Fail(Path(key) + ": must be a non-negative integer");
+    }
+    *out = v.get<uint64_t>();
+  }
+  void Bool(const char* key, bool* out) {
+    if (!Has(key)) return;
+    if (!j_[key].is_boolean()) return Fail(Path(key) + ": must be true or false");
+    *out = j_[key].get<bool>();
+  }
+  void Str(const char* key, std::string* out, bool required = false) {
+    if (!Has(key)) {
+      if (required) Fail(Path(key) + ": is required");
+      return;
+    }
+    if (!j_[key].is_string()) return Fail(Path(key) + ": must be a string");
+    *out = j_[key].get<std::string>();
+  }
+  void StrList(const char* key, std::vector<std::string>* out) {
+    if (!Has(key)) return;
+    const json& v = j_[key];
+    if (v.is_string()) {
+      out->push_back(v.get<std::string>());
+      return;
+    }
+    if (!v.is_array()) return Fail(Path(key) + ": must be a string or a list of strings");
+    for (const auto& e : v) {
+      if (!e.is_string()) return Fail(Path(key) + ": must be a list of strings");
+      out->push_back(e.get<std::string>());
+    }
+  }
+  void Proto(const char* key, Protocol* out) {
+    std::string s;
+    Str(key, &s);
+    if (s.empty()) return;
+    if (s == "http" || s == "HTTP") {
+      *out = Protocol::kHttp;
+    } else if (s == "tcp" || s == "TCP") {
+      *out = Protocol::kTcp;
+    } else {
+      Fail(Path(key) + ": must be http or tcp, not \"" + s + "\"");
+    }
+  }
+  bool Has(const char* key) const { return j_.is_object() && j_.contains(key) && !j_[key].is_null(); }
+  const json& Get(const char* key) const { return j_[key]; }
+  std::string Path(const std::string& key) const { return path_ + "." + key; }
+  void Fail(const std::string& m) {
+    if (error_.empty()) error_ = m;
+  }
+  const std::string& error() const { return error_; }
+  void Merge(const std::string& e) {
+    if (!e.empty()) Fail(e);
+  }
+
+ private:
+  const json& j_;
+  std::string path_;
+  std::string error_;
+};
+
+bool IsValidIpv4(const std::string& ip) {
+  in_addr a;
+  return inet_pton(AF_INET, ip.c_str(), &a) == 1;
+}
+
+std::string ParseHealthCheck(const json& j, const std::string& path, HealthCheckConfig* hc) {
+  FieldReader r(j, path);
+  r.Bool("enabled", &hc->enabled);
+  r.Proto("protocol", &hc->protocol);
+  r.Str("path", &hc->path);
+  if (r.Has("port") && r.Get("port").is_string()) {
+    if (r.Get("port").get<std::string>() != "traffic-port") r.Fail(r.Path("port") + ": must be a number or \"traffic-port\"");
+  } else {
+    r.Int("port", &hc->port, 0, 65535);
+  }
+  r.Int("interval_ms", &hc->interval_ms, 50, 300000);
+  r.Int("timeout_ms", &hc->timeout_ms, 10, 120000);
+  r.Int("healthy_threshold", &hc->healthy_threshold, 1, 10);
+  r.Int("unhealthy_threshold", &hc->unhealthy_threshold, 1, 10);
+  r.Str("matcher", &hc->matcher);
+  if (hc->path.empty() || hc->path[0] != '/') r.Fail(r.Path("path") + ": must start with /");
+  if (!MatchesStatus(hc->matcher, -1)) {
+    r.Fail(r.Path("matcher") + ": must look like 200, 200,204 or 200-299");
+  }
+  return r.error();
+}
+
+std::string ParseTarget(const json& j, const std::string& path, TargetConfig* t) {
+  FieldReader r(j, path);
+  r.Str("id", &t->id);
+  r.Str("ip", &t->ip, true);
+  r.Int("port", &t->port, 0, 65535);
+  r.Int("weight", &t->weight, 0, 1000);
+  r.Bool("draining", &t->draining);
+  if (r.error().empty() && !IsValidIpv4(t->ip)) r.Fail(r.Path("ip") + ": \"" + t->ip + "\" is not an IPv4 address");
+  return r.error();
+}
+
+std::string ParseTargetGroup(const json& j, const std::string& path, TargetGroupConfig* tg) {
+  FieldReader r(j, path);
+  r.Str("name", &tg->name, true);
+  r.Proto("protocol", &tg->protocol);
+  r.Int("port", &tg->port, 1, 65535);
+  std::string algo;
+  r.Str("algorithm", &algo);
+  if (algo == "least_outstanding_requests") {
+    tg->algorithm = Algorithm::kLeastOutstandingRequests;
+  } else if (algo == "weighted_random") {
+    tg->algorithm = Algorithm::kWeightedRandom;
+  } else if (!algo.empty() && algo != "round_robin") {
+    r.Fail(r.Path("algorithm") + ": must be round_robin, least_outstanding_requests or weighted_random");
+  }
+  if (tg->protocol == Protocol::kTcp) tg->health_check.protocol = Protocol::kTcp;
+  if (r.Has("health_check")) r.Merge(ParseHealthCheck(r.Get("health_check"), r.Path("health_check"), &tg->health_check));
+  if (r.Has("stickiness")) {
+    FieldReader s(r.Get("stickiness"), r.Path("stickiness"));
+    s.Bool("enabled", &tg->stickiness.enabled);
+    std::string type = "lb_cookie";
+    s.Str("type", &type);
+    if (type != "lb_cookie") s.Fail(s.Path("type") + ": only lb_cookie is supported");
+    s.Int("duration_s", &tg->stickiness.duration_s, 1, 604800);
+    r.Merge(s.error());
+  }
+  r.Int("deregistration_delay_ms", &tg->deregistration_delay_ms, 0, 3600000);
+  r.Int("slow_start_ms", &tg->slow_start_ms, 0, 900000);
+  if (r.Has("targets")) {
+    if (!r.Get("targets").is_array()) return r.Path("targets") + ": must be a list";
+    std::set<std::string> seen;
+    size_t i = 0;
+    for (const auto& tj : r.Get("targets")) {
+      TargetConfig t;
+      std::string tp = r.Path("targets") + "[" + std::to_string(i++) + "]";
+      r.Merge(ParseTarget(tj, tp, &t));
+      if (!r.error().empty()) break;
+      if (t.port == 0) t.port = tg->port;
+      if (t.id.empty()) t.id = t.ip + ":" + std::to_string(t.port);
+      if (!seen.insert(t.id + "|" + t.ip + ":" + std::to_string(t.port)).second) {
+        r.Fail(tp + ": target " + t.id + " is listed twice");
+      }
+      tg->targets.push_back(std::move(t));
+    }
+  }
+  return r.error();
+}
+
+std::string ParseRule(const json& j, const std::string& path, RuleConfig* rule) {
+  FieldReader r(j, path);
+  r.Int("priority", &rule->priority, 1, 50000);
+  r.StrList("host", &rule->hosts);
+  r.StrList("hosts", &rule->hosts);
+  r.StrList("path", &rule->paths);
+  r.StrList("paths", &rule->paths);
+  r.Str("target_group", &rule->target_group, true);
+  if (r.error().empty() && rule->hosts.empty() && rule->paths.empty()) r.Fail(path + ": needs a host or path condition");
+  return r.error();
+}
+
+std::string ParseListener(const json& j, const std::string& path, ListenerConfig* l) {
+  FieldReader r(j, path);
+  r.Str("bind", &l->bind, true);
+  r.Str("name", &l->name);
+  if (l->name.empty()) l->name = l->bind;
+  r.Proto("protocol", &l->protocol);
+  r.Str("default_target_group", &l->default_target_group, true);
+  if (r.Has("rules")) {
+    if (!r.Get("rules").is_array()) return r.Path("rules") + ": must be a list";
+    size_t i = 0;
+    for (const auto& rj : r.Get("rules")) {
+      RuleConfig rule;
+      r.Merge(ParseRule(rj, r.Path("rules") + "[" + std::to_string(i++) + "]", &rule));
+      l->rules.push_back(std::move(rule));
+    }
+    std::stable_sort(l->rules.begin(), l->rules.end(),
+                     [](const RuleConfig& a, const RuleConfig& b) { return a.priority < b.priority; });
+  }
+  if (r.error().empty()) {
+    std::string ip;
+    int port = 0;
+    Status st = ParseHostPort(l->bind, &ip, &port);
+    if (!st.ok()) r.Fail(r.Path("bind") + ": " + st.message());
+  }
+  return r.error();
+}
+
+std::string ParseSettings(const json& j, Settings* s) {
+  FieldReader r(j, "settings");
+  r.Int("header_timeout_ms", &s->header_timeout_ms, 10, 3600000);
+  r.Int("idle_timeout_ms", &s->idle_timeout_ms, 10, 36000000);
+  r.Int("request_timeout_ms", &s->request_timeout_ms, 10, 3600000);
+  r.Int("connect_timeout_ms", &s->connect_timeout_ms, 10, 600000);
+  r.Int("upstream_idle_ms", &s->upstream_idle_ms, 10, 3600000);
+  r.Int("max_retries", &s->max_retries, 0, 10);
+  r.Int("outlier_consecutive_failures", &s->outlier_consecutive_failures, 0, 1000);
+  r.Int("outlier_base_ejection_ms", &s->outlier_base_ejection_ms, 0, 3600000);
+  return r.error();
+}
+
+std::string CrossCheck(const LbConfig& c) {
+  std::set<std::string> tgs, listeners, binds;
+  for (const auto& tg : c.target_groups) {
+    if (!tgs.insert(tg.name).second) return "target group " + tg.name + " is defined twice";
+  }
+  for (const auto& l : c.listeners) {
+    if (!listeners.insert(l.name).second) return "listener " + l.name + " is defined twice";
+    if (!binds.insert(l.bind).second) return "two listeners bind " + l.bind;
+    const TargetGroupConfig* tg = c.FindTargetGroup(l.default_target_group);
+    if (!tg) return "listener " + l.name + ": unknown target group " + l.default_target_group;
+    if (l.protocol == Protocol::kTcp && tg->protocol != Protocol::kTcp) {
+      return "listener " + l.name + ": a tcp listener needs a tcp target group";
+    }
+    for (const auto& rule : l.rules) {
+      if (!c.FindTargetGroup(rule.target_group)) {
+        return "listener " + l.name + ": rule " + std::to_string(rule.priority) + ": unknown target group " +
+               rule.target_group;
+      }
+      if (l.protocol == Protocol::kTcp) return "listener " + l.name + ": tcp listeners have no rules";
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+const char* ProtocolName(Protocol p) { return p == Protocol::kTcp ? "tcp" : "http"; }
+
+const char* AlgorithmName(Algorithm a) {
+  switch (a) {
+    case Algorithm::kRoundRobin: return "round_robin";
+    case Algorithm::kLeastOutstandingRequests: return "least_outstanding_requests";
+    case Algorithm::kWeightedRandom: return "weighted_random";
+  }
+  return "round_robin";
+}
+
+const TargetGroupConfig* LbConfig::FindTargetGroup(const std::string& name) const {
+  for (const auto& tg : target_groups) {
+    if (tg.name == name) return &tg;
+  }
+  return nullptr;
+}
+
+Status ParseHostPort(const std::string& s, std::string* ip, int* port) {
+  size_t colon = s.rfind(':');
+  if (colon == std::string::npos) return InvalidArgument("\"" + s + "\" is not address:port");
+  *ip = s.substr(0, colon);
+  if (ip->empty() || *ip == "*") *ip = "0.0.0.0";
+  if (!IsValidIpv4(*ip)) return InvalidArgument("\"" + *ip + "\" is not an IPv4 address");
+  std::string p = s.substr(colon + 1);
+  if (p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos) {
+    return InvalidArgument("\"" + p + "\" is not a port");
+  }
+  *port = std::stoi(p);
+  if (*port < 1 || *port > 65535) return InvalidArgument("port " + p + " is out of range");
+  return Status::Ok();
+}
+
+bool MatchesStatus(const std::string& matcher, int status) {
+  size_t pos = 0;
+  bool any = false;
+  while (pos <= matcher.size()) {
+    size_t comma = matcher.find(',', pos);
+    std::string part = matcher.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    pos = comma == std::string::npos ? matcher.size() + 1 : comma + 1;
+    size_t dash = part.find('-');
+    std::string lo = part.substr(0, dash), hi = dash == std::string::npos ? lo : part.substr(dash + 1);
+    if (lo.empty() || hi.empty() || lo.size() > 3 || hi.size() > 3 ||
+        lo.find_first_not_of("0123456789") != std::string::npos ||
+        hi.find_first_not_of("0123456789") != std::string::npos) {
+      return false;
+    }
+    any = true;
+    if (status >= std::stoi(lo) && status <= std::stoi(hi)) return true;
+  }
+  return status < 0 && any;
+}
+
+Result<LbConfig> ParseConfig(const nlohmann::json& j) {
+  LbConfig c;
+  std::string err;
+  try {
+    FieldReader r(j, "config");
+    r.U64("version", &c.version);
+    if (r.Has("settings")) r.Merge(ParseSettings(r.Get("settings"), &c.settings));
+    if (r.Has("target_groups")) {
+      if (!r.Get("target_groups").is_array()) r.Fail("config.target_groups: must be a list");
+      size_t i = 0;
+      for (const auto& tj : r.Get("target_groups")) {
+        TargetGroupConfig tg;
+        r.Merge(ParseTargetGroup(tj, "target_groups[" + std::to_string(i++) + "]", &tg));
+        c.target_groups.push_back(std::move(tg));
+      }
+    }
+    if (r.Has("listeners")) {
+      if (!r.Get("listeners").is_array()) r.Fail("config.listeners: must be a list");
+      size_t i = 0;
+      for (const auto& lj : r.Get("listeners")) {
+        ListenerConfig l;
+        r.Merge(ParseListener(lj, "listeners[" + std::to_string(i++) + "]", &l));
+        c.listeners.push_back(std::move(l));
+      }
+    }
+    err = r.error();
+    if (err.empty()) err = CrossCheck(c);
+  } catch (const std::exception& e) {
+    err = std::string("config: ") + e.what();
+  }
+  if (!err.empty()) return InvalidArgument(err);
+  return c;
+}
+
+Result<LbConfig> ParseConfigText(const std::string& text) {
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return InvalidArgument("config is not valid JSON");
+  return ParseConfig(j);
+}
+
+nlohmann::json ConfigToJson(const LbConfig& c) {
+  json j;
+  j["version"] = c.version;
+  const Settings& s = c.settings;
+  j["settings"] = {{"header_timeout_ms", s.header_timeout_ms},   {"idle_timeout_ms", s.idle_timeout_ms},
+                   {"request_timeout_ms", s.request_timeout_ms}, {"connect_timeout_ms", s.connect_timeout_ms},
+                   {"upstream_idle_ms", s.upstream_idle_ms},     {"max_retries", s.max_retries},
+                   {"outlier_consecutive_failures", s.outlier_consecutive_failures},
+                   {"outlier_base_ejection_ms", s.outlier_base_ejection_ms}};
+  j["listeners"] = json::array();
+  for (const auto& l : c.listeners) {
+    json lj = {{"name", l.name},
+               {"bind", l.bind},
+               {"protocol", ProtocolName(l.protocol)},
+               {"default_target_group", l.default_target_group},
+               {"rules", json::array()}};
+    for (const auto& r : l.rules) {
+      lj["rules"].push_back(
+          {{"priority", r.priority}, {"hosts", r.hosts}, {"paths", r.paths}, {"target_group", r.target_group}});
+    }
+    j["listeners"].push_back(std::move(lj));
+  }
+  j["target_groups"] = json::array();
+  for (const auto& tg : c.target_groups) {
+    const HealthCheckConfig& hc = tg.health_check;
+    json tj = {{"name", tg.name},
+               {"protocol", ProtocolName(tg.protocol)},
+               {"port", tg.port},
+               {"algorithm", AlgorithmName(tg.algorithm)},
+               {"health_check",
+                {{"enabled", hc.enabled},
+                 {"protocol", ProtocolName(hc.protocol)},
+                 {"path", hc.path},
+                 {"port", hc.port},
+                 {"interval_ms", hc.interval_ms},
+                 {"timeout_ms", hc.timeout_ms},
+                 {"healthy_threshold", hc.healthy_threshold},
+                 {"unhealthy_threshold", hc.unhealthy_threshold},
+                 {"matcher", hc.matcher}}},
+               {"stickiness",
+                {{"enabled", tg.stickiness.enabled}, {"type", "lb_cookie"}, {"duration_s", tg.stickiness.duration_s}}},
+               {"deregistration_delay_ms", tg.deregistration_delay_ms},
+               {"slow_start_ms", tg.slow_start_ms},
+               {"targets", json::array()}};
+    for (const auto& t : tg.targets) {
+      tj["targets"].push_back(
+          {{"id", t.id}, {"ip", t.ip}, {"port", t.port}, {"weight", t.weight}, {"draining", t.draining}});
+    }
+    j["target_groups"].push_back(std::move(tj));
+  }
+  return j;
+}
+
+}  // namespace stratus::lb

@@ -1,0 +1,109 @@
+// Load balancer configuration: the ELBv2-shaped objects that stratusd sends to stratus-lb as versioned snapshots
+// (and that `stratus-lb --config FILE` reads), with their JSON form. docs/lb.md describes every field.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+
+namespace stratus::lb {
+
+enum class Protocol { kHttp, kTcp };
+enum class Algorithm { kRoundRobin, kLeastOutstandingRequests, kWeightedRandom };
+
+const char* ProtocolName(Protocol p);
+const char* AlgorithmName(Algorithm a);
+
+struct HealthCheckConfig {
+  bool enabled = true;
+  Protocol protocol = Protocol::kHttp;  // http: GET path, status must match `matcher`; tcp: connect only
+  std::string path = "/";
+  int port = 0;  // 0 = the target's traffic port
+  int interval_ms = 5000;
+  int timeout_ms = 2000;
+  int healthy_threshold = 3;    // consecutive passes for unhealthy -> healthy (initial -> healthy takes one)
+  int unhealthy_threshold = 2;  // consecutive failures for healthy -> unhealthy
+  std::string matcher = "200-399";  // "200", "200,204", "200-299"
+};
+
+struct StickinessConfig {
+  bool enabled = false;        // type lb_cookie: cookie AWSALB names the target
+  int duration_s = 86400;
+};
+
+struct TargetConfig {
+  std::string id;       // e.g. instance id; defaults to "ip:port"
+  std::string ip;       // IPv4 address
+  int port = 0;         // 0 = the target group's port
+  int weight = 1;       // 1..1000, for weighted algorithms and slow start
+  bool draining = false;  // deregistering: no new requests
+};
+
+struct TargetGroupConfig {
+  std::string name;
+  Protocol protocol = Protocol::kHttp;
+  int port = 80;
+  Algorithm algorithm = Algorithm::kRoundRobin;
+  HealthCheckConfig health_check;
+  StickinessConfig stickiness;
+  int deregistration_delay_ms = 300000;
+  int slow_start_ms = 0;
+  std::vector<TargetConfig> targets;
+};
+
+// A listener rule: every non-empty condition must match; the lowest priority number wins.
+struct RuleConfig {
+  int priority = 1;
+  std::vector<std::string> hosts;  // "example.com", "*.example.com" (case-insensitive, port ignored)
+  std::vector<std::string> paths;  // glob: "/api/*", "/img/?.png" (query string ignored)
+  std::string target_group;
+};
+
+struct ListenerConfig {
+  std::string name;
+  std::string bind;  // "127.0.0.1:8080" or "0.0.0.0:80"
+  Protocol protocol = Protocol::kHttp;
+  std::string default_target_group;
+  std::vector<RuleConfig> rules;  // kept sorted by priority after parsing
+};
+
+// Process-wide settings; timeouts apply to every listener.
+struct Settings {
+  int header_timeout_ms = 10000;   // a client must send a whole request head within this
+  int idle_timeout_ms = 60000;     // idle keep-alive client connection / idle TCP stream
+  int request_timeout_ms = 60000;  // upstream must start its response within this (else 504)
+  int connect_timeout_ms = 3000;   // upstream connect (then retried elsewhere)
+  int upstream_idle_ms = 30000;    // pooled idle upstream connections are closed after this
+  int max_retries = 2;             // extra attempts on another target
+  int outlier_consecutive_failures = 5;  // Envoy's consecutive_5xx default
+  int outlier_base_ejection_ms = 30000;  // Envoy's base_ejection_time default
+};
+
+struct LbConfig {
+  uint64_t version = 0;
+  Settings settings;
+  std::vector<ListenerConfig> listeners;
+  std::vector<TargetGroupConfig> target_groups;
+
+  // Returns the target group with this name, or nullptr.
+  const TargetGroupConfig* FindTargetGroup(const std::string& name) const;
+};
+
+// Parses and validates a configuration (see docs/lb.md). Errors name the offending field.
+Result<LbConfig> ParseConfig(const nlohmann::json& j);
+Result<LbConfig> ParseConfigText(const std::string& text);
+
+// Serializes a configuration; ParseConfig(ConfigToJson(c)) yields c.
+nlohmann::json ConfigToJson(const LbConfig& config);
+
+// Parses "a.b.c.d:port" into its parts; error when malformed.
+Status ParseHostPort(const std::string& s, std::string* ip, int* port);
+
+// True when `status` matches a matcher like "200", "200,204" or "200-299".
+bool MatchesStatus(const std::string& matcher, int status);
+
+}  // namespace stratus::lb

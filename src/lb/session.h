@@ -1,0 +1,65 @@
+// Internal to the worker: one client connection and the request it is proxying.
+#pragma once
+
+#include <netinet/in.h>
+
+#include "lb/worker.h"
+
+namespace stratus::lb {
+
+enum class Phase : uint8_t { kReadHead, kProxy, kTcp, kClosing };
+
+struct ListenerReg {
+  Handle handle{HandleKind::kListener, this};
+  ListenerSockets* sockets = nullptr;  // identity across snapshots
+  int fd = -1;
+  ListenerRuntime* listener = nullptr;  // in the worker's current snapshot
+};
+
+struct Session {
+  Handle handle{HandleKind::kClient, this};
+  int fd = -1;
+  Phase phase = Phase::kReadHead;
+  SnapshotPtr snap;
+  ListenerRuntime* listener = nullptr;
+  ListenerSockets* sockets = nullptr;
+  std::shared_ptr<MetricSet> conn_metrics;  // listener metrics holding our ActiveConnectionCount
+  char client_ip[INET_ADDRSTRLEN] = {};
+
+  Buf in;   // bytes from the client
+  Buf out;  // bytes to the client before upstream body bytes (response heads, error pages)
+  Buf req;  // rewritten request head for the upstream (kept for a retry)
+  uint32_t req_sent = 0;
+
+  Upstream* up = nullptr;
+  TargetGroupRuntime* group = nullptr;
+  TargetRuntime* target = nullptr;
+
+  BodyFramer req_body;
+  uint64_t req_ready = 0;  // bytes at the front of `in` validated as request body, not yet sent
+  uint64_t body_sent = 0;
+  BodyFramer resp_body;
+  uint64_t resp_ready = 0;  // bytes at the front of up->in validated as response body, not yet sent
+  int resp_status = 0;
+  bool resp_head_done = false;
+  bool resp_keep_alive = false;
+  bool upstream_write_failed = false;
+
+  bool c_readable = true, c_writable = true, c_eof = false;
+  bool keep_alive = true, http10 = false, is_head = false, idempotent = false;
+  bool close_after = false, set_cookie = false, shut_wr = false, u_shut_wr = false;
+  uint8_t attempts = 0, reuse_retries = 0;
+  uint32_t requests = 0;
+
+  int64_t deadline_ms = 0;
+  int64_t request_start_ms = 0;
+  int64_t sent_at_us = 0;
+
+  Session* prev = nullptr;
+  Session* next = nullptr;
+  bool dead = false;
+};
+
+int64_t NowUs();
+
+}  // namespace stratus::lb
