@@ -1,0 +1,413 @@
+#include "metrics/metric_store.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cmath>
+#include <fstream>
+#include <limits>
+
+#include "common/fd.h"
+#include "common/files.h"
+
+namespace stratus {
+namespace {
+
+constexpr int64_t kMinute = 60 * 1000;
+constexpr int64_t kHour = 60 * kMinute;
+constexpr int64_t kDay = 24 * kHour;
+// A minute-aligned "now" so tests can reason about periods: 2026-11-27T05:00:00Z.
+constexpr int64_t kT0 = 1795755600000;
+
+class MetricStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/ststore-metrics-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    now_ = kT0;
+  }
+  void TearDown() override { (void)RemoveAll(dir_); }
+
+  MetricStoreOptions Options(bool persistent = true) {
+    MetricStoreOptions o;
+    o.dir = persistent ? dir_ + "/metrics" : "";
+    o.background = false;
+    o.clock = [this] { return now_.load(); };
+    return o;
+  }
+  MetricStorePtr Open(MetricStoreOptions o) {
+    auto s = OpenMetricStore(std::move(o));
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return s.ok() ? std::move(s).value() : nullptr;
+  }
+
+  static MetricDatum Datum(double v, int64_t ts, std::string name = "CPUUtilization") {
+    MetricDatum d;
+    d.metric.namespace_ = "AWS/EC2";
+    d.metric.name = std::move(name);
+    d.metric.dimensions = {{"InstanceId", "i-0123456789abcdef0"}};
+    d.metric.unit = "Percent";
+    d.timestamp_ms = ts;
+    d.value = v;
+    return d;
+  }
+  static StatisticsQuery Query(int64_t start, int64_t end, int64_t period, std::vector<std::string> stats) {
+    StatisticsQuery q;
+    q.namespace_ = "AWS/EC2";
+    q.name = "CPUUtilization";
+    q.dimensions = {{"InstanceId", "i-0123456789abcdef0"}};
+    q.start_ms = start;
+    q.end_ms = end;
+    q.period_s = period;
+    q.statistics = std::move(stats);
+    return q;
+  }
+
+  std::string dir_;
+  std::atomic<int64_t> now_;
+};
+
+const std::vector<std::string> kAll = {"SampleCount", "Sum", "Average", "Minimum", "Maximum", "p50", "p90", "p100"};
+
+TEST_F(MetricStoreTest, StatisticsOverOneMinute) {
+  MetricStorePtr s = Open(Options(false));
+  ASSERT_TRUE(s);
+  int64_t base = kT0 - 10 * kMinute;
+  std::vector<MetricDatum> data;
+  for (int i = 0; i < 60; ++i) data.push_back(Datum(60 - i, base + i * 1000 + 250));  // 60, 59, ..., 1
+  ASSERT_TRUE(s->PutMetricData(data).ok());
+  auto r = s->GetMetricStatistics(Query(base, base + kMinute, 60, kAll));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->size(), 1u);
+  const Datapoint& dp = (*r)[0];
+  EXPECT_EQ(dp.timestamp_ms, base);
+  EXPECT_EQ(dp.unit, "Percent");
+  EXPECT_EQ(dp.values.at("SampleCount"), 60);
+  EXPECT_EQ(dp.values.at("Sum"), 1830);
+  EXPECT_DOUBLE_EQ(dp.values.at("Average"), 30.5);
+  EXPECT_EQ(dp.values.at("Minimum"), 1);
+  EXPECT_EQ(dp.values.at("Maximum"), 60);
+  EXPECT_EQ(dp.values.at("p50"), 30);  // nearest rank: ceil(0.5 * 60) = 30th value
+  EXPECT_EQ(dp.values.at("p90"), 54);
+  EXPECT_EQ(dp.values.at("p100"), 60);
+
+  auto tens = s->GetMetricStatistics(Query(base, base + kMinute, 10, {"Sum", "SampleCount"}));
+  ASSERT_TRUE(tens.ok());
+  ASSERT_EQ(tens->size(), 6u);
+  for (size_t i = 0; i < 6; ++i) {
+    EXPECT_EQ((*tens)[i].timestamp_ms, base + static_cast<int64_t>(i) * 10000);
+    EXPECT_EQ((*tens)[i].values.at("SampleCount"), 10);
+    double first = 60 - 10.0 * static_cast<double>(i);  // values first..first-9
+    EXPECT_EQ((*tens)[i].values.at("Sum"), 10 * first - 45);
+  }
+}
+
+TEST_F(MetricStoreTest, SeveralSamplesPerSecondAndEmptyPeriodsOmitted) {
+  MetricStorePtr s = Open(Options(false));
+  ASSERT_TRUE(s);
+  int64_t base = kT0 - kMinute;
+  ASSERT_TRUE(s->PutMetricData({Datum(1, base), Datum(2, base + 100), Datum(6, base + 900), Datum(9, base + 5000)}).ok());
+  auto r = s->GetMetricStatistics(Query(base, base + 10000, 1, {"SampleCount", "Average", "Maximum", "p50"}));
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->size(), 2u);
+  EXPECT_EQ((*r)[0].values.at("SampleCount"), 3);
+  EXPECT_EQ((*r)[0].values.at("Average"), 3);
+  EXPECT_EQ((*r)[0].values.at("Maximum"), 6);
+  EXPECT_EQ((*r)[0].values.at("p50"), 2);
+  EXPECT_EQ((*r)[1].timestamp_ms, base + 5000);
+  EXPECT_EQ((*r)[1].values.at("SampleCount"), 1);
+}
+
+TEST_F(MetricStoreTest, StatisticSetsHaveNoPercentilesUnlessSingleValued) {
+  MetricStorePtr s = Open(Options(false));
+  ASSERT_TRUE(s);
+  int64_t base = kT0 - kMinute;
+  MetricDatum set = Datum(0, base);
+  set.value.reset();
+  set.statistics = StatisticSet{10, 100, 5, 15};
+  MetricDatum flat = Datum(0, base + 30000);
+  flat.value.reset();
+  flat.statistics = StatisticSet{4, 28, 7, 7};
+  ASSERT_TRUE(s->PutMetricData({set, flat}).ok());
+  auto r = s->GetMetricStatistics(Query(base, base + kMinute, 30, {"SampleCount", "Sum", "Minimum", "p50"}));
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->size(), 2u);
+  EXPECT_EQ((*r)[0].values.at("SampleCount"), 10);
+  EXPECT_EQ((*r)[0].values.at("Sum"), 100);
+  EXPECT_EQ((*r)[0].values.count("p50"), 0u);
+  EXPECT_EQ((*r)[1].values.at("p50"), 7);
+  EXPECT_EQ((*r)[1].values.at("Minimum"), 7);
+}
+
+TEST_F(MetricStoreTest, ManySamplesInOneSecondUseTheSketch) {
+  MetricStoreOptions o = Options(false);
+  o.max_raw_per_second = 100;
+  MetricStorePtr s = Open(o);
+  ASSERT_TRUE(s);
+  std::vector<MetricDatum> data;
+  for (int i = 1; i <= 1000; ++i) data.push_back(Datum(i, kT0 - 5000));
+  ASSERT_TRUE(s->PutMetricData(data).ok());
+  auto r = s->GetMetricStatistics(Query(kT0 - 5000, kT0, 1, {"p50", "p99", "Sum"}));
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0].values.at("Sum"), 500500);
+  EXPECT_NEAR((*r)[0].values.at("p50"), 500, 500 * 0.0101);
+  EXPECT_NEAR((*r)[0].values.at("p99"), 990, 990 * 0.0101);
+}
+
+TEST_F(MetricStoreTest, RollupsKeepStatisticsAfterTheRawWindow) {
+  MetricStorePtr s = Open(Options(false));
+  ASSERT_TRUE(s);
+  int64_t base = kT0 - 30 * kMinute;
+  std::vector<MetricDatum> data;
+  for (int i = 0; i < 600; ++i) data.push_back(Datum(1 + (i % 100), base + i * 1000));
+  ASSERT_TRUE(s->PutMetricData(data).ok());
+  auto before = s->GetMetricStatistics(Query(base, base + 10 * kMinute, 300, kAll));
+  ASSERT_TRUE(before.ok());
+  now_ += 4 * kHour;  // the data is now older than 3 h
+  ASSERT_TRUE(s->Maintain().ok());
+  EXPECT_EQ(s->GetMetricStatistics(Query(base, base + 10 * kMinute, 1, {"Sum"})).status().code(),
+            Code::kInvalidArgument);  // period must be a multiple of 60 now
+  auto after = s->GetMetricStatistics(Query(base, base + 10 * kMinute, 300, kAll));
+  ASSERT_TRUE(after.ok());
+  ASSERT_EQ(after->size(), 2u);
+  ASSERT_EQ(before->size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    for (const char* exact : {"SampleCount", "Sum", "Average", "Minimum", "Maximum"}) {
+      EXPECT_EQ((*after)[i].values.at(exact), (*before)[i].values.at(exact)) << exact;
+    }
+    for (const char* pct : {"p50", "p90", "p100"}) {
+      double want = (*before)[i].values.at(pct);
+      EXPECT_NEAR((*after)[i].values.at(pct), want, want * 0.0101) << pct;
+    }
+  }
+}
+
+TEST_F(MetricStoreTest, LateDataGoesStraightToRollups) {
+  MetricStorePtr s = Open(Options(false));
+  ASSERT_TRUE(s);
+  int64_t old = kT0 - 5 * kHour;
+  ASSERT_TRUE(s->PutMetricData({Datum(10, old), Datum(30, old + 20000)}).ok());
+  auto r = s->GetMetricStatistics(Query(old, old + kMinute, 60, {"Average", "SampleCount"}));
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0].values.at("Average"), 20);
+}
+
+TEST_F(MetricStoreTest, RetentionDropsOldDataAndSeries) {
+  MetricStorePtr s = Open(Options(false));
+  ASSERT_TRUE(s);
+  ASSERT_TRUE(s->PutMetricData({Datum(1, kT0 - 13 * kDay), Datum(2, kT0 - kMinute)}).ok());
+  EXPECT_EQ(s->ListMetrics({}).size(), 1u);
+  auto q = Query(kT0 - 13 * kDay - kHour, kT0 - 13 * kDay + kHour, 3600, {"SampleCount"});
+  EXPECT_EQ(s->GetMetricStatistics(q)->size(), 1u);
+  now_ += 3 * kDay;  // the first point is now 16 days old
+  ASSERT_TRUE(s->Maintain().ok());
+  auto r = s->GetMetricStatistics(q);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->empty());
+  EXPECT_EQ(s->ListMetrics({}).size(), 1u);
+  now_ += 13 * kDay;
+  ASSERT_TRUE(s->Maintain().ok());
+  EXPECT_TRUE(s->ListMetrics({}).empty());
+}
+
+TEST_F(MetricStoreTest, BadInputIsRejectedAndChangesNothing) {
+  MetricStorePtr s = Open(Options(false));
+  ASSERT_TRUE(s);
+  auto expect_bad = [&](MetricDatum bad, const std::string& text) {
+    Status st = s->PutMetricData({Datum(1, kT0 - 1000), bad});
+    EXPECT_EQ(st.code(), Code::kInvalidArgument) << text;
+    EXPECT_NE(st.message().find(text), std::string::npos) << st.message();
+  };
+  expect_bad(Datum(std::nan(""), kT0), "MetricData.member.2.Value");
+  expect_bad(Datum(std::numeric_limits<double>::infinity(), kT0), "finite");
+  MetricDatum many = Datum(1, kT0);
+  for (int i = 0; i < 30; ++i) many.metric.dimensions.push_back({"d" + std::to_string(i), "v"});
+  expect_bad(many, "31 dimensions");
+  expect_bad(Datum(1, kT0, ""), "MetricName must not be empty");
+  MetricDatum dup = Datum(1, kT0);
+  dup.metric.dimensions.push_back({"InstanceId", "i-other"});
+  expect_bad(dup, "twice");
+  MetricDatum unit = Datum(1, kT0);
+  unit.metric.unit = "Furlongs";
+  expect_bad(unit, "Furlongs");
+  expect_bad(Datum(1, kT0 - 15 * kDay), "in the past");
+  expect_bad(Datum(1, kT0 + 3 * kHour), "in the future");
+  MetricDatum set = Datum(1, kT0);
+  set.value.reset();
+  set.statistics = StatisticSet{3, 10, 9, 2};
+  expect_bad(set, "Minimum is greater");
+  set.statistics = StatisticSet{0, 0, 0, 0};
+  expect_bad(set, "SampleCount");
+  MetricDatum both = Datum(1, kT0);
+  both.statistics = StatisticSet{1, 1, 1, 1};
+  expect_bad(both, "exactly one");
+  EXPECT_TRUE(s->ListMetrics({}).empty());  // the good first datum was not stored either
+
+  auto q = Query(kT0 - kHour, kT0, 60, {"p101"});
+  EXPECT_EQ(s->GetMetricStatistics(q).status().code(), Code::kInvalidArgument);
+  q.statistics = {"Median"};
+  EXPECT_EQ(s->GetMetricStatistics(q).status().code(), Code::kInvalidArgument);
+  q.statistics = {"Sum"};
+  q.period_s = 0;
+  EXPECT_EQ(s->GetMetricStatistics(q).status().code(), Code::kInvalidArgument);
+  q.period_s = 1;  // 3600 periods > 1440
+  auto big = s->GetMetricStatistics(q);
+  EXPECT_EQ(big.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(big.status().message().find("1440"), std::string::npos);
+  q = Query(kT0, kT0 - 1, 60, {"Sum"});
+  EXPECT_EQ(s->GetMetricStatistics(q).status().code(), Code::kInvalidArgument);
+}
+
+TEST_F(MetricStoreTest, SeriesLimit) {
+  MetricStoreOptions o = Options(false);
+  o.max_series = 2;
+  MetricStorePtr s = Open(o);
+  ASSERT_TRUE(s);
+  ASSERT_TRUE(s->PutMetricData({Datum(1, kT0, "a"), Datum(1, kT0, "b"), Datum(2, kT0, "a")}).ok());
+  EXPECT_EQ(s->PutMetricData({Datum(1, kT0, "c")}).code(), Code::kResourceExhausted);
+  EXPECT_TRUE(s->PutMetricData({Datum(1, kT0, "b")}).ok());
+}
+
+TEST_F(MetricStoreTest, UnitsAndListMetricsFilters) {
+  MetricStorePtr s = Open(Options(false));
+  ASSERT_TRUE(s);
+  MetricDatum other = Datum(5, kT0 - 1000, "NetworkIn");
+  other.metric.unit = "Bytes";
+  other.metric.dimensions = {{"InstanceId", "i-2"}, {"AutoScalingGroupName", "web"}};
+  ASSERT_TRUE(s->PutMetricData({Datum(1, kT0 - 1000), other}).ok());
+  auto q = Query(kT0 - kMinute, kT0, 60, {"Sum"});
+  q.unit = "Bytes";
+  EXPECT_TRUE(s->GetMetricStatistics(q)->empty());
+  q.unit = "Percent";
+  EXPECT_EQ(s->GetMetricStatistics(q)->size(), 1u);
+  q.dimensions.clear();  // dimensions must match exactly
+  EXPECT_TRUE(s->GetMetricStatistics(q)->empty());
+
+  EXPECT_EQ(s->ListMetrics({}).size(), 2u);
+  ListMetricsFilter f;
+  f.dimensions = {{"AutoScalingGroupName", ""}};
+  auto l = s->ListMetrics(f);
+  ASSERT_EQ(l.size(), 1u);
+  EXPECT_EQ(l[0].name, "NetworkIn");
+  EXPECT_EQ(l[0].dimensions[0].name, "AutoScalingGroupName");  // sorted
+  f.dimensions = {{"InstanceId", "i-0123456789abcdef0"}};
+  EXPECT_EQ(s->ListMetrics(f).size(), 1u);
+  f = {};
+  f.name = "NetworkIn";
+  f.namespace_ = "AWS/ELB";
+  EXPECT_TRUE(s->ListMetrics(f).empty());
+
+  auto latest = s->Latest();
+  ASSERT_EQ(latest.size(), 2u);
+}
+
+TEST_F(MetricStoreTest, ReopenKeepsRawAndRolledUpData) {
+  int64_t recent = kT0 - 20 * kMinute, old = kT0 - 2 * kDay;
+  std::vector<Datapoint> before_recent, before_old;
+  {
+    MetricStorePtr s = Open(Options());
+    ASSERT_TRUE(s);
+    std::vector<MetricDatum> data;
+    for (int i = 0; i < 120; ++i) data.push_back(Datum(i * 0.5, recent + i * 1000));
+    for (int i = 0; i < 60; ++i) data.push_back(Datum(i, old + i * 1000));
+    ASSERT_TRUE(s->PutMetricData(data).ok());
+    ASSERT_TRUE(s->Flush().ok());
+    before_recent = *s->GetMetricStatistics(Query(recent, recent + 2 * kMinute, 1, kAll));
+    before_old = *s->GetMetricStatistics(Query(old, old + kMinute, 60, kAll));
+    ASSERT_TRUE(s->PutMetricData({Datum(99, recent + 200000)}).ok());  // flushed by the destructor
+  }
+  MetricStorePtr s = Open(Options());
+  ASSERT_TRUE(s);
+  auto after_recent = s->GetMetricStatistics(Query(recent, recent + 2 * kMinute, 1, kAll));
+  ASSERT_TRUE(after_recent.ok());
+  ASSERT_EQ(after_recent->size(), 120u);
+  for (size_t i = 0; i < 120; ++i) EXPECT_EQ((*after_recent)[i].values, before_recent[i].values);
+  auto after_old = s->GetMetricStatistics(Query(old, old + kMinute, 60, kAll));
+  ASSERT_EQ(after_old->size(), 1u);
+  EXPECT_EQ((*after_old)[0].values, before_old[0].values);
+  EXPECT_EQ(s->GetMetricStatistics(Query(recent + 200000, recent + 201000, 1, {"Maximum"}))->at(0).values.at("Maximum"),
+            99);
+
+  // Aged data survives another reopen as rollups.
+  now_ += 4 * kHour;
+  ASSERT_TRUE(s->Maintain().ok());
+  ASSERT_TRUE(s->Flush().ok());
+  s.reset();
+  s = Open(Options());
+  auto rolled = s->GetMetricStatistics(Query(recent, recent + 2 * kMinute, 60, {"SampleCount", "Sum"}));
+  ASSERT_TRUE(rolled.ok());
+  ASSERT_EQ(rolled->size(), 2u);
+  EXPECT_EQ((*rolled)[0].values.at("SampleCount"), 60);
+  EXPECT_EQ((*rolled)[0].values.at("Sum"), 0.5 * (59 * 60 / 2));
+}
+
+TEST_F(MetricStoreTest, TornLogTailIsSkipped) {
+  {
+    MetricStorePtr s = Open(Options());
+    ASSERT_TRUE(s);
+    ASSERT_TRUE(s->PutMetricData({Datum(7, kT0 - 1000)}).ok());
+    ASSERT_TRUE(s->Flush().ok());
+  }
+  std::string file;
+  for (int seq = 1; seq < 10; ++seq) {
+    char name[64];
+    std::snprintf(name, sizeof name, "/metrics/metrics-%010d.log", seq);
+    if (PathExists(dir_ + name)) file = dir_ + name;
+  }
+  ASSERT_FALSE(file.empty());
+  {
+    std::ofstream out(file, std::ios::app | std::ios::binary);
+    out << std::string("\x40\x00\x00\x00\x02garbage", 12);
+  }
+  MetricStorePtr s = Open(Options());
+  ASSERT_TRUE(s);
+  auto r = s->GetMetricStatistics(Query(kT0 - kMinute, kT0, 60, {"Maximum"}));
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0].values.at("Maximum"), 7);
+}
+
+TEST_F(MetricStoreTest, FlushedDataSurvivesKill9) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  UniqueFd rd(fds[0]), wr(fds[1]);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    rd.reset();
+    MetricStoreOptions o = Options();
+    o.background = true;  // the real flusher thread runs too
+    auto s = OpenMetricStore(o);
+    if (!s.ok()) _exit(2);
+    std::vector<MetricDatum> data;
+    for (int i = 0; i < 3000; ++i) data.push_back(Datum(i, kT0 - kHour + i * 1000));
+    if (!(*s)->PutMetricData(data).ok() || !(*s)->Flush().ok()) _exit(3);
+    char ok = 'F';
+    if (write(wr.get(), &ok, 1) != 1) _exit(4);
+    for (int i = 0; i < 1000000; ++i) {  // keep writing until killed
+      if (!(*s)->PutMetricData({Datum(1, kT0 - 2 * kHour + (i % 3000) * 1000, "Other")}).ok()) _exit(5);
+    }
+    _exit(0);
+  }
+  wr.reset();
+  char c = 0;
+  ASSERT_EQ(read(rd.get(), &c, 1), 1);
+  kill(pid, SIGKILL);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  MetricStorePtr s = Open(Options());
+  ASSERT_TRUE(s);
+  auto r = s->GetMetricStatistics(Query(kT0 - kHour, kT0, 60, {"SampleCount"}));
+  ASSERT_TRUE(r.ok());
+  double total = 0;
+  for (const auto& dp : *r) total += dp.values.at("SampleCount");
+  EXPECT_EQ(total, 3000);
+}
+
+}  // namespace
+}  // namespace stratus
