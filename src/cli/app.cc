@@ -79,6 +79,7 @@ int RunCli(int argc, const char* const* argv, CliEnv env) {
     ctx.err() << app.help();
     return kExitUsage;
   }
+  if (Status st = ctx.Connect(); !st.ok()) return ctx.UsageError(st);
   return ctx.action()();
 }
 

@@ -19,15 +19,18 @@ CliContext::CliContext(CliEnv env)
       out_(env_.out != nullptr ? env_.out : &std::cout),
       err_(env_.err != nullptr ? env_.err : &std::cerr) {}
 
+Status CliContext::Connect() {
+  std::string url = options_.endpoint.empty() ? DefaultEndpoint(env_.config) : options_.endpoint;
+  STRATUS_ASSIGN_OR_RETURN(Endpoint endpoint, ParseEndpoint(url));
+  HttpOptions http;
+  http.token = options_.token.empty() ? DefaultToken(env_.config) : options_.token;
+  http.read_timeout = std::chrono::seconds(options_.timeout_seconds);
+  client_ = std::make_unique<ApiClient>(env_.transport_factory(endpoint, http));
+  return Status::Ok();
+}
+
 Result<Json> CliContext::Call(const ApiRequest& request) {
-  if (client_ == nullptr) {
-    std::string url = options_.endpoint.empty() ? DefaultEndpoint(env_.config) : options_.endpoint;
-    STRATUS_ASSIGN_OR_RETURN(Endpoint endpoint, ParseEndpoint(url));
-    HttpOptions http;
-    http.token = options_.token.empty() ? DefaultToken(env_.config) : options_.token;
-    http.read_timeout = std::chrono::seconds(options_.timeout_seconds);
-    client_ = std::make_unique<ApiClient>(env_.transport_factory(endpoint, http));
-  }
+  STRATUS_CHECK(client_ != nullptr, "CliContext::Call before Connect");
   return client_->Call(request);
 }
 

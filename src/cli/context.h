@@ -53,7 +53,11 @@ class CliContext {
   Clock::time_point now() const { return env_.clock(); }
   bool json_output() const { return options_.output == "json"; }
 
-  // Sends `request` to stratusd (connecting on first use with the global options).
+  // Resolves the endpoint and token from the global options and the environment and makes the
+  // API client (no connection is made yet). Returns InvalidArgument for a malformed endpoint.
+  Status Connect();
+
+  // Sends `request` to stratusd; Connect() must have succeeded.
   Result<Json> Call(const ApiRequest& request);
 
   // Prints "error: <message>" on stderr; returns kExitUsage or kExitFailure.
