@@ -45,11 +45,11 @@ std::string PrometheusName(std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (std::isupper(c)) {
-      // A word starts at an upper-case letter after a lower-case one or a digit, or before a
-      // lower-case one in a run of capitals ("CPUUtilization" -> "cpu_utilization").
-      bool prev_lower = i > 0 && (std::islower(static_cast<unsigned char>(s[i - 1])) ||
-                                  std::isdigit(static_cast<unsigned char>(s[i - 1])));
-      bool run_end = i > 0 && std::isupper(static_cast<unsigned char>(s[i - 1])) && i + 1 < s.size() &&
+      // A word starts at an upper-case letter after a lower-case one, or before a lower-case one
+      // after a capital or digit: "CPUUtilization" -> "cpu_utilization", "2XX" -> "2xx".
+      unsigned char prev = i > 0 ? static_cast<unsigned char>(s[i - 1]) : 0;
+      bool prev_lower = std::islower(prev);
+      bool run_end = (std::isupper(prev) || std::isdigit(prev)) && i + 1 < s.size() &&
                      std::islower(static_cast<unsigned char>(s[i + 1]));
       if ((prev_lower || run_end) && !out.empty() && out.back() != '_') out.push_back('_');
       out.push_back(static_cast<char>(std::tolower(c)));
