@@ -164,6 +164,70 @@ TEST_F(InstanceRuntimeTest, OwnNetnsAndNamespacedSysctl) {
   ExpectNothingButRootVolume(id);
 }
 
+TEST_F(InstanceRuntimeTest, DemoWebServesInsideItsInstance) {
+  // Two layers, top first: the demo-web binary over busybox.
+  std::string web_layer = base_ + "/web-layer";
+  ASSERT_TRUE(MakeDirs(web_layer + "/usr/bin").ok());
+  auto bin = ReadFile(STRATUS_DEMO_WEB_BINARY);
+  ASSERT_TRUE(bin.ok());
+  ASSERT_TRUE(WriteFileAtomic(web_layer + "/usr/bin/stratus-demo-web", *bin, 0755).ok());
+  netns_ = "strt-" + tag_;
+  ASSERT_TRUE(RunChecked({"ip", "netns", "add", netns_}).ok());
+  ASSERT_TRUE(RunChecked({"ip", "netns", "exec", netns_, "ip", "link", "set", "lo", "up"}).ok());
+  std::string id = "i-" + tag_ + "00000000f";
+  RuntimeSpec spec = Spec(id);
+  spec.layer_dirs = {web_layer, base_ + "/layer"};
+  spec.netns_path = "/var/run/netns/" + netns_;
+  spec.services = {ServiceSpec{"web", {"stratus-demo-web"}, {}, RestartPolicy::kAlways}};
+  ASSERT_TRUE(runtime_->Start(spec).ok());
+  ASSERT_TRUE(runtime_->WaitReady(id, milliseconds(10000)).ok()) << Console(id);
+  ASSERT_TRUE(ConsoleHas(id, "listening on 0.0.0.0:80")) << Console(id);
+  auto got = RunProcess({"ip", "netns", "exec", netns_, testing::kHostBusybox, "wget", "-q", "-O", "-", "http://127.0.0.1/"});
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->out, "hello from " + id + "\n") << got->err;
+  ASSERT_TRUE(runtime_->Destroy(id, Dir(id), milliseconds(2000)).ok());
+  ExpectNothingButRootVolume(id);
+}
+
+// A restarted daemon (a new InstanceRuntime with no memory of the launch) finds the instance
+// through runc, sees it running, and can stop it; the instance outlived its launcher. A second
+// start with another type gets that type's limits (modify --type while stopped).
+TEST_F(InstanceRuntimeTest, ReattachAfterDaemonRestartAndNewLimits) {
+  std::string id = "i-" + tag_ + "000000010";
+  RuntimeSpec spec = Spec(id);
+  ASSERT_TRUE(runtime_->Start(spec).ok());
+  ASSERT_TRUE(runtime_->WaitReady(id, milliseconds(10000)).ok()) << Console(id);
+  int pid = runtime_->State(id)->pid;
+  runtime_ = std::make_unique<InstanceRuntime>(RuntimeOptions{name_, runc_root_, "", STRATUS_INIT_BINARY});
+  auto ids = runtime_->List();
+  ASSERT_TRUE(ids.ok());
+  EXPECT_NE(std::find(ids->begin(), ids->end(), id), ids->end());
+  auto st = runtime_->State(id);
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->status, InstanceStatus::kRunning);
+  EXPECT_EQ(st->pid, pid);
+  EXPECT_EQ(st->instance_dir, Dir(id));
+  EXPECT_TRUE(runtime_->WaitReady(id, milliseconds(1000)).ok());
+  EXPECT_TRUE(runtime_->Stats(id).ok());
+  ASSERT_TRUE(runtime_->Stop(id, milliseconds(5000)).ok());
+  ExpectNothingButRootVolume(id);
+
+  spec.type = *InstanceTypeTable::Default().Find("c5.large");
+  ASSERT_TRUE(runtime_->Start(spec).ok());
+  ASSERT_TRUE(runtime_->WaitReady(id, milliseconds(10000)).ok()) << Console(id);
+  std::string mem, quota;
+  for (const auto& dir : runtime_->CgroupDirsForTest(id)) {
+    if (auto r = ReadFile(dir + "/memory.limit_in_bytes"); r.ok()) mem = *r;  // v1
+    if (auto r = ReadFile(dir + "/memory.max"); r.ok()) mem = *r;             // v2
+    if (auto r = ReadFile(dir + "/cpu.cfs_quota_us"); r.ok()) quota = *r;     // v1
+    if (auto r = ReadFile(dir + "/cpu.max"); r.ok()) quota = r->substr(0, r->find(' ')) + "\n";  // v2
+  }
+  EXPECT_EQ(mem, std::to_string(4096LL * 1024 * 1024) + "\n");
+  EXPECT_EQ(quota, "200000\n");
+  ASSERT_TRUE(runtime_->Destroy(id, Dir(id)).ok());
+  ExpectNothingButRootVolume(id);
+}
+
 TEST_F(InstanceRuntimeTest, BadLaunchesLeaveNothing) {
   std::string id = "i-" + tag_ + "00000000c";
   RuntimeSpec spec = Spec(id);
