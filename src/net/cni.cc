@@ -1,8 +1,17 @@
 #include "net/cni.h"
 
-#include <cctype>
-#include <cstdlib>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "common/fd.h"
+#include "common/files.h"
 #include "common/subprocess.h"
 
 namespace stratus::net {
@@ -85,6 +94,45 @@ json BridgeNetworkJson(const BridgeNetworkConfig& c) {
         {"routes", json::array({{{"dst", "0.0.0.0/0"}}})},
         {"dataDir", c.ipam_dir}}},
   };
+}
+
+namespace {
+
+// True when the lease file at `path` belongs to (id, ifname); old-format files hold just the id.
+bool LeaseHeldBy(const std::string& path, const std::string& id, const std::string& ifname) {
+  Result<std::string> data = ReadFile(path);
+  if (!data.ok()) return false;
+  std::string d = *data;
+  while (!d.empty() && std::isspace(static_cast<unsigned char>(d.back()))) d.pop_back();
+  return d == id + "\r\n" + ifname || d == id;
+}
+
+}  // namespace
+
+Status ReleaseHostLocalLeases(const std::string& data_dir, const std::string& network, const std::string& container_id,
+                              const std::string& ifname, const std::string& hint_ip) {
+  const std::string dir = data_dir + "/" + network;
+  if (!PathExists(dir)) return Status::Ok();
+  UniqueFd lock(open((dir + "/lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (!lock.valid()) return Internal("open " + dir + "/lock: " + strerror(errno));
+  while (flock(lock.get(), LOCK_EX) != 0) {
+    if (errno != EINTR) return Internal("lock " + dir + ": " + strerror(errno));
+  }
+  if (!hint_ip.empty() && LeaseHeldBy(dir + "/" + hint_ip, container_id, ifname)) {
+    unlink((dir + "/" + hint_ip).c_str());
+    return Status::Ok();  // one lease per (container, interface): the scan would find nothing more
+  }
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return Internal("open " + dir + ": " + strerror(errno));
+  std::vector<std::string> held;
+  while (dirent* e = readdir(d)) {
+    std::string n = e->d_name;
+    if (n == "." || n == ".." || n == "lock" || n.rfind("last_reserved_ip", 0) == 0) continue;
+    if (LeaseHeldBy(dir + "/" + n, container_id, ifname)) held.push_back(n);
+  }
+  closedir(d);
+  for (const auto& n : held) unlink((dir + "/" + n).c_str());
+  return Status::Ok();
 }
 
 CniInvoker::CniInvoker(std::string plugin_dir) : plugin_dir_(std::move(plugin_dir)) {}

@@ -50,6 +50,16 @@ struct BridgeNetworkConfig {
 // default route through it, no ipMasq (NAT is Stratus's nftables), host-local IPAM.
 nlohmann::json BridgeNetworkJson(const BridgeNetworkConfig& c);
 
+// host-local's on-disk store, <data_dir>/<network>/: one file per leased IP holding
+// "<container id>\r\n<ifname>", a "lock" file it flock()s, last_reserved_ip.N. These helpers take
+// the same lock, so they are safe against concurrent plugin runs.
+//
+// Releases every lease held by (container_id, ifname) — what host-local's DEL does, without
+// starting a plugin. `hint_ip`, when given, is checked first and the directory scan skipped when
+// it was the lease. Succeeds when there is nothing to release.
+Status ReleaseHostLocalLeases(const std::string& data_dir, const std::string& network, const std::string& container_id,
+                              const std::string& ifname, const std::string& hint_ip = "");
+
 // Runs CNI plugins from one directory.
 class CniInvoker {
  public:

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
+#include <linux/if_packet.h>
 #include <netinet/in.h>
 #include <unistd.h>
 
@@ -72,7 +73,8 @@ Result<std::unique_ptr<HostNetwork>> HostNetwork::Create(HostNetworkConfig confi
   STRATUS_ASSIGN_OR_RETURN(Ipv4Cidr vpc, ParseCidr(config.vpc_cidr));
   if (config.subnets.empty() || config.subnets.size() > 100) return InvalidArgument("need 1..100 subnets");
   if (config.state_dir.empty()) return InvalidArgument("state_dir is empty");
-  if (!ValidPort(config.metadata_port)) return InvalidArgument("metadata_port must be 1..65535");
+  if (config.metadata_port != 0 && !ValidPort(config.metadata_port))
+    return InvalidArgument("metadata_port must be 1..65535");
   if (config.api_port != 0 && !ValidPort(config.api_port)) return InvalidArgument("api_port must be 0..65535");
   std::unique_ptr<HostNetwork> hn(new HostNetwork(config));
   hn->vpc_ = vpc;
@@ -150,6 +152,7 @@ Status HostNetwork::SetupBridges() const {
 }
 
 Status HostNetwork::Setup() {
+  if (config_.metadata_port == 0) return InvalidArgument("host network setup needs a metadata_port");
   STRATUS_RETURN_IF_ERROR(MakeDirs(IpamDir(), 0700));
   STRATUS_RETURN_IF_ERROR(WriteProcFile("/proc/sys/net/ipv4/ip_forward", "1"));
   STRATUS_RETURN_IF_ERROR(SetupBridges());
@@ -163,53 +166,90 @@ Status HostNetwork::Setup() {
   return Status::Ok();
 }
 
-void HostNetwork::DropStaleLease(const std::string& instance_id, const std::string& ip) const {
-  std::string path = IpamDir() + "/" + config_.name + "/" + ip;
-  Result<std::string> owner = ReadFile(path);
-  if (!owner.ok()) return;
-  std::string id = owner->substr(0, owner->find_first_of("\r\n"));
-  if (id == instance_id) unlink(path.c_str());
+const HostNetwork::Subnet* HostNetwork::SubnetOf(const std::string& ip) const {
+  Result<uint32_t> addr = ParseIpv4(ip);
+  if (!addr.ok()) return nullptr;
+  for (const Subnet& s : subnets_) {
+    if (s.cidr.Contains(*addr)) return &s;
+  }
+  return nullptr;
 }
 
-Result<Attachment> HostNetwork::Attach(const std::string& instance_id, const std::string& subnet_id,
-                                       const std::string& requested_ip) {
+Result<std::string> HostNetwork::CreateNamespace(const std::string& instance_id) {
+  if (!IsValidId(instance_id, "i")) return InvalidArgument("invalid instance id '" + instance_id + "'");
+  Status st = CreateNetns(NetnsName(instance_id));
+  if (st.code() == Code::kAlreadyExists) return AlreadyExists("instance " + instance_id + " is already attached");
+  if (!st.ok()) return st;
+  return NetnsPath(NetnsName(instance_id));
+}
+
+Result<Attachment> HostNetwork::Connect(const std::string& instance_id, const std::string& subnet_id,
+                                        const std::string& requested_ip) {
   if (!IsValidId(instance_id, "i")) return InvalidArgument("invalid instance id '" + instance_id + "'");
   const Subnet* subnet = FindSubnet(subnet_id);
   if (subnet == nullptr) return NotFound("subnet " + subnet_id + " is not configured on this host");
   CniRuntime rt{instance_id, NetnsPath(NetnsName(instance_id)), "eth0", ""};
+  if (!NetnsExists(NetnsName(instance_id))) return NotFound("instance " + instance_id + " has no network namespace");
   if (!requested_ip.empty()) {
     STRATUS_ASSIGN_OR_RETURN(uint32_t ip, ParseIpv4(requested_ip));
-    if (!subnet->cidr.Contains(ip) || ip <= subnet->cidr.FirstHost())
+    if (!subnet->cidr.Contains(ip) || ip <= subnet->cidr.FirstHost() || ip == (subnet->cidr.network | ~subnet->cidr.Mask()))
       return InvalidArgument("address " + requested_ip + " is not usable in subnet " + subnet->spec.cidr);
-    DropStaleLease(instance_id, requested_ip);
     rt.args = "IgnoreUnknown=1;IP=" + requested_ip;
   }
-  Status st = CreateNetns(NetnsName(instance_id));
-  if (st.code() == Code::kAlreadyExists) return AlreadyExists("instance " + instance_id + " is already attached");
-  STRATUS_RETURN_IF_ERROR(st);
-  NetnsGuard guard(NetnsName(instance_id));
   nlohmann::json conf = CniConfig(*subnet);
   Result<CniResult> added = cni_.Add(conf, rt);
+  if (!added.ok() && added.status().message().find("duplicate allocation") != std::string::npos) {
+    // A lease of this instance outlived its namespace (a crash, a reboot). The failed ADD left an
+    // eth0 behind: start again from a fresh namespace after releasing the stale lease.
+    STRATUS_RETURN_IF_ERROR(ReleaseHostLocalLeases(IpamDir(), config_.name, instance_id, "eth0"));
+    STRATUS_RETURN_IF_ERROR(DeleteNetns(NetnsName(instance_id)));
+    STRATUS_RETURN_IF_ERROR(CreateNetns(NetnsName(instance_id)));
+    added = cni_.Add(conf, rt);
+  }
   if (!added.ok()) {
-    Status del = cni_.Del(conf, rt);  // a half-done ADD may hold a lease
-    if (!del.ok()) LogWarn("CNI DEL after failed ADD", {{"instance", instance_id}, {"error", del.ToString()}});
+    // The bridge plugin releases the address itself when it fails after IPAM.
     if (!requested_ip.empty() && added.status().message().find("not available") != std::string::npos)
       return FailedPrecondition("address " + requested_ip + " is in use by another instance");
     return added.status().WithContext("attach " + instance_id);
   }
-  guard.Release();
   return Attachment{instance_id, subnet_id, added->ip, added->prefix_length, added->gateway,
                     added->mac,  rt.netns_path, added->host_veth};
+}
+
+Result<Attachment> HostNetwork::Attach(const std::string& instance_id, const std::string& subnet_id,
+                                       const std::string& requested_ip) {
+  if (FindSubnet(subnet_id) == nullptr) return NotFound("subnet " + subnet_id + " is not configured on this host");
+  Result<std::string> path = CreateNamespace(instance_id);
+  if (!path.ok()) return path.status();
+  NetnsGuard guard(NetnsName(instance_id));
+  if (!requested_ip.empty()) {
+    // The namespace is new, so a lease of this very instance for that address is stale (the host
+    // rebooted: namespaces gone, state dir not) and would make host-local refuse it: drop it.
+    STRATUS_RETURN_IF_ERROR(ReleaseHostLocalLeases(IpamDir(), config_.name, instance_id, "eth0", requested_ip));
+  }
+  Result<Attachment> a = Connect(instance_id, subnet_id, requested_ip);
+  if (!a.ok()) {
+    // Belt and braces for a plugin killed half-way: the namespace is ours and new, so is any lease.
+    Status rel = ReleaseHostLocalLeases(IpamDir(), config_.name, instance_id, "eth0");
+    if (!rel.ok()) LogWarn("release lease after failed attach", {{"instance", instance_id}, {"error", rel.ToString()}});
+    return a.status();
+  }
+  guard.Release();
+  return a;
 }
 
 Status HostNetwork::Detach(const std::string& instance_id) {
   std::string name = NetnsName(instance_id);
   if (!IsValidNetnsName(name)) return InvalidArgument("invalid instance id '" + instance_id + "'");
-  CniRuntime rt{instance_id, NetnsExists(name) ? NetnsPath(name) : "", "eth0", ""};
-  Status del = cni_.Del(CniConfig(subnets_.front()), rt);
-  // The namespace goes even when DEL failed: a retry then releases the lease without it.
+  std::string ip;
+  if (NetnsExists(name)) {
+    Result<Attachment> a = Inspect(instance_id);
+    if (a.ok()) ip = a->ip;
+  }
+  Status released = ReleaseHostLocalLeases(IpamDir(), config_.name, instance_id, "eth0", ip);
+  // The namespace goes even when the release failed: a retry still finds the lease by scanning.
   Status gone = DeleteNetns(name);
-  if (!del.ok()) return del.WithContext("detach " + instance_id);
+  if (!released.ok()) return released.WithContext("detach " + instance_id);
   return gone;
 }
 
@@ -224,26 +264,47 @@ Result<std::vector<std::string>> HostNetwork::ListAttached() const {
   return ids;
 }
 
-Result<std::string> HostNetwork::InstanceIp(const std::string& instance_id) const {
+Result<Attachment> HostNetwork::Inspect(const std::string& instance_id) const {
   std::string name = NetnsName(instance_id);
   if (!NetnsExists(name)) return NotFound("instance " + instance_id + " is not attached");
-  std::string ip;
-  STRATUS_RETURN_IF_ERROR(RunInNetns(NetnsPath(name), [&]() -> Status {
+  Attachment a;
+  a.instance_id = instance_id;
+  a.netns_path = NetnsPath(name);
+  STRATUS_RETURN_IF_ERROR(RunInNetns(a.netns_path, [&]() -> Status {
     ifaddrs* list = nullptr;
     if (getifaddrs(&list) != 0) return Internal(std::string("getifaddrs: ") + strerror(errno));
-    for (ifaddrs* a = list; a != nullptr; a = a->ifa_next) {
-      if (a->ifa_addr == nullptr || a->ifa_addr->sa_family != AF_INET || std::strcmp(a->ifa_name, "eth0") != 0)
-        continue;
-      char buf[INET_ADDRSTRLEN];
-      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr, buf, sizeof buf);
-      ip = buf;
-      break;
+    for (ifaddrs* x = list; x != nullptr; x = x->ifa_next) {
+      if (x->ifa_addr == nullptr || std::strcmp(x->ifa_name, "eth0") != 0) continue;
+      if (x->ifa_addr->sa_family == AF_INET && a.ip.empty()) {
+        char buf[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(x->ifa_addr)->sin_addr, buf, sizeof buf);
+        a.ip = buf;
+        if (x->ifa_netmask != nullptr)
+          a.prefix_length = __builtin_popcount(reinterpret_cast<sockaddr_in*>(x->ifa_netmask)->sin_addr.s_addr);
+      } else if (x->ifa_addr->sa_family == AF_PACKET) {
+        auto* ll = reinterpret_cast<sockaddr_ll*>(x->ifa_addr);
+        char mac[18];
+        if (ll->sll_halen == 6) {
+          std::snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", ll->sll_addr[0], ll->sll_addr[1],
+                        ll->sll_addr[2], ll->sll_addr[3], ll->sll_addr[4], ll->sll_addr[5]);
+          a.mac = mac;
+        }
+      }
     }
     freeifaddrs(list);
     return Status::Ok();
   }));
-  if (ip.empty()) return NotFound("instance " + instance_id + " has no IPv4 address on eth0");
-  return ip;
+  if (a.ip.empty()) return NotFound("instance " + instance_id + " has no IPv4 address on eth0");
+  if (const Subnet* s = SubnetOf(a.ip)) {
+    a.subnet_id = s->spec.subnet_id;
+    a.gateway = s->gateway;
+  }
+  return a;
+}
+
+Result<std::string> HostNetwork::InstanceIp(const std::string& instance_id) const {
+  STRATUS_ASSIGN_OR_RETURN(Attachment a, Inspect(instance_id));
+  return a.ip;
 }
 
 Result<InterfaceCounters> HostNetwork::Counters(const std::string& instance_id) const {

@@ -31,7 +31,8 @@ struct HostNetworkConfig {
   std::vector<SubnetSpec> subnets;   // 1..100
   std::string state_dir;             // a directory this object owns files under (IPAM leases)
   int api_port = 0;                  // the daemon's API port: instances never reach it (0: none)
-  int metadata_port = 0;             // where the metadata service listens, on MetadataAddress()
+  int metadata_port = 0;             // where the metadata service listens, on MetadataAddress();
+                                     // required by Setup (Teardown-only objects may leave it 0)
   std::string cni_plugin_dir = kDefaultCniPluginDir;
 };
 
@@ -74,18 +75,37 @@ class HostNetwork {
   // next free address (or `requested_ip`, for reconcile; FailedPrecondition when another instance
   // holds it). NotFound for an unknown subnet, AlreadyExists when the instance is attached. On any
   // failure nothing is left behind. Safe to call concurrently for different instances.
+  // Equivalent to CreateNamespace + Connect.
   Result<Attachment> Attach(const std::string& instance_id, const std::string& subnet_id,
                             const std::string& requested_ip = "");
 
-  // Releases the instance's address and deletes its namespace (and with it the veth). Succeeds when
-  // some or all of it is already gone.
+  // The two halves of Attach, so a launch can overlap them with the runtime: CreateNamespace
+  // (< 1 ms) returns the namespace path for the OCI spec; `runc create` and Connect (the CNI ADD,
+  // tens of ms) can then run in parallel, and `runc start` follows both. AlreadyExists when the
+  // namespace exists.
+  Result<std::string> CreateNamespace(const std::string& instance_id);
+
+  // CNI ADD into the namespace CreateNamespace made. NotFound when it does not exist. On failure the
+  // namespace stays (Detach removes it and any lease).
+  Result<Attachment> Connect(const std::string& instance_id, const std::string& subnet_id,
+                             const std::string& requested_ip = "");
+
+  // Releases the instance's address and deletes its namespace. The veth pair goes with the
+  // namespace (the kernel destroys it in the background, within milliseconds, once no process is
+  // left inside). Succeeds when some or all of it is already gone. Takes ~1 ms: no plugin runs
+  // (the lease is removed the way host-local's DEL does it, under host-local's lock).
   Status Detach(const std::string& instance_id);
 
   // Instance ids that have a namespace of this daemon, sorted: what reconcile compares with the store.
   // Namespaces named <name>-X where X is not an instance id are ignored.
   Result<std::vector<std::string>> ListAttached() const;
 
-  // The address an attached instance holds, read from inside its namespace (for reconcile).
+  // What an attached instance has, read from inside its namespace (for reconcile after a restart):
+  // ip, prefix_length, mac, subnet_id and gateway (from the subnet holding the ip), netns_path.
+  // host_veth is left empty. NotFound when the instance is not attached or has no address.
+  Result<Attachment> Inspect(const std::string& instance_id) const;
+
+  // Inspect(instance_id).ip
   Result<std::string> InstanceIp(const std::string& instance_id) const;
 
   // Traffic counters of the instance's eth0. NotFound when the instance is not attached.
@@ -122,8 +142,7 @@ class HostNetwork {
   nlohmann::json CniConfig(const Subnet& subnet) const;
   const Subnet* FindSubnet(const std::string& subnet_id) const;
   std::string IpamDir() const;
-  // Drops a stale lease of `ip` held under this container id (left by a crash) so ADD can reuse it.
-  void DropStaleLease(const std::string& instance_id, const std::string& ip) const;
+  const Subnet* SubnetOf(const std::string& ip) const;
 
   HostNetworkConfig config_;
   Ipv4Cidr vpc_;

@@ -1,5 +1,5 @@
 // Needs root: bridges stnh*, namespaces stnh*-i-*, nftables tables inet stnh*, addresses in
-// 10.251.16.0/20 .. 10.251.127.0/20 (one /20 per test so tests can run in parallel).
+// 10.251.16.0/20 .. 10.251.159.0/20 (one /20 per test so tests can run in parallel).
 #include "net/host_network.h"
 
 #include <gtest/gtest.h>
@@ -55,7 +55,12 @@ TEST(HostNetworkConfigTest, Validation) {
   EXPECT_EQ(with([](auto& x) { x.subnets.push_back({"s2", "172.31.8.0/24"}); }), Code::kInvalidArgument);
   EXPECT_EQ(with([](auto& x) { x.subnets.push_back({"s1", "172.31.16.0/24"}); }), Code::kInvalidArgument);
   EXPECT_EQ(with([](auto& x) { x.subnets.clear(); }), Code::kInvalidArgument);
-  EXPECT_EQ(with([](auto& x) { x.metadata_port = 0; }), Code::kInvalidArgument);
+  EXPECT_EQ(with([](auto& x) { x.metadata_port = 70000; }), Code::kInvalidArgument);
+  // Without a metadata port the object can only tear down (stratusd --uninstall).
+  c.metadata_port = 0;
+  auto teardown_only = HostNetwork::Create(c);
+  ASSERT_TRUE(teardown_only.ok());
+  EXPECT_EQ((*teardown_only)->Setup().code(), Code::kInvalidArgument);
 }
 
 // A directory of the instances a test attached, for the metadata service.
@@ -84,7 +89,7 @@ class TestDirectory : public InstanceDirectory {
 
 class HostNetworkTest : public ::testing::Test {
  protected:
-  // Each test passes its own block number (1..7) so parallel tests use disjoint addresses.
+  // Each test passes its own block number (1..9) so parallel tests use disjoint addresses.
   void Init(int block, int api_port = 0) {
     if (geteuid() != 0) GTEST_SKIP() << "needs root";
     if (!PathExists(std::string(kDefaultCniPluginDir) + "/bridge")) GTEST_SKIP() << "containernetworking-plugins missing";
@@ -159,8 +164,20 @@ TEST_F(HostNetworkTest, AttachConnectDetach) {
   EXPECT_GT(counters->network_in_packets, 0u);
   EXPECT_GT(counters->network_out_bytes, 0u);
 
+  auto inspected = hn_->Inspect(a.instance_id);
+  ASSERT_TRUE(inspected.ok()) << inspected.status().ToString();
+  EXPECT_EQ(inspected->ip, a.ip);
+  EXPECT_EQ(inspected->mac, a.mac);
+  EXPECT_EQ(inspected->prefix_length, 24);
+  EXPECT_EQ(inspected->subnet_id, "subnet-a");
+  EXPECT_EQ(inspected->gateway, a.gateway);
+
+  listener.reset();  // a socket inside keeps the namespace (and its veth) alive
   ASSERT_TRUE(hn_->Detach(a.instance_id).ok());
   EXPECT_FALSE(PathExists(a.netns_path));
+  // The kernel destroys the veth with the namespace, in the background.
+  for (int i = 0; i < 500 && PathExists("/sys/class/net/" + a.host_veth); i++)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_FALSE(PathExists("/sys/class/net/" + a.host_veth));
   EXPECT_FALSE(PathExists(state_dir_ + "/net/ipam/" + hn_->config().name + "/" + a.ip));
   EXPECT_TRUE(hn_->Detach(a.instance_id).ok()) << "Detach is idempotent";
@@ -255,6 +272,38 @@ TEST_F(HostNetworkTest, RequestedAddressForReconcile) {
   auto again = hn_->Attach(id, "subnet-a", "10.251.64.50");
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(again->ip, "10.251.64.50");
+}
+
+TEST_F(HostNetworkTest, StaleLeaseOfTheSameInstanceIsReplaced) {
+  Init(8);
+  std::string id = NewId("i");
+  auto a = hn_->Attach(id, "subnet-a");
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  // A crash that lost the namespace but not the lease: a plain Attach gets an address again.
+  ASSERT_TRUE(DeleteNetns(hn_->NetnsName(id)).ok());
+  std::string lease = state_dir_ + "/net/ipam/" + hn_->config().name + "/" + a->ip;
+  ASSERT_TRUE(PathExists(lease));
+  auto again = hn_->Attach(id, "subnet-a");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_FALSE(PathExists(lease)) << "the stale lease was released";
+  EXPECT_EQ(*hn_->InstanceIp(id), again->ip);
+}
+
+TEST_F(HostNetworkTest, TwoPhaseAttach) {
+  Init(9);
+  std::string id = NewId("i");
+  EXPECT_EQ(hn_->Connect(id, "subnet-a").status().code(), Code::kNotFound);
+  auto path = hn_->CreateNamespace(id);
+  ASSERT_TRUE(path.ok()) << path.status().ToString();
+  EXPECT_EQ(*path, "/var/run/netns/" + hn_->NetnsName(id));
+  EXPECT_EQ(hn_->CreateNamespace(id).status().code(), Code::kAlreadyExists);
+  auto a = hn_->Connect(id, "subnet-b");
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(a->ip.rfind("10.251.145.", 0), 0u) << a->ip;
+  EXPECT_FALSE(hn_->Connect(id, "subnet-b").ok()) << "eth0 exists already";
+  EXPECT_TRUE(PathExists(state_dir_ + "/net/ipam/" + hn_->config().name + "/" + a->ip))
+      << "the failed second Connect did not release the first lease";
+  EXPECT_TRUE(hn_->Detach(id).ok());
 }
 
 TEST_F(HostNetworkTest, ConcurrentAttachesGetDistinctAddresses) {
