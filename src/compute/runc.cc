@@ -1,5 +1,8 @@
 #include "compute/runc.h"
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "common/files.h"
@@ -61,7 +64,23 @@ Status RuntimeError(const std::string& what, const std::string& message) {
   return Internal(text);
 }
 
-OciRuntimeCli::OciRuntimeCli(std::string binary, std::string root) : binary_(std::move(binary)), root_(std::move(root)) {}
+// The absolute path of `binary` found in PATH (one lookup instead of one per call), or `binary`.
+std::string ResolveInPath(const std::string& binary) {
+  if (binary.find('/') != std::string::npos) return binary;
+  const char* path = getenv("PATH");
+  std::string dirs = path != nullptr ? path : "/usr/sbin:/usr/bin:/sbin:/bin";
+  for (size_t pos = 0; pos <= dirs.size();) {
+    size_t end = dirs.find(':', pos);
+    if (end == std::string::npos) end = dirs.size();
+    std::string candidate = dirs.substr(pos, end - pos) + "/" + binary;
+    if (end > pos && access(candidate.c_str(), X_OK) == 0) return candidate;
+    pos = end + 1;
+  }
+  return binary;
+}
+
+OciRuntimeCli::OciRuntimeCli(std::string binary, std::string root)
+    : binary_(ResolveInPath(binary)), root_(std::move(root)) {}
 
 std::vector<std::string> OciRuntimeCli::Argv(std::initializer_list<std::string> args) const {
   std::vector<std::string> argv = {binary_, "--root", root_};
@@ -73,7 +92,7 @@ Status OciRuntimeCli::Invoke(std::initializer_list<std::string> args, std::strin
   std::vector<std::string> argv = Argv(args);
   STRATUS_ASSIGN_OR_RETURN(ProcessResult r, RunProcess(argv));
   if (r.exit_code != 0) {
-    return RuntimeError(binary_ + " " + *args.begin(), r.err.empty() ? r.out : r.err);
+    return RuntimeError(binary_.substr(binary_.rfind('/') + 1) + " " + *args.begin(), r.err.empty() ? r.out : r.err);
   }
   if (out != nullptr) *out = std::move(r.out);
   return Status::Ok();

@@ -95,10 +95,6 @@ void Supervisor::StartUserData() {
     InitLog("user data already ran for this instance; not running it again");
     return;
   }
-  // Mark first: "once per instance" holds even if the instance stops while the script runs.
-  MakeParentDirs(options_.user_data_marker);
-  UniqueFd marker(open(options_.user_data_marker.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
-  if (!marker.valid()) InitLog("cannot write " + options_.user_data_marker + ": " + strerror(errno));
   chmod(path.c_str(), 0700);
   user_data_pid_ = Spawn({path}, nullptr);
   if (user_data_pid_ < 0) {
@@ -107,6 +103,14 @@ void Supervisor::StartUserData() {
     return;
   }
   InitLog("running user data " + path + " (pid " + std::to_string(user_data_pid_) + ")");
+}
+
+void Supervisor::MarkUserDataStarted() {
+  // Written right after the start (off the path to "ready": creating it copies /var/lib up into
+  // the root volume), so "once per instance" holds even if the instance stops while the script runs.
+  MakeParentDirs(options_.user_data_marker);
+  UniqueFd marker(open(options_.user_data_marker.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+  if (!marker.valid()) InitLog("cannot write " + options_.user_data_marker + ": " + strerror(errno));
 }
 
 void Supervisor::StartService(Child& c, int64_t now) {
@@ -222,6 +226,7 @@ int Supervisor::Run() {
     StartService(services_.back(), now);
   }
   WriteReady();
+  if (user_data_pid_ > 0) MarkUserDataStarted();
   InitLog("ready: " + std::to_string(services_.size()) + " service(s) started");
   for (;;) {
     pollfd pfd = {signal_fd_.get(), POLLIN, 0};

@@ -46,6 +46,7 @@ class Supervisor {
   };
 
   void StartUserData();
+  void MarkUserDataStarted();
   void StartService(Child& c, int64_t now);
   pid_t Spawn(const std::vector<std::string>& argv, const std::map<std::string, std::string>* env);
   void WriteReady();
