@@ -18,13 +18,13 @@ constexpr std::array<std::string_view, 27> kUnits = {
     "Count/Second",     "None",
 };
 
-Status CheckName(std::string_view value, std::string_view field, size_t max) {
-  if (value.empty()) return InvalidArgument(std::string(field) + " must not be empty");
-  if (value.size() > max) {
-    return InvalidArgument(std::string(field) + " is " + std::to_string(value.size()) +
-                           " characters long; the maximum is " + std::to_string(max));
-  }
-  return Status::Ok();
+// Checks a name's length; builds the message (and the field path) only on failure.
+template <typename FieldFn>
+Status CheckName(std::string_view value, size_t max, FieldFn field) {
+  if (!value.empty() && value.size() <= max) return Status::Ok();
+  if (value.empty()) return InvalidArgument(field() + " must not be empty");
+  return InvalidArgument(field() + " is " + std::to_string(value.size()) + " characters long; the maximum is " +
+                         std::to_string(max));
 }
 
 }  // namespace
@@ -34,26 +34,30 @@ bool IsValidUnit(std::string_view unit) {
 }
 
 Status NormalizeIdentity(MetricIdentity* id, std::string_view what) {
-  std::string w(what);
-  STRATUS_RETURN_IF_ERROR(CheckName(id->namespace_, w + ".Namespace", kMaxNameLength));
-  STRATUS_RETURN_IF_ERROR(CheckName(id->name, w + ".MetricName", kMaxNameLength));
+  auto w = [&](const char* field) { return std::string(what) + field; };
+  STRATUS_RETURN_IF_ERROR(CheckName(id->namespace_, kMaxNameLength, [&] { return w(".Namespace"); }));
+  STRATUS_RETURN_IF_ERROR(CheckName(id->name, kMaxNameLength, [&] { return w(".MetricName"); }));
   if (id->unit.empty()) id->unit = "None";
   if (!IsValidUnit(id->unit)) {
-    return InvalidArgument("the value " + id->unit + " for parameter " + w + ".Unit is not a CloudWatch unit");
+    return InvalidArgument("the value " + id->unit + " for parameter " + w(".Unit") + " is not a CloudWatch unit");
   }
   if (id->dimensions.size() > kMaxDimensions) {
-    return InvalidArgument(w + " has " + std::to_string(id->dimensions.size()) +
+    return InvalidArgument(std::string(what) + " has " + std::to_string(id->dimensions.size()) +
                            " dimensions; the maximum is " + std::to_string(kMaxDimensions));
   }
   for (size_t i = 0; i < id->dimensions.size(); ++i) {
-    std::string d = w + ".Dimensions.member." + std::to_string(i + 1);
-    STRATUS_RETURN_IF_ERROR(CheckName(id->dimensions[i].name, d + ".Name", kMaxNameLength));
-    STRATUS_RETURN_IF_ERROR(CheckName(id->dimensions[i].value, d + ".Value", kMaxDimensionValueLength));
+    auto d = [&](const char* field) { return w(".Dimensions.member.") + std::to_string(i + 1) + field; };
+    STRATUS_RETURN_IF_ERROR(CheckName(id->dimensions[i].name, kMaxNameLength, [&] { return d(".Name"); }));
+    STRATUS_RETURN_IF_ERROR(
+        CheckName(id->dimensions[i].value, kMaxDimensionValueLength, [&] { return d(".Value"); }));
   }
-  std::sort(id->dimensions.begin(), id->dimensions.end());
+  auto by_name = [](const Dimension& a, const Dimension& b) { return a.name < b.name; };
+  if (!std::is_sorted(id->dimensions.begin(), id->dimensions.end(), by_name)) {
+    std::sort(id->dimensions.begin(), id->dimensions.end(), by_name);
+  }
   for (size_t i = 1; i < id->dimensions.size(); ++i) {
     if (id->dimensions[i].name == id->dimensions[i - 1].name) {
-      return InvalidArgument(w + " has the dimension " + id->dimensions[i].name + " twice");
+      return InvalidArgument(std::string(what) + " has the dimension " + id->dimensions[i].name + " twice");
     }
   }
   return Status::Ok();

@@ -172,34 +172,41 @@ std::string ValueError(double v, const std::string& field) {
   return "the value " + std::string(buf) + " for parameter " + field + " is invalid (must be a finite number)";
 }
 
+std::string Duration(int64_t ms) {
+  if (ms % 86400000 == 0) return std::to_string(ms / 86400000) + " days";
+  if (ms % 3600000 == 0) return std::to_string(ms / 3600000) + " hours";
+  return std::to_string(ms / 1000) + " seconds";
+}
+
+// Validates one datum. The field path for messages ("MetricData.member.3") is built only on failure.
 Status ValidateDatum(MetricDatum* d, size_t index, int64_t now_ms, const MetricStoreOptions& o) {
-  std::string what = "MetricData.member." + std::to_string(index + 1);
-  STRATUS_RETURN_IF_ERROR(NormalizeIdentity(&d->metric, what));
+  auto what = [index] { return "MetricData.member." + std::to_string(index + 1); };
+  if (!NormalizeIdentity(&d->metric, "").ok()) return NormalizeIdentity(&d->metric, what());
   if (d->value.has_value() == d->statistics.has_value()) {
-    return InvalidArgument(what + " must have exactly one of Value and StatisticValues");
+    return InvalidArgument(what() + " must have exactly one of Value and StatisticValues");
   }
-  if (d->value && !std::isfinite(*d->value)) return InvalidArgument(ValueError(*d->value, what + ".Value"));
+  if (d->value && !std::isfinite(*d->value)) return InvalidArgument(ValueError(*d->value, what() + ".Value"));
   if (d->statistics) {
     const StatisticSet& s = *d->statistics;
     const std::pair<double, const char*> fields[] = {
         {s.sample_count, "SampleCount"}, {s.sum, "Sum"}, {s.minimum, "Minimum"}, {s.maximum, "Maximum"}};
     for (const auto& [v, f] : fields) {
-      if (!std::isfinite(v)) return InvalidArgument(ValueError(v, what + ".StatisticValues." + f));
+      if (!std::isfinite(v)) return InvalidArgument(ValueError(v, what() + ".StatisticValues." + f));
     }
     if (s.sample_count < 1 || s.sample_count > 1e15) {
-      return InvalidArgument(what + ".StatisticValues.SampleCount must be between 1 and 1e15");
+      return InvalidArgument(what() + ".StatisticValues.SampleCount must be between 1 and 1e15");
     }
     if (s.minimum > s.maximum) {
-      return InvalidArgument(what + ".StatisticValues.Minimum is greater than its Maximum");
+      return InvalidArgument(what() + ".StatisticValues.Minimum is greater than its Maximum");
     }
   }
   if (d->timestamp_ms < now_ms - o.max_past_ms) {
-    return InvalidArgument(what + ".Timestamp " + FormatIso8601(d->timestamp_ms) + " is more than " +
-                           std::to_string(o.max_past_ms / 3600000) + " hours in the past");
+    return InvalidArgument(what() + ".Timestamp " + FormatIso8601(d->timestamp_ms) + " is more than " +
+                           Duration(o.max_past_ms) + " in the past");
   }
   if (d->timestamp_ms > now_ms + o.max_future_ms) {
-    return InvalidArgument(what + ".Timestamp " + FormatIso8601(d->timestamp_ms) + " is more than " +
-                           std::to_string(o.max_future_ms / 3600000) + " hours in the future");
+    return InvalidArgument(what() + ".Timestamp " + FormatIso8601(d->timestamp_ms) + " is more than " +
+                           Duration(o.max_future_ms) + " in the future");
   }
   return Status::Ok();
 }
@@ -292,10 +299,13 @@ void MetricStoreImpl::NoteDirtyLocked(Series* s) {
 Status MetricStoreImpl::PutMetricData(std::vector<MetricDatum> data) {
   int64_t now = Now();
   for (size_t i = 0; i < data.size(); ++i) STRATUS_RETURN_IF_ERROR(ValidateDatum(&data[i], i, now, o_));
+  // One key per run of datums with the same identity (batches usually hold runs of one series).
   std::vector<std::string> keys;
-  keys.reserve(data.size());
-  for (const MetricDatum& d : data) {
-    keys.push_back(KeyOf(d.metric.namespace_, d.metric.name, d.metric.dimensions, d.metric.unit));
+  std::vector<uint32_t> key_of(data.size());
+  for (size_t i = 0; i < data.size(); ++i) {
+    const MetricIdentity& m = data[i].metric;
+    if (i == 0 || !(m == data[i - 1].metric)) keys.push_back(KeyOf(m.namespace_, m.name, m.dimensions, m.unit));
+    key_of[i] = static_cast<uint32_t>(keys.size() - 1);
   }
   int64_t horizon = RawHorizonMinute(now);
   std::lock_guard<std::mutex> lock(mu_);
@@ -309,16 +319,12 @@ Status MetricStoreImpl::PutMetricData(std::vector<MetricDatum> data) {
                              " series; adding " + std::to_string(fresh) + " would exceed the limit of " +
                              std::to_string(o_.max_series));
   }
-  Series* last = nullptr;
-  const std::string* last_key = nullptr;
+  Series* s = nullptr;
   for (size_t i = 0; i < data.size(); ++i) {
     MetricDatum& d = data[i];
-    Series* s = last;
-    if (!last_key || *last_key != keys[i]) {
-      auto it = index_.find(keys[i]);
-      s = it != index_.end() ? series_[it->second].get() : AddSeriesLocked(next_id_, std::move(d.metric));
-      last = s;
-      last_key = &keys[i];
+    if (i == 0 || key_of[i] != key_of[i - 1]) {
+      auto it = index_.find(keys[key_of[i]]);
+      s = it != index_.end() ? series_[it->second].get() : AddSeriesLocked(next_id_, d.metric);
     }
     if (d.value) {
       s->AddValue(d.timestamp_ms, *d.value, horizon, o_.max_raw_per_second);
