@@ -73,6 +73,11 @@ std::string ConsoleTail(const std::string& path) {
   return pos == std::string::npos ? t : t.substr(pos + 1);
 }
 
+// Start puts the bundle at <instance dir>/bundle.
+std::string InstanceDirOfBundle(const std::string& bundle) {
+  return bundle.ends_with("/bundle") ? bundle.substr(0, bundle.size() - 7) : "";
+}
+
 bool ValidInstanceId(const std::string& id) {
   if (id.empty() || id.size() > 128) return false;
   for (char c : id) {
@@ -116,9 +121,7 @@ Result<InstanceRuntime::Known> InstanceRuntime::Locate(const std::string& id) {
     if (!PathExists(cli->root())) continue;
     auto st = cli->State(id);
     if (st.ok()) {
-      std::string bundle = st->bundle;
-      std::string dir = bundle.size() > 7 && bundle.ends_with("/bundle") ? bundle.substr(0, bundle.size() - 7) : "";
-      return Known{dir, cli};
+      return Known{InstanceDirOfBundle(st->bundle), cli};
     }
     if (st.status().code() != Code::kNotFound) return st.status();
   }
@@ -305,6 +308,21 @@ Result<std::vector<std::string>> InstanceRuntime::List() {
     for (const auto& c : list) ids.push_back(c.id);
   }
   return ids;
+}
+
+Result<std::map<std::string, RuntimeState>> InstanceRuntime::ListStates() {
+  std::map<std::string, RuntimeState> out;
+  for (const OciRuntimeCli* cli : {&runc_, &runsc_}) {
+    STRATUS_ASSIGN_OR_RETURN(auto list, cli->List());
+    for (const auto& c : list) {
+      RuntimeState& st = out[c.id];
+      st.status = c.status == "stopped" ? InstanceStatus::kStopped : InstanceStatus::kRunning;
+      st.pid = c.pid;
+      st.runtime = cli == &runsc_ ? "runsc" : "runc";
+      st.instance_dir = InstanceDirOfBundle(c.bundle);
+    }
+  }
+  return out;
 }
 
 Result<CgroupStats> InstanceRuntime::Stats(const std::string& id) const {

@@ -99,6 +99,10 @@ class InstanceRuntime {
   // Ids of every instance the runtimes know (running or stopped), for reconcile after a restart.
   Result<std::vector<std::string>> List();
 
+  // The state of every instance the runtimes know, keyed by id: List and State in one call
+  // (one runtime invocation instead of one per instance).
+  Result<std::map<std::string, RuntimeState>> ListStates();
+
   // CPU and memory counters from the instance's cgroup; NotFound when it is not running.
   Result<CgroupStats> Stats(const std::string& id) const;
 

@@ -198,6 +198,10 @@ TEST_F(InstanceRuntimeTest, ReattachAfterDaemonRestartAndNewLimits) {
   ASSERT_TRUE(runtime_->Start(spec).ok());
   ASSERT_TRUE(runtime_->WaitReady(id, milliseconds(10000)).ok()) << Console(id);
   int pid = runtime_->State(id)->pid;
+  // Not in the launcher's session or process group: a Ctrl-C or SIGHUP aimed at the daemon's
+  // terminal does not reach instances.
+  EXPECT_NE(getsid(pid), getsid(0));
+  EXPECT_NE(getpgid(pid), getpgid(0));
   runtime_ = std::make_unique<InstanceRuntime>(RuntimeOptions{name_, runc_root_, "", STRATUS_INIT_BINARY});
   auto ids = runtime_->List();
   ASSERT_TRUE(ids.ok());
@@ -207,6 +211,12 @@ TEST_F(InstanceRuntimeTest, ReattachAfterDaemonRestartAndNewLimits) {
   EXPECT_EQ(st->status, InstanceStatus::kRunning);
   EXPECT_EQ(st->pid, pid);
   EXPECT_EQ(st->instance_dir, Dir(id));
+  auto states = runtime_->ListStates();
+  ASSERT_TRUE(states.ok());
+  ASSERT_EQ(states->count(id), 1u);
+  EXPECT_EQ(states->at(id).pid, pid);
+  EXPECT_EQ(states->at(id).status, InstanceStatus::kRunning);
+  EXPECT_EQ(states->at(id).instance_dir, Dir(id));
   EXPECT_TRUE(runtime_->WaitReady(id, milliseconds(1000)).ok());
   EXPECT_TRUE(runtime_->Stats(id).ok());
   ASSERT_TRUE(runtime_->Stop(id, milliseconds(5000)).ok());
