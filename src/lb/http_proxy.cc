@@ -365,6 +365,7 @@ bool Worker::ReadUpstream(Session* s) {
 
 bool Worker::ProcessResponse(Session* s) {
   Upstream* u = s->up;
+  bool progress = false;
   if (!s->resp_head_done) {
     if (u->in.empty()) {
       if (u->eof) {
@@ -380,9 +381,10 @@ bool Worker::ProcessResponse(Session* s) {
       UpstreamFailed(s, Failure::kBadResponse);
       return true;
     }
-    return OnResponseHead(s, r);
+    if (!OnResponseHead(s, r)) return false;
+    if (s->dead || s->phase != Phase::kProxy || !s->resp_head_done) return true;
+    progress = true;
   }
-  bool progress = false;
   size_t have = u->in.size();
   if (!s->resp_body.done() && have > s->resp_ready) {
     int64_t n = s->resp_body.Feed(u->in.rptr() + s->resp_ready, have - s->resp_ready);
@@ -391,7 +393,7 @@ bool Worker::ProcessResponse(Session* s) {
       return true;
     }
     s->resp_ready += static_cast<uint64_t>(n);
-    progress = n > 0;
+    progress = progress || n > 0;
   }
   if (u->eof && !s->resp_body.done() && s->resp_body.kind() != BodyKind::kUntilClose && s->resp_ready == 0) {
     CloseSession(s);  // truncated response

@@ -1,0 +1,125 @@
+#include "lb/config.h"
+
+#include <gtest/gtest.h>
+
+#include "lb/state.h"
+
+namespace stratus::lb {
+namespace {
+
+const char* kConfig = R"({
+  "version": 7,
+  "settings": {"idle_timeout_ms": 5000},
+  "listeners": [{"name": "web", "bind": "127.0.0.1:8080", "default_target_group": "app",
+                 "rules": [{"priority": 20, "path": "/api/*", "target_group": "api"},
+                           {"priority": 10, "host": "*.example.com", "target_group": "api"}]}],
+  "target_groups": [
+    {"name": "app", "port": 8000, "health_check": {"path": "/health", "matcher": "200-299"},
+     "targets": [{"id": "i-1", "ip": "10.0.0.1"}, {"ip": "10.0.0.2", "port": 9000, "weight": 3}]},
+    {"name": "api", "algorithm": "least_outstanding_requests", "stickiness": {"enabled": true, "duration_s": 60}}
+  ]})";
+
+TEST(Config, ParseAndRoundTrip) {
+  auto c = ParseConfigText(kConfig);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->version, 7u);
+  EXPECT_EQ(c->settings.idle_timeout_ms, 5000);
+  ASSERT_EQ(c->listeners.size(), 1u);
+  EXPECT_EQ(c->listeners[0].rules[0].priority, 10);  // sorted
+  const TargetGroupConfig* app = c->FindTargetGroup("app");
+  ASSERT_NE(app, nullptr);
+  EXPECT_EQ(app->targets[0].port, 8000);  // defaults to the group's port
+  EXPECT_EQ(app->targets[1].id, "10.0.0.2:9000");
+  EXPECT_EQ(app->targets[1].weight, 3);
+  EXPECT_EQ(c->FindTargetGroup("api")->algorithm, Algorithm::kLeastOutstandingRequests);
+  auto again = ParseConfig(ConfigToJson(*c));
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(ConfigToJson(*again), ConfigToJson(*c));
+}
+
+TEST(Config, ErrorsNameTheField) {
+  struct Case {
+    const char* json;
+    const char* expect;
+  } cases[] = {
+      {R"({"listeners": [{"bind": "127.0.0.1:80", "default_target_group": "nope"}]})", "unknown target group"},
+      {R"({"target_groups": [{"name": "a", "targets": [{"ip": "300.1.1.1"}]}]})", "target_groups[0].targets[0].ip"},
+      {R"({"target_groups": [{"name": "a", "algorithm": "random"}]})", "algorithm"},
+      {R"({"target_groups": [{"name": "a", "health_check": {"matcher": "abc"}}]})", "matcher"},
+      {R"({"target_groups": [{"name": "a", "port": "80"}]})", "must be an integer"},
+      {R"({"listeners": [{"bind": "localhost", "default_target_group": "a"}], "target_groups": [{"name": "a"}]})",
+       "bind"},
+      {R"([1,2])", "must be an object"},
+  };
+  for (const auto& c : cases) {
+    auto r = ParseConfigText(c.json);
+    ASSERT_FALSE(r.ok()) << c.json;
+    EXPECT_NE(r.status().message().find(c.expect), std::string::npos) << r.status().message();
+  }
+  EXPECT_FALSE(ParseConfigText("{not json").ok());
+}
+
+TEST(Config, Matchers) {
+  EXPECT_TRUE(MatchesStatus("200-299", 204));
+  EXPECT_FALSE(MatchesStatus("200-299", 302));
+  EXPECT_TRUE(MatchesStatus("200,302", 302));
+  EXPECT_TRUE(MatchesStatus("200", 200));
+  EXPECT_FALSE(MatchesStatus("x", 200));
+}
+
+TEST(Routing, GlobAndHost) {
+  EXPECT_TRUE(GlobMatch("/api/*", "/api/v1/x"));
+  EXPECT_FALSE(GlobMatch("/api/*", "/apx"));
+  EXPECT_TRUE(GlobMatch("/img/?.png", "/img/a.png"));
+  EXPECT_TRUE(GlobMatch("*", ""));
+  EXPECT_TRUE(HostMatch("*.Example.com", "www.example.COM:8080"));
+  EXPECT_FALSE(HostMatch("*.example.com", "example.org"));
+}
+
+TEST(Selection, RoundRobinSkipsUnhealthyAndFailsOpen) {
+  TargetGroupConfig cfg;
+  cfg.name = "g";
+  TargetGroupRuntime g(cfg, std::make_shared<MetricSet>(1), 1);
+  for (int i = 0; i < 3; ++i) {
+    TargetConfig tc;
+    tc.id = "t" + std::to_string(i);
+    tc.ip = "127.0.0.1";
+    tc.port = 1000 + i;
+    auto t = std::make_shared<TargetRuntime>(tc.id, "g", tc, 1);
+    t->health = HealthState::kHealthy;
+    g.targets.push_back(t);
+  }
+  g.targets[1]->health = HealthState::kUnhealthy;
+  std::map<std::string, int> seen;
+  for (int i = 0; i < 10; ++i) seen[g.Select(0, 1, nullptr, "")->id]++;
+  EXPECT_EQ(seen["t1"], 0);
+  EXPECT_EQ(seen["t0"] + seen["t2"], 10);
+  // Sticky cookie wins when that target is in service.
+  EXPECT_EQ(g.Select(0, 1, nullptr, "t2")->id, "t2");
+  // Excluded target is avoided when another exists.
+  EXPECT_EQ(g.Select(0, 1, g.targets[0].get(), "")->id, "t2");
+  // All unhealthy: fail open.
+  for (auto& t : g.targets) t->health = HealthState::kUnhealthy;
+  EXPECT_NE(g.Select(0, 1, nullptr, ""), nullptr);
+  // Draining targets are never picked.
+  for (auto& t : g.targets) t->draining = true;
+  EXPECT_EQ(g.Select(0, 1, nullptr, ""), nullptr);
+}
+
+TEST(Selection, OutlierEjection) {
+  TargetConfig tc;
+  tc.id = "t";
+  tc.ip = "127.0.0.1";
+  tc.port = 1;
+  TargetRuntime t("k", "g", tc, 1);
+  t.health = HealthState::kHealthy;
+  Settings s;
+  for (int i = 0; i < 4; ++i) t.RecordFailure(1000, s);
+  EXPECT_TRUE(t.InService(1000));
+  t.RecordFailure(1000, s);
+  EXPECT_FALSE(t.InService(1000));
+  EXPECT_TRUE(t.InService(1000 + s.outlier_base_ejection_ms));
+}
+
+}  // namespace
+}  // namespace stratus::lb

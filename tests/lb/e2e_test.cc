@@ -1,0 +1,348 @@
+// End-to-end tests: a real stratus-lb process on loopback, driven over its control socket with the client library
+// stratusd uses, in front of in-process backends.
+#include <gtest/gtest.h>
+
+#include "lb_test_util.h"
+
+namespace stratus::lb {
+namespace {
+
+using namespace testing;
+
+class LbTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    lb_ = std::make_unique<LbProcess>();
+    ctl_ = lb_->Connect();
+    ASSERT_NE(ctl_, nullptr) << lb_->log();
+    port_ = FreePort();
+  }
+  void TearDown() override {
+    if (HasFailure()) std::fprintf(stderr, "stratus-lb log:\n%s\n", lb_->log().c_str());
+  }
+
+  // Applies `c` and waits until every target that has a live backend is healthy.
+  void ApplyAndWaitHealthy(const LbConfig& c, const std::vector<std::string>& healthy_ids) {
+    Status st = ctl_->Apply(c);
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    for (const auto& id : healthy_ids) {
+      ASSERT_TRUE(WaitFor([&] { return TargetStateOf(ctl_.get(), id) == "healthy"; })) << id;
+    }
+  }
+
+  std::unique_ptr<LbProcess> lb_;
+  std::unique_ptr<ControlClient> ctl_;
+  int port_ = 0;
+};
+
+TEST_F(LbTest, RoundRobinKeepAliveAndForwardedHeaders) {
+  Backend a("a"), b("b"), c("c");
+  ApplyAndWaitHealthy(SimpleConfig(port_, {a.port(), b.port(), c.port()}), {"t0", "t1", "t2"});
+  HttpClient client(port_);
+  std::map<std::string, int> seen;
+  for (int i = 0; i < 30; ++i) {
+    HttpResponse r = client.Request("GET", "/x");
+    ASSERT_EQ(r.status, 200);
+    seen[r.headers["x-backend"]]++;
+    EXPECT_EQ(r.headers["x-seen-xff"], "127.0.0.1");
+  }
+  EXPECT_EQ(seen["a"], 10);
+  EXPECT_EQ(seen["b"], 10);
+  EXPECT_EQ(seen["c"], 10);
+  EXPECT_EQ(client.connections(), 1);  // keep-alive to the client
+  // Pooled keep-alive connections to the targets: far fewer connections than requests.
+  EXPECT_LE(a.connections() + b.connections() + c.connections(), 6);
+  // An incoming X-Forwarded-For is extended, not trusted blindly.
+  HttpResponse r = client.Request("GET", "/", "", "X-Forwarded-For: 10.9.9.9\r\n");
+  EXPECT_EQ(r.headers["x-seen-xff"], "10.9.9.9, 127.0.0.1");
+  auto st = ctl_->GetStatus();
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->metrics["listeners"]["web"]["RequestCount"], 31);
+  EXPECT_EQ(st->metrics["listeners"]["web"]["HTTPCode_Target_2XX_Count"], 31);
+  EXPECT_EQ(st->metrics["target_groups"]["tg1"]["HealthyHostCount"], 3);
+  EXPECT_EQ(st->metrics["listeners"]["web"]["NewConnectionCount"], 1);
+}
+
+TEST_F(LbTest, ChunkedAndLargeBodiesStream) {
+  Backend a("a");
+  ApplyAndWaitHealthy(SimpleConfig(port_, {a.port()}), {"t0"});
+  HttpClient client(port_);
+  HttpResponse r = client.Request("GET", "/chunked?n=500");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.body.size(), 500u * 6);
+  r = client.Request("GET", "/big?bytes=5000000");  // far larger than the proxy's buffers
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.body.size(), 5000000u);
+  r = client.Request("POST", "/upload", std::string(3000000, 'y'));
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "received 3000000\n");
+  // A chunked upload, sent in pieces.
+  int fd = ConnectTo(port_);
+  std::string req = "POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+  ASSERT_TRUE(SendAll(fd, req));
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(SendAll(fd, "400\r\n" + std::string(1024, 'z') + "\r\n"));
+  ASSERT_TRUE(SendAll(fd, "0\r\n\r\n"));
+  std::string carry;
+  r = ReadResponse(fd, &carry);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "received 102400\n");
+  close(fd);
+  r = client.Request("HEAD", "/");
+  EXPECT_EQ(r.status, 200);
+}
+
+TEST_F(LbTest, FailoverWithoutFailedRequests) {
+  Backend a("a"), b("b"), c("c");
+  ApplyAndWaitHealthy(SimpleConfig(port_, {a.port(), b.port(), c.port()}), {"t0", "t1", "t2"});
+  std::atomic<int> ok{0}, failed{0};
+  std::atomic<bool> stop{false};
+  std::thread loop([&] {
+    HttpClient client(port_);
+    for (int i = 0; i < 20000 && !stop.load(); ++i) {
+      HttpResponse r = client.Request("GET", "/");
+      (r.status == 200 ? ok : failed)++;
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  b.Stop();  // the backend dies under load
+  // interval 200 ms x threshold 2: marked unhealthy well within 5 s.
+  bool unhealthy = WaitFor([&] { return TargetStateOf(ctl_.get(), "t1") == "unhealthy"; });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  stop = true;
+  loop.join();
+  EXPECT_TRUE(unhealthy);
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_GT(ok.load(), 10);
+  auto st = ctl_->GetStatus();
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->metrics["target_groups"]["tg1"]["UnHealthyHostCount"], 1);
+  for (const auto& t : st->targets) {
+    if (t.id == "t1") {
+      EXPECT_NE(t.reason, "");
+    }
+  }
+}
+
+TEST_F(LbTest, RetryOnConnectFailure) {
+  Backend a("a");
+  int dead = FreePort();  // nothing listens there
+  LbConfig c = SimpleConfig(port_, {a.port(), dead});
+  c.target_groups[0].health_check.enabled = false;  // both count as healthy: only retries can save us
+  ASSERT_TRUE(ctl_->Apply(c).ok());
+  ASSERT_TRUE(WaitFor([&] { return TargetStateOf(ctl_.get(), "t1") == "healthy"; }));
+  HttpClient client(port_);
+  for (int i = 0; i < 20; ++i) {
+    HttpResponse r = client.Request("GET", "/");
+    ASSERT_EQ(r.status, 200) << i;
+  }
+  auto st = ctl_->GetStatus();
+  ASSERT_TRUE(st.ok());
+  EXPECT_GT(st->metrics["listeners"]["web"]["RetryCount"].get<int>(), 0);
+}
+
+TEST_F(LbTest, DrainingLetsInFlightRequestFinish) {
+  Backend a("a"), b("b");
+  LbConfig c = SimpleConfig(port_, {a.port(), b.port()});
+  ApplyAndWaitHealthy(c, {"t0", "t1"});
+  // Find a connection whose next request goes to b, then make it a long one.
+  std::atomic<int> long_status{0};
+  std::thread slow([&] {
+    HttpClient client(port_);
+    for (int i = 0; i < 4; ++i) {
+      HttpResponse r = client.Request("GET", "/sleep?ms=1500");
+      if (r.headers["x-backend"] == "b") {
+        long_status = r.status;
+        return;
+      }
+    }
+  });
+  ASSERT_TRUE(WaitFor([&] { return b.user_requests() > 0; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  int b_before = b.user_requests();
+  LbConfig c2 = c;
+  c2.version = 2;
+  c2.target_groups[0].targets.pop_back();  // deregister b while its request runs
+  ASSERT_TRUE(ctl_->Apply(c2).ok());
+  EXPECT_EQ(TargetStateOf(ctl_.get(), "t1"), "draining");
+  HttpClient client(port_);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(client.Request("GET", "/").headers["x-backend"], "a");
+  slow.join();
+  EXPECT_EQ(long_status.load(), 200);
+  EXPECT_EQ(b.user_requests(), b_before);  // nothing new reached b
+  // No connection left: removed long before the 10 s delay.
+  EXPECT_TRUE(WaitFor([&] { return TargetStateOf(ctl_.get(), "t1") == "absent"; }));
+}
+
+TEST_F(LbTest, ReapplyKeepsConnectionsAndControllerDeathKeepsServing) {
+  Backend a("a"), b("b");
+  LbConfig c = SimpleConfig(port_, {a.port()});
+  ApplyAndWaitHealthy(c, {"t0"});
+  HttpClient client(port_);
+  ASSERT_EQ(client.Request("GET", "/").status, 200);
+  LbConfig c2 = SimpleConfig(port_, {a.port(), b.port()}, 2);
+  ApplyAndWaitHealthy(c2, {"t0", "t1"});
+  std::set<std::string> seen;
+  for (int i = 0; i < 6; ++i) {
+    HttpResponse r = client.Request("GET", "/");
+    ASSERT_EQ(r.status, 200);
+    seen.insert(r.headers["x-backend"]);
+  }
+  EXPECT_EQ(seen.size(), 2u);
+  EXPECT_EQ(client.connections(), 1);  // the client connection survived the re-apply
+  ctl_.reset();  // the controller dies
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(client.Request("GET", "/").status, 200);
+  HttpClient fresh(port_);
+  ASSERT_EQ(fresh.Request("GET", "/").status, 200);
+  auto again = lb_->Connect();  // the controller comes back and learns the version in force
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(again->hello_version(), 2u);
+  ASSERT_TRUE(again->Apply(SimpleConfig(port_, {a.port()}, 3)).ok());
+  EXPECT_EQ(client.Request("GET", "/").status, 200);
+}
+
+TEST_F(LbTest, SmugglingAttemptsGet400AndAreNeverForwarded) {
+  Backend a("a");
+  ApplyAndWaitHealthy(SimpleConfig(port_, {a.port()}), {"t0"});
+  int before = a.user_requests();
+  const char* attacks[] = {
+      "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nG",
+      "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nContent-Length: 40\r\n\r\nabcd",
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n",
+      "GET /\r\n\r\n",
+  };
+  for (const char* attack : attacks) {
+    int fd = ConnectTo(port_);
+    ASSERT_GE(fd, 0);
+    ASSERT_TRUE(SendAll(fd, attack));
+    std::string resp = ReadToClose(fd);
+    close(fd);
+    EXPECT_EQ(resp.substr(0, 12), "HTTP/1.1 400") << attack;
+  }
+  // Oversized headers.
+  int fd = ConnectTo(port_);
+  SendAll(fd, "GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n");
+  EXPECT_EQ(ReadToClose(fd).substr(0, 12), "HTTP/1.1 400");
+  close(fd);
+  EXPECT_EQ(a.user_requests(), before);
+}
+
+TEST_F(LbTest, HeaderTimeoutClosesSlowClients) {
+  Backend a("a");
+  LbConfig c = SimpleConfig(port_, {a.port()});
+  c.settings.header_timeout_ms = 300;
+  ApplyAndWaitHealthy(c, {"t0"});
+  int fd = ConnectTo(port_, 5000);
+  ASSERT_TRUE(SendAll(fd, "GET / HTTP/1.1\r\nHost: slow\r\n"));  // never finishes the head
+  char buf[64];
+  ssize_t n = recv(fd, buf, sizeof buf, 0);
+  EXPECT_EQ(n, 0);  // closed by the load balancer (a timeout of ours would be -1)
+  close(fd);
+}
+
+TEST_F(LbTest, ErrorsHaveTheirMeaning) {
+  Backend a("a");
+  LbConfig c = SimpleConfig(port_, {a.port()});
+  c.settings.request_timeout_ms = 300;
+  TargetGroupConfig empty;
+  empty.name = "empty";
+  c.target_groups.push_back(empty);
+  RuleConfig rule;
+  rule.priority = 1;
+  rule.paths = {"/nobody/*"};
+  rule.target_group = "empty";
+  c.listeners[0].rules.push_back(rule);
+  ApplyAndWaitHealthy(c, {"t0"});
+  HttpClient client(port_);
+  EXPECT_EQ(client.Request("GET", "/nobody/here").status, 503);  // no target
+  EXPECT_EQ(client.Request("GET", "/sleep?ms=1500").status, 504);  // upstream timeout
+  EXPECT_EQ(client.Request("GET", "/status/500").status, 500);  // the target's own 5xx passes through
+  auto st = ctl_->GetStatus();
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->metrics["listeners"]["web"]["HTTPCode_ELB_503_Count"], 1);
+  EXPECT_EQ(st->metrics["listeners"]["web"]["HTTPCode_ELB_504_Count"], 1);
+  EXPECT_EQ(st->metrics["listeners"]["web"]["HTTPCode_Target_5XX_Count"], 1);
+  auto prom = ctl_->GetPrometheus();
+  ASSERT_TRUE(prom.ok());
+  EXPECT_NE(prom->find("stratus_lb_httpcode_elb_5xx_count_total{listener=\"web\"} 2"), std::string::npos);
+}
+
+TEST_F(LbTest, StickinessCookie) {
+  Backend a("a"), b("b");
+  LbConfig c = SimpleConfig(port_, {a.port(), b.port()});
+  c.target_groups[0].stickiness.enabled = true;
+  ApplyAndWaitHealthy(c, {"t0", "t1"});
+  HttpClient client(port_);
+  HttpResponse r = client.Request("GET", "/");
+  std::string cookie = r.headers["set-cookie"];
+  ASSERT_EQ(cookie.rfind("AWSALB=", 0), 0u) << cookie;
+  std::string value = cookie.substr(7, cookie.find(';') - 7);
+  std::string backend = r.headers["x-backend"];
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(client.Request("GET", "/", "", "Cookie: AWSALB=" + value + "\r\n").headers["x-backend"], backend);
+  }
+}
+
+TEST_F(LbTest, TcpListenerCopiesBothWaysWithHalfClose) {
+  // An echo server that replies after the client half-closes.
+  int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  listen(lfd, 16);
+  socklen_t len = sizeof a;
+  getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len);
+  int echo_port = ntohs(a.sin_port);
+  std::thread echo([lfd] {
+    for (int i = 0; i < 2; ++i) {
+      int fd = accept(lfd, nullptr, nullptr);
+      if (fd < 0) return;
+      std::string all = ReadToClose(fd);
+      if (!all.empty()) SendAll(fd, "echo:" + all);
+      close(fd);
+    }
+  });
+  LbConfig c = SimpleConfig(port_, {echo_port});
+  c.listeners[0].protocol = Protocol::kTcp;
+  c.target_groups[0].protocol = Protocol::kTcp;
+  c.target_groups[0].health_check.protocol = Protocol::kTcp;
+  ApplyAndWaitHealthy(c, {"t0"});
+  int fd = ConnectTo(port_, 5000);
+  ASSERT_GE(fd, 0);
+  std::string payload(200000, 'q');
+  ASSERT_TRUE(SendAll(fd, payload));
+  shutdown(fd, SHUT_WR);
+  std::string got = ReadToClose(fd);
+  close(fd);
+  EXPECT_EQ(got, "echo:" + payload);
+  shutdown(lfd, SHUT_RDWR);
+  close(lfd);
+  echo.join();
+}
+
+TEST(LbProcessTest, PortInUseIsAClearError) {
+  Backend holder("holder");  // holds a port without SO_REUSEPORT
+  char tmpl[] = "/tmp/stlb-cfg-XXXXXX";
+  int cfd = mkstemp(tmpl);
+  std::string cfg = ConfigToJson(SimpleConfig(holder.port(), {holder.port()})).dump();
+  ASSERT_EQ(write(cfd, cfg.data(), cfg.size()), static_cast<ssize_t>(cfg.size()));
+  close(cfd);
+  std::string log = std::string(tmpl) + ".log";
+  pid_t pid = LbProcess::Spawn({STRATUS_LB_BINARY, "--config", tmpl}, log);
+  int status = 0;
+  bool exited = WaitFor([&] { return waitpid(pid, &status, WNOHANG) == pid; }, 10000);
+  if (!exited) {
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+  }
+  std::string out = ReadFile(log).ok() ? *ReadFile(log) : "";
+  unlink(tmpl);
+  unlink(log.c_str());
+  ASSERT_TRUE(exited);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0);
+  EXPECT_NE(out.find("address already in use"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace stratus::lb
