@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <mutex>
+#include <signal.h>
 #include <thread>
 
 #include "common/files.h"
@@ -236,6 +238,56 @@ TEST_F(InstanceRuntimeTest, ReattachAfterDaemonRestartAndNewLimits) {
   EXPECT_EQ(quota, "200000\n");
   ASSERT_TRUE(runtime_->Destroy(id, Dir(id)).ok());
   ExpectNothingButRootVolume(id);
+}
+
+// Parallel launch/destroy cycles (as a burst from the daemon would do): every instance gets
+// ready, and afterwards nothing is left: no mount, cgroup, runtime state or process.
+TEST_F(InstanceRuntimeTest, ParallelCyclesLeaveNothing) {
+  constexpr int kThreads = 6, kCycles = 4;
+  std::vector<std::string> ids;
+  for (int t = 0; t < kThreads; t++) {
+    for (int c = 0; c < kCycles; c++) ids.push_back("i-" + tag_ + "1" + std::to_string(t) + std::to_string(c) + "00000");
+  }
+  std::vector<RuntimeSpec> specs;
+  for (const auto& id : ids) specs.push_back(Spec(id));
+  std::mutex mu;
+  std::vector<std::string> errors;
+  std::vector<int> pids;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; t++) {
+    threads.emplace_back([&, t] {
+      for (int c = 0; c < kCycles; c++) {
+        const RuntimeSpec& spec = specs[static_cast<size_t>(t * kCycles + c)];
+        Status st = runtime_->Start(spec);
+        if (st.ok()) st = runtime_->WaitReady(spec.instance_id, milliseconds(20000));
+        int pid = st.ok() ? runtime_->State(spec.instance_id)->pid : 0;
+        Status d = runtime_->Destroy(spec.instance_id, spec.instance_dir, milliseconds(1000));
+        std::lock_guard<std::mutex> lock(mu);
+        if (!st.ok()) errors.push_back(st.ToString());
+        if (!d.ok()) errors.push_back(d.ToString());
+        pids.push_back(pid);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_TRUE(errors.empty()) << errors.front();
+  for (const auto& id : ids) ExpectNothingButRootVolume(id);
+  for (int pid : pids) {
+    EXPECT_GT(pid, 0);
+    // Reaped by the host's init once runc delete ran: no process (or zombie) is left.
+    bool gone = false;
+    for (int i = 0; i < 100 && !gone; i++) {
+      gone = kill(pid, 0) != 0;
+      if (!gone) std::this_thread::sleep_for(milliseconds(20));
+    }
+    EXPECT_TRUE(gone) << pid;
+  }
+  auto left = runtime_->List();
+  ASSERT_TRUE(left.ok());
+  EXPECT_TRUE(left->empty());
+  auto mounts = ReadFile("/proc/self/mounts");
+  ASSERT_TRUE(mounts.ok());
+  EXPECT_EQ(mounts->find(base_), std::string::npos);
 }
 
 TEST_F(InstanceRuntimeTest, BadLaunchesLeaveNothing) {
