@@ -15,6 +15,8 @@ constexpr RegisterFn kNouns[] = {
     RegisterInstanceCommands,
     RegisterImageCommands,
     RegisterInstanceTypeCommands,
+    RegisterNetworkCommands,
+    RegisterHealthCommand,
 };
 
 void AddGlobalOptions(CLI::App& app, GlobalOptions& options) {

@@ -22,6 +22,11 @@ void RegisterInstanceCommands(CLI::App& root, CliContext& ctx);
 // stratus instance-type list
 void RegisterInstanceTypeCommands(CLI::App& root, CliContext& ctx);
 
+// stratus vpc list, stratus subnet list
+void RegisterNetworkCommands(CLI::App& root, CliContext& ctx);
+// stratus health
+void RegisterHealthCommand(CLI::App& root, CliContext& ctx);
+
 // Makes `action` the one to run when `sub` is the command given.
 void OnSelected(CLI::App* sub, CliContext& ctx, std::function<int()> action);
 

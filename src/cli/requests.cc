@@ -146,6 +146,9 @@ ApiRequest UntagInstanceRequest(const std::string& id, const std::string& key) {
 }
 
 ApiRequest ListInstanceTypesRequest() { return Get("/v1/instance-types"); }
+ApiRequest ListVpcsRequest() { return Get("/v1/vpcs"); }
+ApiRequest ListSubnetsRequest() { return Get("/v1/subnets"); }
+ApiRequest HealthRequest() { return Get("/v1/health"); }
 
 std::string Base64Encode(std::string_view data) {
   // EVP_EncodeBlock writes a terminating NUL after the encoded text.

@@ -80,8 +80,11 @@ Result<ApiRequest> TagInstanceRequest(const std::string& id, const std::vector<s
 // DELETE /v1/instances/{id}/tags?key=KEY.
 ApiRequest UntagInstanceRequest(const std::string& id, const std::string& key);
 
-// ---- instance types
+// ---- instance types, networks, the daemon
 ApiRequest ListInstanceTypesRequest();
+ApiRequest ListVpcsRequest();
+ApiRequest ListSubnetsRequest();
+ApiRequest HealthRequest();
 
 // Base64 (RFC 4648, with padding) of `data`.
 std::string Base64Encode(std::string_view data);

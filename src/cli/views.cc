@@ -92,4 +92,30 @@ Columns InstanceTypeColumns() {
   };
 }
 
+Columns VpcColumns() {
+  return {
+      {"ID", Field("/VpcId")},
+      {"CIDR", Field("/CidrBlock")},
+      {"DEFAULT", Field("/IsDefault")},
+  };
+}
+
+Columns SubnetColumns() {
+  return {
+      {"ID", Field("/SubnetId")},
+      {"VPC", Field("/VpcId")},
+      {"CIDR", Field("/CidrBlock")},
+      {"ZONE", Field("/AvailabilityZone")},
+      {"DEFAULT", Field("/DefaultForAz")},
+  };
+}
+
+Columns HealthDetails() {
+  return {
+      {"Status", Field("/Status")},
+      {"Name", Field("/Name")},
+      {"Version", Field("/Version")},
+  };
+}
+
 }  // namespace stratus::cli

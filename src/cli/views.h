@@ -21,4 +21,12 @@ Columns ImageDetails(Clock::time_point now);
 // Instance types: TYPE, VCPUS, MEMORY (MIB), PIDS.
 Columns InstanceTypeColumns();
 
+// VPCs: ID, CIDR, DEFAULT.
+Columns VpcColumns();
+// Subnets: ID, VPC, CIDR, ZONE, DEFAULT.
+Columns SubnetColumns();
+
+// `stratus health`: Status, Name, Version.
+Columns HealthDetails();
+
 }  // namespace stratus::cli

@@ -194,6 +194,27 @@ TEST_F(AppTest, ImagesAndTypes) {
   EXPECT_EQ(Sent(2).path, "/v1/instance-types");
 }
 
+TEST_F(AppTest, NetworksAndHealth) {
+  Reply(200, R"({"Vpcs": [{"VpcId": "vpc-1", "CidrBlock": "172.31.0.0/16", "IsDefault": true}]})");
+  CliRun r = Cli({"vpc", "list"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "ID      CIDR            DEFAULT\nvpc-1   172.31.0.0/16   true\n");
+  Reply(200, R"({"Subnets": [{"SubnetId": "subnet-1", "VpcId": "vpc-1", "CidrBlock":
+      "172.31.0.0/20", "AvailabilityZone": "local-1a", "DefaultForAz": true}]})");
+  r = Cli({"subnet", "list"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "ID         VPC     CIDR            ZONE       DEFAULT\n"
+            "subnet-1   vpc-1   172.31.0.0/20   local-1a   true\n");
+  Reply(200, R"({"Status": "ok", "Name": "stratus", "Version": "0.1"})");
+  r = Cli({"health"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "Status:   ok\nName:     stratus\nVersion:  0.1\n");
+  EXPECT_EQ(Sent(0).path, "/v1/vpcs");
+  EXPECT_EQ(Sent(1).path, "/v1/subnets");
+  EXPECT_EQ(Sent(2).path, "/v1/health");
+}
+
 TEST_F(AppTest, BadCommandLinesExitTwoWithoutARequest) {
   const std::vector<std::vector<std::string>> bad = {
       {},
