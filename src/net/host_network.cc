@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <ifaddrs.h>
 #include <linux/if_packet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <unistd.h>
 
@@ -97,7 +98,43 @@ Result<std::unique_ptr<HostNetwork>> HostNetwork::Create(HostNetworkConfig confi
 HostNetwork::HostNetwork(HostNetworkConfig config)
     : config_(std::move(config)), cni_(config_.cni_plugin_dir) {}
 
-HostNetwork::~HostNetwork() = default;
+HostNetwork::~HostNetwork() {
+  {
+    std::lock_guard<std::mutex> lock(unbind_mu_);
+    stopping_ = true;
+  }
+  unbind_cv_.notify_all();
+  if (unbind_thread_.joinable()) unbind_thread_.join();  // drains the queue first
+}
+
+void HostNetwork::UnbindLater(std::string host_veth, std::string ip) {
+  std::lock_guard<std::mutex> lock(unbind_mu_);
+  unbind_queue_.emplace_back(std::move(host_veth), std::move(ip));
+  if (!unbind_thread_.joinable()) unbind_thread_ = std::thread([this] { UnbindLoop(); });
+  unbind_cv_.notify_all();
+}
+
+void HostNetwork::UnbindLoop() {
+  std::unique_lock<std::mutex> lock(unbind_mu_);
+  for (;;) {
+    unbind_cv_.wait(lock, [this] { return stopping_ || !unbind_queue_.empty(); });
+    if (unbind_queue_.empty()) return;  // stopping, nothing left
+    auto item = std::move(unbind_queue_.front());
+    unbind_queue_.pop_front();
+    unbind_busy_ = true;
+    lock.unlock();
+    Status st = BindPort(item.first, item.second, false);
+    if (!st.ok()) LogDebug("unbind port", {{"veth", item.first}, {"error", st.ToString()}});
+    lock.lock();
+    unbind_busy_ = false;
+    unbind_cv_.notify_all();
+  }
+}
+
+void HostNetwork::WaitForUnbindsForTest() {
+  std::unique_lock<std::mutex> lock(unbind_mu_);
+  unbind_cv_.wait(lock, [this] { return unbind_queue_.empty() && !unbind_busy_; });
+}
 
 std::string HostNetwork::NetnsName(const std::string& instance_id) const { return config_.name + "-" + instance_id; }
 std::string HostNetwork::BridgeName(size_t i) const { return config_.name + "br" + std::to_string(i); }
@@ -117,7 +154,7 @@ nlohmann::json HostNetwork::CniConfig(const Subnet& s) const {
   return BridgeNetworkJson({config_.name, s.bridge, s.spec.cidr, s.gateway, IpamDir(), true});
 }
 
-std::string HostNetwork::NftRuleset() const {
+std::string HostNetwork::NftRuleset(const std::vector<Attachment>& live) const {
   std::string bridges;
   for (const Subnet& s : subnets_) bridges += (bridges.empty() ? "\"" : ", \"") + s.bridge + "\"";
   const std::string br = "iifname { " + bridges + " }";
@@ -135,7 +172,34 @@ std::string HostNetwork::NftRuleset() const {
        " accept\n";
   t += "    " + br + " icmp type echo-request accept\n";
   t += "    " + br + " drop\n  }\n}\n";
+  // Anti-spoofing on the bridges: a frame from an instance's veth must carry that instance's IPv4
+  // address (IP source and ARP sender), so no instance can pose as another to the metadata service
+  // or to its peers. Frames from ports not in @ports (other daemons' instances) are not ours.
+  std::string ports, bindings;
+  for (const Attachment& a : live) {
+    if (a.host_veth.empty() || a.ip.empty()) continue;
+    ports += (ports.empty() ? "\"" : ", \"") + a.host_veth + "\"";
+    bindings += (bindings.empty() ? "\"" : ", \"") + a.host_veth + "\" . " + a.ip;
+  }
+  t += "table bridge " + config_.name + " {\n";
+  t += "  set ports {\n    type ifname;\n" + (ports.empty() ? "" : "    elements = { " + ports + " }\n") + "  }\n";
+  t += "  set bindings {\n    type ifname . ipv4_addr;\n" +
+       (bindings.empty() ? "" : "    elements = { " + bindings + " }\n") + "  }\n";
+  t += "  chain prerouting {\n    type filter hook prerouting priority filter; policy accept;\n";
+  t += "    iifname != @ports accept\n";
+  t += "    iifname . ip saddr != @bindings drop\n";
+  t += "    iifname . arp saddr ip != @bindings drop\n  }\n}\n";
   return t;
+}
+
+Status HostNetwork::BindPort(const std::string& host_veth, const std::string& ip, bool add) const {
+  std::string verb = add ? "add" : "delete";  // one nft transaction: both sets change together
+  std::string script = verb + " element bridge " + config_.name + " bindings { \"" + host_veth + "\" . " + ip + " }\n" +
+                       verb + " element bridge " + config_.name + " ports { \"" + host_veth + "\" }\n";
+  RunOptions opts;
+  opts.stdin_data = script;
+  Result<ProcessResult> r = RunChecked({"nft", "-f", "-"}, opts);
+  return r.ok() ? Status::Ok() : r.status();
 }
 
 Status HostNetwork::SetupBridges() const {
@@ -158,9 +222,19 @@ Status HostNetwork::Setup() {
   STRATUS_RETURN_IF_ERROR(SetupBridges());
   // Create-delete-create in one transaction: replaces an old version of the table atomically.
   RunOptions opts;
-  opts.stdin_data = "table inet " + config_.name + " {}\ndelete table inet " + config_.name + "\n" + NftRuleset();
+  // Instances attached before a restart keep their port bindings.
+  std::vector<Attachment> live;
+  Result<std::vector<std::string>> ids = ListAttached();
+  if (ids.ok()) {
+    for (const std::string& id : *ids) {
+      Result<Attachment> a = Inspect(id);
+      if (a.ok()) live.push_back(*a);
+    }
+  }
+  opts.stdin_data = "table inet " + config_.name + " {}\ndelete table inet " + config_.name + "\n" + "table bridge " +
+                    config_.name + " {}\ndelete table bridge " + config_.name + "\n" + NftRuleset(live);
   Result<ProcessResult> r = RunChecked({"nft", "-f", "-"}, opts);
-  if (!r.ok()) return r.status().WithContext("install nftables table " + config_.name);
+  if (!r.ok()) return r.status().WithContext("install nftables tables " + config_.name);
   LogInfo("host network ready", {{"name", config_.name}, {"vpc", vpc_.ToString()},
                                  {"subnets", std::to_string(subnets_.size())}, {"metadata", MetadataAddress()}});
   return Status::Ok();
@@ -212,6 +286,8 @@ Result<Attachment> HostNetwork::Connect(const std::string& instance_id, const st
       return FailedPrecondition("address " + requested_ip + " is in use by another instance");
     return added.status().WithContext("attach " + instance_id);
   }
+  if (added->host_veth.empty()) return Internal("CNI ADD for " + instance_id + " reported no host veth");
+  STRATUS_RETURN_IF_ERROR(BindPort(added->host_veth, added->ip, true).WithContext("attach " + instance_id));
   return Attachment{instance_id, subnet_id, added->ip, added->prefix_length, added->gateway,
                     added->mac,  rt.netns_path, added->host_veth};
 }
@@ -244,7 +320,12 @@ Status HostNetwork::Detach(const std::string& instance_id) {
   std::string ip;
   if (NetnsExists(name)) {
     Result<Attachment> a = Inspect(instance_id);
-    if (a.ok()) ip = a->ip;
+    if (a.ok()) {
+      ip = a->ip;
+      if (!a->host_veth.empty()) {
+        UnbindLater(a->host_veth, a->ip);
+      }
+    }
   }
   Status released = ReleaseHostLocalLeases(IpamDir(), config_.name, instance_id, "eth0", ip);
   // The namespace goes even when the release failed: a retry still finds the lease by scanning.
@@ -270,6 +351,7 @@ Result<Attachment> HostNetwork::Inspect(const std::string& instance_id) const {
   Attachment a;
   a.instance_id = instance_id;
   a.netns_path = NetnsPath(name);
+  int peer_index = 0;
   STRATUS_RETURN_IF_ERROR(RunInNetns(a.netns_path, [&]() -> Status {
     ifaddrs* list = nullptr;
     if (getifaddrs(&list) != 0) return Internal(std::string("getifaddrs: ") + strerror(errno));
@@ -292,8 +374,12 @@ Result<Attachment> HostNetwork::Inspect(const std::string& instance_id) const {
       }
     }
     freeifaddrs(list);
+    Result<int> peer = LinkPeerIndex("eth0");
+    if (peer.ok()) peer_index = *peer;
     return Status::Ok();
   }));
+  char veth[IF_NAMESIZE];
+  if (peer_index > 0 && if_indextoname(static_cast<unsigned>(peer_index), veth) != nullptr) a.host_veth = veth;
   if (a.ip.empty()) return NotFound("instance " + instance_id + " has no IPv4 address on eth0");
   if (const Subnet* s = SubnetOf(a.ip)) {
     a.subnet_id = s->spec.subnet_id;
@@ -331,10 +417,12 @@ Status HostNetwork::Teardown() {
   for (const Subnet& s : subnets_) {
     if (LinkExists(s.bridge)) keep(RunChecked({"ip", "link", "del", s.bridge}).status());
   }
-  Result<ProcessResult> nft = RunProcess({"nft", "delete", "table", "inet", config_.name});
-  keep(nft.status());
-  if (nft.ok() && nft->exit_code != 0 && nft->err.find("No such file") == std::string::npos)
-    keep(Internal("nft delete table inet " + config_.name + ": " + nft->err));
+  for (const char* family : {"inet", "bridge"}) {
+    Result<ProcessResult> nft = RunProcess({"nft", "delete", "table", family, config_.name});
+    keep(nft.status());
+    if (nft.ok() && nft->exit_code != 0 && nft->err.find("No such file") == std::string::npos)
+      keep(Internal(std::string("nft delete table ") + family + " " + config_.name + ": " + nft->err));
+  }
   keep(RemoveAll(IpamDir()));
   return first;
 }

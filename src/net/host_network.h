@@ -5,13 +5,18 @@
 // Every host resource carries the daemon's name, so several daemons can run side by side:
 //   bridges   <name>br0, <name>br1, ...        (one per subnet, in config order)
 //   netns     <name>-<instance_id>             (/var/run/netns; instance ids are "i-" + hex)
-//   nftables  table inet <name>                (never touches other tables or flushes the ruleset)
+//   nftables  tables inet <name> and bridge <name> (never touches other tables or flushes the ruleset)
 //   IPAM      <state_dir>/ipam/<name>/         (host-local leases: one file per IP)
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -66,7 +71,7 @@ class HostNetwork {
   HostNetwork(const HostNetwork&) = delete;
   HostNetwork& operator=(const HostNetwork&) = delete;
 
-  // Creates (or repairs) the bridges, the IPAM directory and the nftables table, and turns on
+  // Creates (or repairs) the bridges, the IPAM directory and the nftables tables, and turns on
   // net.ipv4.ip_forward. Idempotent: run it at every daemon start, before Attach and before the
   // metadata service binds MetadataAddress().
   Status Setup();
@@ -102,7 +107,7 @@ class HostNetwork {
 
   // What an attached instance has, read from inside its namespace (for reconcile after a restart):
   // ip, prefix_length, mac, subnet_id and gateway (from the subnet holding the ip), netns_path.
-  // host_veth is left empty. NotFound when the instance is not attached or has no address.
+  // host_veth. NotFound when the instance is not attached or has no address.
   Result<Attachment> Inspect(const std::string& instance_id) const;
 
   // Inspect(instance_id).ip
@@ -124,10 +129,15 @@ class HostNetwork {
   std::string NetnsName(const std::string& instance_id) const;
   // "<name>br<index>"
   std::string BridgeName(size_t subnet_index) const;
-  // The nftables ruleset Setup installs, for logs and tests.
-  std::string NftRuleset() const;
+  // The nftables tables Setup installs (inet: NAT, DNAT, input filter; bridge: anti-spoofing with
+  // the port bindings of `live` instances), for logs and tests.
+  std::string NftRuleset(const std::vector<Attachment>& live = {}) const;
 
   const HostNetworkConfig& config() const { return config_; }
+
+  // Blocks until the port bindings of detached instances are gone from nftables (Detach removes
+  // them in the background). For tests.
+  void WaitForUnbindsForTest();
 
  private:
   struct Subnet {
@@ -143,11 +153,24 @@ class HostNetwork {
   const Subnet* FindSubnet(const std::string& subnet_id) const;
   std::string IpamDir() const;
   const Subnet* SubnetOf(const std::string& ip) const;
+  // Adds (or removes) host_veth and its (host_veth, ip) binding to the anti-spoofing sets.
+  Status BindPort(const std::string& host_veth, const std::string& ip, bool add) const;
+  // Queues a BindPort(..., false) for the background thread: deleting set elements waits for an
+  // RCU grace period (~10 ms here), which a terminate need not wait for.
+  void UnbindLater(std::string host_veth, std::string ip);
+  void UnbindLoop();
 
   HostNetworkConfig config_;
   Ipv4Cidr vpc_;
   std::vector<Subnet> subnets_;
   CniInvoker cni_;
+
+  std::mutex unbind_mu_;
+  std::condition_variable unbind_cv_;
+  std::deque<std::pair<std::string, std::string>> unbind_queue_;  // GUARDED_BY(unbind_mu_)
+  bool unbind_busy_ = false;                                     // GUARDED_BY(unbind_mu_)
+  bool stopping_ = false;                                        // GUARDED_BY(unbind_mu_)
+  std::thread unbind_thread_;                                    // started by the first UnbindLater
 };
 
 }  // namespace stratus::net

@@ -2,6 +2,8 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <sched.h>
 #include <sys/ioctl.h>
@@ -76,6 +78,41 @@ Status SetLinkUp(const std::string& ifname) {
   ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
   if (ioctl(sock.get(), SIOCSIFFLAGS, &ifr) != 0) return Internal(Errno("set " + ifname + " up"));
   return Status::Ok();
+}
+
+Result<int> LinkPeerIndex(const std::string& ifname) {
+  unsigned index = if_nametoindex(ifname.c_str());
+  if (index == 0) return NotFound("no interface " + ifname);
+  UniqueFd sock(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+  if (!sock.valid()) return Internal(Errno("netlink socket"));
+  struct {
+    nlmsghdr nh;
+    ifinfomsg ifi;
+  } req{};
+  req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(ifinfomsg));
+  req.nh.nlmsg_type = RTM_GETLINK;
+  req.nh.nlmsg_flags = NLM_F_REQUEST;
+  req.nh.nlmsg_seq = 1;
+  req.ifi.ifi_family = AF_UNSPEC;
+  req.ifi.ifi_index = static_cast<int>(index);
+  if (send(sock.get(), &req, req.nh.nlmsg_len, 0) < 0) return Internal(Errno("netlink send"));
+  alignas(nlmsghdr) char buf[16384];
+  ssize_t n = recv(sock.get(), buf, sizeof buf, 0);
+  if (n < 0) return Internal(Errno("netlink recv"));
+  auto* nh = reinterpret_cast<nlmsghdr*>(buf);
+  if (!NLMSG_OK(nh, static_cast<unsigned>(n))) return Internal("netlink: short reply");
+  if (nh->nlmsg_type == NLMSG_ERROR) return NotFound("no interface " + ifname);
+  if (nh->nlmsg_type != RTM_NEWLINK) return Internal("netlink: unexpected reply");
+  auto* ifi = static_cast<ifinfomsg*>(NLMSG_DATA(nh));
+  int len = static_cast<int>(nh->nlmsg_len) - static_cast<int>(NLMSG_LENGTH(sizeof(*ifi)));
+  for (rtattr* a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+    if (a->rta_type == IFLA_LINK && RTA_PAYLOAD(a) >= sizeof(int)) {
+      int peer;
+      std::memcpy(&peer, RTA_DATA(a), sizeof peer);
+      if (peer > 0 && peer != static_cast<int>(index)) return peer;
+    }
+  }
+  return NotFound(ifname + " has no peer interface");
 }
 
 Result<UniqueFd> NewUnnamedNetns() {

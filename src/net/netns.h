@@ -53,6 +53,11 @@ Status RunInNetns(const std::string& netns_path, const std::function<Status()>& 
 // Brings the interface `ifname` up in the calling thread's network namespace.
 Status SetLinkUp(const std::string& ifname);
 
+// The ifindex of the other end of `ifname` (a veth) in the calling thread's network namespace, as
+// the kernel reports it (IFLA_LINK; the index is in the peer's namespace). NotFound when there is
+// no such interface or it has no peer.
+Result<int> LinkPeerIndex(const std::string& ifname);
+
 // Deletes a named namespace when destroyed unless Release()d: the cleanup of a half-done setup.
 class NetnsGuard {
  public:

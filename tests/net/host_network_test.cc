@@ -1,5 +1,5 @@
 // Needs root: bridges stnh*, namespaces stnh*-i-*, nftables tables inet stnh*, addresses in
-// 10.251.16.0/20 .. 10.251.159.0/20 (one /20 per test so tests can run in parallel).
+// 10.251.16.0/20 .. 10.251.175.0/20 (one /20 per test so tests can run in parallel).
 #include "net/host_network.h"
 
 #include <gtest/gtest.h>
@@ -89,7 +89,7 @@ class TestDirectory : public InstanceDirectory {
 
 class HostNetworkTest : public ::testing::Test {
  protected:
-  // Each test passes its own block number (1..9) so parallel tests use disjoint addresses.
+  // Each test passes its own block number (1..10) so parallel tests use disjoint addresses.
   void Init(int block, int api_port = 0) {
     if (geteuid() != 0) GTEST_SKIP() << "needs root";
     if (!PathExists(std::string(kDefaultCniPluginDir) + "/bridge")) GTEST_SKIP() << "containernetworking-plugins missing";
@@ -171,6 +171,7 @@ TEST_F(HostNetworkTest, AttachConnectDetach) {
   EXPECT_EQ(inspected->prefix_length, 24);
   EXPECT_EQ(inspected->subnet_id, "subnet-a");
   EXPECT_EQ(inspected->gateway, a.gateway);
+  EXPECT_EQ(inspected->host_veth, a.host_veth);
 
   listener.reset();  // a socket inside keeps the namespace (and its veth) alive
   ASSERT_TRUE(hn_->Detach(a.instance_id).ok());
@@ -231,6 +232,59 @@ TEST_F(HostNetworkTest, MetadataThroughDnatIdentifiesTheCaller) {
                                        token + "\r\n\r\n");
   });
   EXPECT_EQ(testing::StatusCode(stolen), 401) << stolen;
+}
+
+TEST_F(HostNetworkTest, NoSpoofingAndBindingsSurviveARestart) {
+  Init(10);
+  TestDirectory dir;
+  auto svc = MetadataService::Start({hn_->MetadataAddress(), hn_->config().metadata_port, false, 2}, &dir);
+  ASSERT_TRUE(svc.ok()) << svc.status().ToString();
+  Attachment a = MustAttach("subnet-a");
+  Attachment b = MustAttach("subnet-a");
+  dir.Add(a);
+  dir.Add(b);
+  // stratusd restarts: Setup runs again and must keep the running instances' port bindings.
+  ASSERT_TRUE(hn_->Setup().ok());
+  const std::string get_id = "GET /latest/meta-data/instance-id HTTP/1.0\r\n\r\n";
+  std::string own;
+  Inside(b, [&] { own = testing::Body(testing::HttpExchange("169.254.169.254", 80, get_id)); });
+  EXPECT_EQ(own, b.instance_id);
+  // b takes a's address as its own and asks from it: the bridge drops the packets.
+  ASSERT_TRUE(RunChecked({"ip", "netns", "exec", hn_->NetnsName(b.instance_id), "ip", "addr", "add", a.ip + "/32",
+                          "dev", "eth0"})
+                  .ok());
+  bool spoofed_connect = true;
+  Inside(b, [&] {
+    UniqueFd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    sockaddr_in src = testing::Addr(a.ip, 0), dst = testing::Addr("169.254.169.254", 80);
+    ASSERT_EQ(bind(fd.get(), reinterpret_cast<sockaddr*>(&src), sizeof src), 0);
+    connect(fd.get(), reinterpret_cast<sockaddr*>(&dst), sizeof dst);
+    pollfd p{fd.get(), POLLOUT, 0};
+    int err = 0;
+    socklen_t len = sizeof err;
+    spoofed_connect = poll(&p, 1, 1000) == 1 && getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
+  });
+  EXPECT_FALSE(spoofed_connect);
+  // Control: the same connect goes through without the bridge table, so the table is what stopped it.
+  ASSERT_TRUE(RunChecked({"nft", "delete", "table", "bridge", hn_->config().name}).ok());
+  bool unfiltered_connect = false;
+  Inside(b, [&] {
+    UniqueFd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in src = testing::Addr(a.ip, 0), dst = testing::Addr("169.254.169.254", 80);
+    ASSERT_EQ(bind(fd.get(), reinterpret_cast<sockaddr*>(&src), sizeof src), 0);
+    timeval tv{2, 0};
+    setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    unfiltered_connect = connect(fd.get(), reinterpret_cast<sockaddr*>(&dst), sizeof dst) == 0;
+  });
+  EXPECT_TRUE(unfiltered_connect);
+  ASSERT_TRUE(hn_->Setup().ok());
+  std::string rules = RunProcess({"nft", "list", "table", "bridge", hn_->config().name})->out;
+  EXPECT_NE(rules.find(b.host_veth), std::string::npos) << rules;
+  ASSERT_TRUE(hn_->Detach(b.instance_id).ok());
+  hn_->WaitForUnbindsForTest();
+  rules = RunProcess({"nft", "list", "table", "bridge", hn_->config().name})->out;
+  EXPECT_EQ(rules.find(b.host_veth), std::string::npos) << "Detach removes the binding: " << rules;
+  EXPECT_NE(rules.find(a.host_veth), std::string::npos) << rules;
 }
 
 TEST_F(HostNetworkTest, InstancesCannotReachHostPorts) {
@@ -338,9 +392,11 @@ TEST_F(HostNetworkTest, TeardownLeavesNothing) {
   EXPECT_FALSE(PathExists("/sys/class/net/" + hn_->BridgeName(1)));
   EXPECT_TRUE(ListNetns(name + "-")->empty());
   EXPECT_FALSE(PathExists(state_dir_ + "/net/ipam"));
-  auto nft = RunProcess({"nft", "list", "table", "inet", name});
-  ASSERT_TRUE(nft.ok());
-  EXPECT_NE(nft->exit_code, 0) << "table inet " << name << " still exists";
+  for (const char* family : {"inet", "bridge"}) {
+    auto nft = RunProcess({"nft", "list", "table", family, name});
+    ASSERT_TRUE(nft.ok());
+    EXPECT_NE(nft->exit_code, 0) << "table " << family << " " << name << " still exists";
+  }
   std::string links = RunProcess({"ip", "-o", "link"})->out;
   EXPECT_EQ(links.find(name), std::string::npos) << links;
   EXPECT_TRUE(hn_->Teardown().ok()) << "Teardown is idempotent";
