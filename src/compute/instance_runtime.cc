@@ -27,7 +27,7 @@ using Clock = std::chrono::steady_clock;
 // Plain write, no fsync: the bundle is rebuilt on every start, so a crash cannot leave a
 // half-written file that matters, and fsync would cost more than the rest of a launch.
 Status WriteFileFast(const std::string& path, const std::string& data, mode_t mode = 0644) {
-  UniqueFd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
+  UniqueFd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode));
   if (!fd.valid()) return Internal("create " + path + ": " + strerror(errno));
   size_t off = 0;
   while (off < data.size()) {
@@ -139,6 +139,7 @@ Status InstanceRuntime::WriteBundle(const RuntimeSpec& spec, const InstancePaths
   in.cgroups_path = CgroupsPathFor(options_.name, spec.instance_id);
   in.type = spec.type;
   in.sysctls = spec.sysctls;
+  in.extra_mounts = spec.extra_mounts;
   rlimit nofile;
   // Services get the daemon's hard limit as their soft one (servers want many sockets); more
   // would need privileges the runtime drops.
@@ -155,7 +156,6 @@ Status InstanceRuntime::WriteBundle(const RuntimeSpec& spec, const InstancePaths
     init.user_data_path = std::string(kInstanceRunDir) + "/" + kUserDataFile;
     STRATUS_RETURN_IF_ERROR(WriteFileFast(p.run_dir + "/" + kUserDataFile, spec.user_data, 0700));
   }
-  unlink((p.run_dir + "/" + kReadyFile).c_str());
   STRATUS_RETURN_IF_ERROR(WriteFileFast(p.run_dir + "/" + kInitConfigFile, InitConfigToJson(init)));
   return WriteFileFast(p.bundle + "/config.json", oci.dump());
 }
@@ -191,6 +191,9 @@ Status InstanceRuntime::Start(const RuntimeSpec& spec) {
   STRATUS_RETURN_IF_ERROR(EnsureDir(p.dir));
   STRATUS_RETURN_IF_ERROR(EnsureDir(p.root_volume));
   STRATUS_RETURN_IF_ERROR(EnsureDir(p.bundle));
+  // The run dir is writable from inside the instance: start from an empty one so nothing the
+  // instance left there (a symlink where init.json goes, a stale ready) can fool the host.
+  STRATUS_RETURN_IF_ERROR(RemoveAll(p.run_dir));
   STRATUS_RETURN_IF_ERROR(EnsureDir(p.run_dir));
   STRATUS_RETURN_IF_ERROR(WriteBundle(spec, p));
   STRATUS_ASSIGN_OR_RETURN(auto overlay, ScopedOverlay::Mount({spec.layer_dirs, p.upper, p.work, p.rootfs}));

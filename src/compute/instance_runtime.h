@@ -23,6 +23,7 @@
 #include "common/status.h"
 #include "compute/cgroups.h"
 #include "compute/instance_types.h"
+#include "compute/oci_spec.h"
 #include "compute/runc.h"
 #include "init/init_config.h"
 
@@ -48,6 +49,7 @@ struct RuntimeSpec {
   std::map<std::string, std::string> env;  // for user data and services
   std::vector<ServiceSpec> services;       // from the image
   std::string user_data;                   // raw bytes; run once per instance when it starts with "#!"
+  std::vector<BindMount> extra_mounts;     // host files to show inside (e.g. /etc/resolv.conf)
   std::string runtime = "runc";            // "runc" | "runsc"
   std::chrono::milliseconds stop_timeout{10000};  // init's grace period for services on stop
 };

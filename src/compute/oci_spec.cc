@@ -54,6 +54,10 @@ json Mounts(const OciSpecInput& in) {
                {"options", {"bind", "ro", "nosuid", "nodev"}}});
   m.push_back({{"destination", kInstanceRunDir}, {"type", "bind"}, {"source", in.run_dir},
                {"options", {"bind", "rw", "nosuid", "nodev"}}});
+  for (const auto& b : in.extra_mounts) {
+    m.push_back({{"destination", b.destination}, {"type", "bind"}, {"source", b.source},
+                 {"options", {"bind", b.read_only ? "ro" : "rw", "nosuid", "nodev"}}});
+  }
   return m;
 }
 
@@ -128,6 +132,13 @@ Result<json> BuildOciSpec(const OciSpecInput& in) {
     return InvalidArgument("instance type " + in.type.name + " has no limits");
   }
   STRATUS_RETURN_IF_ERROR(ValidateSysctls(in.sysctls));
+  for (const auto& b : in.extra_mounts) {
+    if (b.source.empty() || b.destination.empty() || b.destination.front() != '/' ||
+        b.destination.find("..") != std::string::npos) {
+      return InvalidArgument("bind mount \"" + b.source + "\" -> \"" + b.destination +
+                             "\" needs a source and an absolute destination without \"..\"");
+    }
+  }
   json spec;
   spec["ociVersion"] = "1.0.2";
   spec["process"] = Process(in);

@@ -20,6 +20,13 @@ namespace stratus {
 // Where the host's stratus-init binary appears inside every instance.
 inline constexpr char kInitPathInInstance[] = "/sbin/stratus-init";
 
+// A host path bind-mounted into the instance (e.g. the network layer's resolv.conf).
+struct BindMount {
+  std::string source;       // host path (file or dir)
+  std::string destination;  // absolute path inside the instance
+  bool read_only = true;
+};
+
 struct OciSpecInput {
   std::string instance_id;
   std::string hostname;
@@ -32,6 +39,7 @@ struct OciSpecInput {
   std::map<std::string, std::string> sysctls;
   std::vector<std::string> env;  // extra "K=V" for init's environment
   uint64_t nofile_limit = 0;     // RLIMIT_NOFILE soft and hard; 0 = inherit the runtime's
+  std::vector<BindMount> extra_mounts;
 };
 
 // The cgroup of an instance: "/<name>/<instance-id>", absolute so that it lands at

@@ -155,10 +155,12 @@ TEST_F(InstanceRuntimeTest, OwnNetnsAndNamespacedSysctl) {
   RuntimeSpec spec = Spec(id);
   spec.netns_path = "/var/run/netns/" + netns_;
   spec.sysctls = {{"net.core.somaxconn", "3333"}};
-  spec.user_data = "#!/bin/sh\necho somaxconn=$(cat /proc/sys/net/core/somaxconn)\n";
+  spec.user_data = "#!/bin/sh\necho somaxconn=$(cat /proc/sys/net/core/somaxconn) $(cat /etc/resolv.conf)\n";
+  ASSERT_TRUE(WriteFileAtomic(base_ + "/resolv.conf", "nameserver 10.9.8.7").ok());
+  spec.extra_mounts = {{base_ + "/resolv.conf", "/etc/resolv.conf", true}};
   ASSERT_TRUE(runtime_->Start(spec).ok());
   ASSERT_TRUE(runtime_->WaitReady(id, milliseconds(10000)).ok()) << Console(id);
-  EXPECT_TRUE(ConsoleHas(id, "somaxconn=3333")) << Console(id);
+  EXPECT_TRUE(ConsoleHas(id, "somaxconn=3333 nameserver 10.9.8.7")) << Console(id);
   auto host = RunChecked({"ip", "netns", "exec", netns_, "cat", "/proc/sys/net/core/somaxconn"});
   ASSERT_TRUE(host.ok());
   EXPECT_EQ(host->out, "3333\n");  // the instance runs in the namespace we gave it

@@ -121,6 +121,21 @@ TEST(OciSpecTest, NonNamespacedSysctlRefused) {
   EXPECT_EQ(ValidateSysctls({{"net.core.somaxconn", ""}}).code(), Code::kInvalidArgument);
 }
 
+TEST(OciSpecTest, ExtraBindMounts) {
+  OciSpecInput in = Input();
+  in.extra_mounts = {{"/state/net/resolv.conf", "/etc/resolv.conf", true}, {"/data", "/mnt/data", false}};
+  json s = *BuildOciSpec(in);
+  const json* r = FindMount(s, "/etc/resolv.conf");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ((*r)["source"], "/state/net/resolv.conf");
+  EXPECT_TRUE(HasOption(*r, "ro"));
+  EXPECT_TRUE(HasOption(*FindMount(s, "/mnt/data"), "rw"));
+  in.extra_mounts = {{"/x", "relative/path", true}};
+  EXPECT_EQ(BuildOciSpec(in).status().code(), Code::kInvalidArgument);
+  in.extra_mounts = {{"/x", "/etc/../../escape", true}};
+  EXPECT_EQ(BuildOciSpec(in).status().code(), Code::kInvalidArgument);
+}
+
 TEST(OciSpecTest, MissingFieldsRefused) {
   OciSpecInput in = Input();
   in.rootfs_path = "";
