@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <sstream>
 
@@ -42,6 +43,18 @@ Status WriteProcFile(const std::string& path, const std::string& value) {
 }
 
 bool LinkExists(const std::string& ifname) { return PathExists("/sys/class/net/" + ifname); }
+
+// A fixed, locally administered MAC for a bridge, derived from its name. Without one the kernel
+// gives the bridge the lowest MAC of its ports, which changes as instances come and go: the
+// gateway's MAC would change under the instances' ARP caches (and CNI CHECK would fail).
+std::string BridgeMac(const std::string& bridge) {
+  uint32_t h = 2166136261u;  // FNV-1a
+  for (char c : bridge) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
+  char mac[18];
+  std::snprintf(mac, sizeof mac, "02:53:%02x:%02x:%02x:%02x", (h >> 24) & 0xff, (h >> 16) & 0xff, (h >> 8) & 0xff,
+                h & 0xff);
+  return mac;
+}
 
 // Parses the line of `ifname` in /proc/net/dev.
 Result<InterfaceCounters> ParseProcNetDev(const std::string& text, const std::string& ifname) {
@@ -206,6 +219,7 @@ Status HostNetwork::SetupBridges() const {
   std::string batch;
   for (const Subnet& s : subnets_) {
     if (!LinkExists(s.bridge)) batch += "link add " + s.bridge + " type bridge\n";
+    batch += "link set " + s.bridge + " address " + BridgeMac(s.bridge) + "\n";
     batch += "addr replace " + s.gateway + "/" + std::to_string(s.cidr.prefix) + " dev " + s.bridge + "\n";
     batch += "link set " + s.bridge + " up\n";
   }

@@ -27,7 +27,8 @@ class CniTest : public ::testing::Test {
     char tmpl[] = "/tmp/stn-cni-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     ipam_dir_ = tmpl;
-    ASSERT_TRUE(RunChecked({"ip", "link", "add", bridge_, "type", "bridge"}).ok());
+    // A fixed MAC, or the bridge takes its lowest port's, which changes and makes CHECK fail.
+    ASSERT_TRUE(RunChecked({"ip", "link", "add", bridge_, "address", "02:53:00:00:00:01", "type", "bridge"}).ok());
     ASSERT_TRUE(RunChecked({"ip", "addr", "add", std::string(kGateway) + "/24", "dev", bridge_}).ok());
     ASSERT_TRUE(RunChecked({"ip", "link", "set", bridge_, "up"}).ok());
     config_ = BridgeNetworkJson({"stncni", bridge_, "10.251.1.0/24", kGateway, ipam_dir_, true});
@@ -65,7 +66,8 @@ TEST_F(CniTest, AddCheckDelWithConnectivity) {
   }
   EXPECT_NE(results[0].ip, results[1].ip);
   EXPECT_NE(results[1].ip, results[2].ip);
-  EXPECT_TRUE(cni_.Check(config_, Runtime("c1"), results[0].raw).ok());
+  Status check = cni_.Check(config_, Runtime("c1"), results[0].raw);
+  EXPECT_TRUE(check.ok()) << check.ToString();
 
   // Host -> instance: a listener on the instance's address inside its namespace.
   UniqueFd listener;

@@ -164,6 +164,11 @@ TEST_F(HostNetworkTest, AttachConnectDetach) {
   EXPECT_GT(counters->network_in_packets, 0u);
   EXPECT_GT(counters->network_out_bytes, 0u);
 
+  // The gateway's MAC does not change as instances come and go; CHECK compares it.
+  std::string bridge_mac = *ReadFile("/sys/class/net/" + hn_->BridgeName(0) + "/address");
+  Attachment extra = MustAttach("subnet-a");
+  EXPECT_TRUE(hn_->Detach(extra.instance_id).ok());
+  EXPECT_EQ(*ReadFile("/sys/class/net/" + hn_->BridgeName(0) + "/address"), bridge_mac);
   auto inspected = hn_->Inspect(a.instance_id);
   ASSERT_TRUE(inspected.ok()) << inspected.status().ToString();
   EXPECT_EQ(inspected->ip, a.ip);
