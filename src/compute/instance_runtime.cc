@@ -171,6 +171,7 @@ Status InstanceRuntime::RunContainer(const RuntimeSpec& spec, const InstancePath
   if (!st.ok()) {
     Status del = cli.Delete(spec.instance_id, /*force=*/true);
     if (!del.ok()) LogWarn("cannot delete failed instance", {{"instance", spec.instance_id}, {"error", del.message()}});
+    (void)cgroups_.Remove(CgroupsPathFor(options_.name, spec.instance_id));
   }
   return st;
 }

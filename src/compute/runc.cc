@@ -55,7 +55,7 @@ Status RuntimeError(const std::string& what, const std::string& message) {
   std::string m = Trim(message);
   std::string text = what + ": " + (m.empty() ? "failed without a message" : m);
   if (m.find("does not exist") != std::string::npos) return NotFound(text);
-  if (m.find("already exists") != std::string::npos || m.find("exists") != std::string::npos) {
+  if (m.find("already exists") != std::string::npos || m.find("id exists") != std::string::npos) {
     return AlreadyExists(text);
   }
   if (m.find("not running") != std::string::npos || m.find("stopped") != std::string::npos) {

@@ -54,8 +54,8 @@ class OciRuntimeCli {
   std::string root_;
 };
 
-// Classifies a runtime's error text: "does not exist" -> NotFound, "already exists" ->
-// AlreadyExists, "not running"/"stopped" -> FailedPrecondition, otherwise Internal.
+// Classifies a runtime's error text: "does not exist" -> NotFound, "already exists" or
+// "container with id exists" -> AlreadyExists, "not running"/"stopped" -> FailedPrecondition, otherwise Internal.
 Status RuntimeError(const std::string& what, const std::string& message);
 
 }  // namespace stratus

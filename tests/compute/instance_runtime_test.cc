@@ -308,6 +308,7 @@ TEST_F(InstanceRuntimeTest, BadLaunchesLeaveNothing) {
   EXPECT_NE(st.message().find("start instance " + id), std::string::npos) << st.message();
   EXPECT_FALSE(IsMountPoint(InstancePaths(Dir(id)).rootfs));
   EXPECT_EQ(runtime_->State(id)->status, InstanceStatus::kAbsent);
+  EXPECT_TRUE(runtime_->CgroupDirsForTest(id).empty());
 
   spec.netns_path = "";
   spec.layer_dirs = {base_ + "/no-such-layer"};
