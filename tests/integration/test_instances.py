@@ -1,0 +1,203 @@
+"""Issue 2 acceptance: instances launched from an image, bootstrapped, reachable, stopped, started,
+surviving a control-plane crash, and leaving nothing behind."""
+import base64
+import os
+import time
+
+import pytest
+
+from conftest import ApiError, Stratus, host_leftovers, http_get
+
+USER_DATA = b"""#!/bin/sh
+echo "user data says hello"
+mkdir -p /var/lib/app
+echo "bootstrapped $(hostname)" > /var/lib/app/marker
+"""
+
+
+def b64(data):
+    return base64.b64encode(data).decode()
+
+
+def wait_http(url, deadline_s=10):
+    end = time.time() + deadline_s
+    while True:
+        try:
+            return http_get(url)
+        except OSError:
+            if time.time() > end:
+                raise
+            time.sleep(0.05)
+
+
+def test_three_demo_web_instances_are_bootstrapped_and_answer(stratus):
+    instances = stratus.run("demo-web", count=3, UserData=b64(USER_DATA), Tags=[{"Key": "Name", "Value": "web"}])
+    assert len(instances) == 3
+    ips = set()
+    for i in instances:
+        assert i["State"]["Name"] == "running", i
+        iid, ip = i["InstanceId"], i["PrivateIpAddress"]
+        ips.add(ip)
+        status, body = wait_http(f"http://{ip}/")
+        assert status == 200 and iid in body
+        # The user data ran inside the instance and wrote to its root volume.
+        with open(os.path.join(stratus.root_volume(iid), "var/lib/app/marker")) as f:
+            assert f.read().startswith("bootstrapped ip-")
+        console = stratus.request("GET", f"/v1/instances/{iid}/console")["Output"]
+        assert "user data says hello" in console
+        # The metadata service answers with this instance's own data (the caller is its address).
+        md = stratus.in_instance_netns(iid, "curl", "-s", "-m", "5", "http://169.254.169.254/latest/meta-data/instance-id")
+        assert md.stdout == iid
+        tag = stratus.in_instance_netns(iid, "curl", "-s", "-m", "5",
+                                        "http://169.254.169.254/latest/meta-data/tags/instance/Name")
+        assert tag.stdout == "web"
+        ud = stratus.in_instance_netns(iid, "curl", "-s", "-m", "5", "http://169.254.169.254/latest/user-data")
+        assert ud.stdout.encode() == USER_DATA
+    assert len(ips) == 3
+    by_tag = stratus.instances("tag:Name=web", "instance-state-name=running")
+    assert {i["InstanceId"] for i in by_tag} == {i["InstanceId"] for i in instances}
+
+
+def test_instances_cannot_reach_the_api(stratus):
+    [i] = stratus.run("busybox")
+    gw = i["PrivateIpAddress"].rsplit(".", 1)[0] + ".1"
+    r = stratus.in_instance_netns(i["InstanceId"], "curl", "-s", "-m", "2", f"http://{gw}:{stratus.port}/v1/health")
+    assert r.returncode != 0
+    r = stratus.in_instance_netns(i["InstanceId"], "curl", "-s", "-m", "2", f"http://127.0.0.1:{stratus.port}/v1/health")
+    assert r.returncode != 0
+
+
+def test_metadata_tokens_required():
+    s = Stratus("imdsv2", ["--require-imds-tokens"])
+    try:
+        s.start()
+        [i] = s.run("busybox")
+        iid = i["InstanceId"]
+        url = "http://169.254.169.254/latest/meta-data/instance-id"
+        r = s.in_instance_netns(iid, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "5", url)
+        assert r.stdout == "401"
+        token = s.in_instance_netns(iid, "curl", "-s", "-m", "5", "-X", "PUT", "-H",
+                                    "X-aws-ec2-metadata-token-ttl-seconds: 60", "http://169.254.169.254/latest/api/token")
+        assert token.stdout
+        r = s.in_instance_netns(iid, "curl", "-s", "-m", "5", "-H", f"X-aws-ec2-metadata-token: {token.stdout}", url)
+        assert r.stdout == iid
+    finally:
+        s.uninstall()
+
+
+def memory_limit(stratus, iid):
+    for path in (f"/sys/fs/cgroup/memory/{stratus.name}/{iid}/memory.limit_in_bytes",
+                 f"/sys/fs/cgroup/{stratus.name}/{iid}/memory.max"):
+        if os.path.exists(path):
+            with open(path) as f:
+                return int(f.read())
+    raise AssertionError("no memory cgroup for " + iid)
+
+
+def test_stop_start_keeps_root_volume_and_modify_changes_limits(stratus):
+    [i] = stratus.run("busybox", InstanceType="t3.nano",
+                      UserData=b64(b"#!/bin/sh\necho once >> /root/runs\n"))
+    iid = i["InstanceId"]
+    assert memory_limit(stratus, iid) == 512 * 1024 * 1024
+    with pytest.raises(ApiError) as e:
+        stratus.request("PATCH", f"/v1/instances/{iid}", {"InstanceType": "t3.small"})
+    assert e.value.status == 409 and e.value.code == "IncorrectInstanceState"
+    assert stratus.action(iid, "stop")["State"]["Name"] == "stopped"
+    stratus.request("PATCH", f"/v1/instances/{iid}", {"InstanceType": "t3.small"})
+    started = stratus.action(iid, "start")
+    assert started["State"]["Name"] == "running"
+    assert started["InstanceType"] == "t3.small"
+    assert started["PrivateIpAddress"] == i["PrivateIpAddress"]
+    assert memory_limit(stratus, iid) == 2048 * 1024 * 1024
+    # The root volume survived, and user data ran once per instance, not once per boot.
+    with open(os.path.join(stratus.root_volume(iid), "root/runs")) as f:
+        assert f.read() == "once\n"
+
+
+def test_sysctls_are_applied_and_non_namespaced_ones_refused(stratus):
+    [i] = stratus.run("busybox", Sysctls={"net.core.somaxconn": "4096"})
+    r = stratus.in_instance_netns(i["InstanceId"], "cat", "/proc/sys/net/core/somaxconn")
+    assert r.stdout.strip() == "4096"
+    before = len(stratus.instances())
+    with pytest.raises(ApiError) as e:
+        stratus.run("busybox", Sysctls={"kernel.panic": "1"})
+    assert e.value.status == 400 and "not namespaced" in e.value.message
+    assert len(stratus.instances()) == before
+
+
+def test_kill9_restart_keeps_instances_and_ips(stratus):
+    instances = stratus.run("demo-web", count=2)
+    before = {i["InstanceId"]: i["PrivateIpAddress"] for i in instances}
+    stratus.kill9()
+    for iid, ip in before.items():
+        assert wait_http(f"http://{ip}/")[0] == 200  # instances run without the control plane
+    stratus.start()
+    after = {i["InstanceId"]: (i["PrivateIpAddress"], i["State"]["Name"]) for i in stratus.instances()}
+    assert after == {iid: (ip, "running") for iid, ip in before.items()}
+    for iid, ip in before.items():
+        status, body = wait_http(f"http://{ip}/")
+        assert status == 200 and iid in body
+    # And the restarted daemon still controls them.
+    iid = next(iter(before))
+    assert stratus.action(iid, "terminate")["State"]["Name"] == "terminated"
+
+
+def test_launch_terminate_cycles_leave_nothing_behind(stratus):
+    cycles = int(os.environ.get("STRATUS_LEAK_CYCLES", "200"))
+    batch = 20
+    done = 0
+    while done < cycles:
+        n = min(batch, cycles - done)
+        launched = stratus.run("busybox", count=n)
+        assert all(i["State"]["Name"] == "running" for i in launched)
+        for i in launched:
+            stratus.action(i["InstanceId"], "terminate", wait=False)
+        for i in launched:
+            assert stratus.action(i["InstanceId"], "terminate")["State"]["Name"] == "terminated"
+        done += n
+    # The kernel destroys a deleted namespace (and the veth in it) asynchronously: allow it a moment.
+    deadline = time.time() + 15
+    while host_leftovers(stratus) and time.time() < deadline:
+        time.sleep(0.2)
+    assert host_leftovers(stratus) == []
+
+
+def test_bad_input_is_refused_and_changes_nothing(stratus):
+    [i] = stratus.run("busybox")
+    before = stratus.instances()
+    cases = [
+        ({"ImageId": "ami-00000000000000000"}, 404, "InvalidAMIID.NotFound", "does not exist"),
+        ({"ImageId": "no-such-image"}, 404, "InvalidAMIID.NotFound", "no-such-image"),
+        ({"ImageId": "busybox", "InstanceType": "z9.huge"}, 400, "InvalidParameterValue", "z9.huge"),
+        ({"ImageId": "busybox", "Count": 1000}, 400, "InstanceLimitExceeded", "limit"),
+        ({"ImageId": "busybox", "Count": 0}, 400, "InvalidParameterValue", "count"),
+        ({"ImageId": "busybox", "UserData": b64(b"x" * (16 * 1024 + 1))}, 400, "InvalidParameterValue", "16 KiB"),
+        ({"ImageId": "busybox", "UserData": "not base64!"}, 400, "InvalidParameterValue", "base64"),
+        ({"ImageId": "busybox", "Count": "three"}, 400, "InvalidParameterValue", "Count"),
+        ({}, 400, "MissingParameter", "ImageId"),
+    ]
+    for body, status, code, words in cases:
+        with pytest.raises(ApiError) as e:
+            stratus.request("POST", "/v1/instances", body)
+        assert (e.value.status, e.value.code) == (status, code), body
+        assert words.lower() in e.value.message.lower(), e.value.message
+    with pytest.raises(ApiError) as e:
+        stratus.request("GET", "/v1/instances/i-0123456789abcdef0")
+    assert e.value.status == 404 and e.value.code == "InvalidInstanceID.NotFound"
+    # A malformed body.
+    import urllib.request
+    req = urllib.request.Request(stratus.endpoint + "/v1/instances", data=b"{not json", method="POST")
+    req.add_header("Authorization", "Bearer " + stratus.token)
+    try:
+        urllib.request.urlopen(req, timeout=10)
+        raise AssertionError("malformed body accepted")
+    except urllib.error.HTTPError as err:
+        assert err.code == 400
+    # Stopping a terminated instance.
+    stratus.action(i["InstanceId"], "terminate")
+    with pytest.raises(ApiError) as e:
+        stratus.action(i["InstanceId"], "stop")
+    assert e.value.status == 409 and e.value.code == "IncorrectInstanceState" and "terminated" in e.value.message
+    after = stratus.instances()
+    assert [x["InstanceId"] for x in after] == [x["InstanceId"] for x in before]
+    assert len(after) == len(before)
