@@ -91,6 +91,27 @@ Result<RunRequest> ParseRunRequest(const json& body) {
 
 constexpr auto kWaitTimeout = std::chrono::seconds(120);
 
+// Every value of query parameter `name`, read from the raw target: a value may hold '=' unescaped
+// ("filter=tag:Name=web"), which httplib's own parsing splits apart.
+std::vector<std::string> QueryValues(const httplib::Request& req, const std::string& name) {
+  std::vector<std::string> values;
+  auto q = req.target.find('?');
+  if (q == std::string::npos) return values;
+  std::string query = req.target.substr(q + 1);
+  size_t start = 0;
+  while (start <= query.size()) {
+    size_t amp = query.find('&', start);
+    std::string part = query.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
+    auto eq = part.find('=');
+    if (eq != std::string::npos && httplib::detail::decode_url(part.substr(0, eq), true) == name) {
+      values.push_back(httplib::detail::decode_url(part.substr(eq + 1), true));
+    }
+    if (amp == std::string::npos) break;
+    start = amp + 1;
+  }
+  return values;
+}
+
 }  // namespace
 
 RestApi::RestApi(RestServices services) : s_(std::move(services)) {}
@@ -133,10 +154,7 @@ void RestApi::MountInstances(httplib::Server& server) {
     ReplyJson(res, InstancesJson(*created));
   });
   server.Get("/v1/instances", [this](const httplib::Request& req, httplib::Response& res) {
-    std::vector<std::string> params;
-    auto range = req.params.equal_range("filter");
-    for (auto it = range.first; it != range.second; ++it) params.push_back(it->second);
-    auto filters = ParseFilterParams(params);
+    auto filters = ParseFilterParams(QueryValues(req, "filter"));
     if (!filters.ok()) return ReplyJson(res, filters.status());
     auto found = s_.instances->Describe(*filters);
     if (!found.ok()) return ReplyJson(res, found.status());
@@ -206,10 +224,7 @@ void RestApi::MountInstanceActions(httplib::Server& server) {
     ReplyJson(res, ToJson(*i));
   });
   server.Delete(R"(/v1/instances/([^/]+)/tags)", [this](const httplib::Request& req, httplib::Response& res) {
-    std::vector<std::string> keys;
-    auto range = req.params.equal_range("key");
-    for (auto it = range.first; it != range.second; ++it) keys.push_back(it->second);
-    auto i = s_.instances->ChangeTags(req.matches[1].str(), {}, keys);
+    auto i = s_.instances->ChangeTags(req.matches[1].str(), {}, QueryValues(req, "key"));
     if (!i.ok()) return ReplyJson(res, i.status());
     ReplyJson(res, ToJson(*i));
   });

@@ -232,6 +232,7 @@ Status Daemon::Uninstall(const DaemonOptions& o) {
       nc.vpc_cidr = vpc->cidr;
       for (const auto& s : vpc->subnets) nc.subnets.push_back({s.subnet_id, s.cidr});
       nc.state_dir = o.state_dir + "/net";
+      nc.metadata_port = 1;  // required by the config; Teardown does not use it
       auto network = net::HostNetwork::Create(nc);
       keep_first_error(network.ok() ? (*network)->Teardown() : network.status());
     } else {
