@@ -110,7 +110,7 @@ bool Worker::ReadClient(Session* s) {
   ssize_t n = read(s->fd, s->in.wptr(), space);
   if (n > 0) {
     s->in.end += static_cast<uint32_t>(n);
-    if (static_cast<size_t>(n) < space) s->c_readable = false;
+    if (static_cast<size_t>(n) < space && !s->c_hup) s->c_readable = false;
     s->conn_metrics->shard(id_).c[kProcessedBytes].Add(n);
     return true;
   }
@@ -349,7 +349,7 @@ bool Worker::ReadUpstream(Session* s) {
       ssize_t n = read(u->fd, u->in.wptr(), space);
       if (n > 0) {
         u->in.end += static_cast<uint32_t>(n);
-        if (static_cast<size_t>(n) < space) u->readable = false;
+        if (static_cast<size_t>(n) < space && !u->hup) u->readable = false;
         progress = true;
       } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
         u->eof = true;

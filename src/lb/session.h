@@ -46,6 +46,7 @@ struct Session {
   bool upstream_write_failed = false;
 
   bool c_readable = true, c_writable = true, c_eof = false;
+  bool c_hup = false;  // EPOLLRDHUP seen: read until 0, a short read does not mean drained
   bool keep_alive = true, http10 = false, is_head = false, idempotent = false;
   bool close_after = false, set_cookie = false, shut_wr = false, u_shut_wr = false;
   uint8_t attempts = 0, reuse_retries = 0;

@@ -88,7 +88,7 @@ bool Worker::StepTcp(Session* s) {
       ssize_t n = read(u->fd, u->in.wptr(), space);
       if (n > 0) {
         u->in.end += static_cast<uint32_t>(n);
-        if (static_cast<size_t>(n) < space) u->readable = false;
+        if (static_cast<size_t>(n) < space && !u->hup) u->readable = false;
         progress = true;
       } else if (n == 0) {
         u->eof = true;

@@ -130,6 +130,7 @@ void Worker::HandleEvent(Handle* h, uint32_t events) {
       Session* s = static_cast<Session*>(h->owner);
       if (s->dead) break;
       if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) s->c_readable = true;
+      if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) s->c_hup = true;
       if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) s->c_writable = true;
       Drive(s);
       break;
@@ -138,6 +139,7 @@ void Worker::HandleEvent(Handle* h, uint32_t events) {
       Upstream* u = static_cast<Upstream*>(h->owner);
       if (u->dead) break;
       if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) u->readable = true;
+      if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) u->hup = true;
       if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) u->writable = true;
       if (events & EPOLLERR) u->error = true;
       if (u->session) {

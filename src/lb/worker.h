@@ -76,6 +76,7 @@ struct Upstream {
   Session* session = nullptr;
   Buf in;
   bool readable = false, writable = false, connecting = false, eof = false, error = false;
+  bool hup = false;  // EPOLLRDHUP seen: read until 0
   bool reused = false, dead = false;
   int64_t connect_deadline_ms = 0;
   int64_t idle_since_ms = 0;
