@@ -215,6 +215,28 @@ Status HostNetwork::BindPort(const std::string& host_veth, const std::string& ip
   return r.ok() ? Status::Ok() : r.status();
 }
 
+Status HostNetwork::CheckNoOverlap() const {
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return Internal(std::string("getifaddrs: ") + strerror(errno));
+  Status st;
+  for (ifaddrs* x = list; x != nullptr && st.ok(); x = x->ifa_next) {
+    if (x->ifa_addr == nullptr || x->ifa_netmask == nullptr || x->ifa_addr->sa_family != AF_INET) continue;
+    Ipv4Cidr net;
+    net.prefix = __builtin_popcount(reinterpret_cast<sockaddr_in*>(x->ifa_netmask)->sin_addr.s_addr);
+    net.network = ntohl(reinterpret_cast<sockaddr_in*>(x->ifa_addr)->sin_addr.s_addr) & net.Mask();
+    if (net.prefix == 0) continue;
+    for (const Subnet& s : subnets_) {
+      if (s.bridge != x->ifa_name && s.cidr.Overlaps(net)) {
+        st = FailedPrecondition("subnet " + s.spec.cidr + " overlaps " + net.ToString() + " on interface " +
+                                x->ifa_name + " (another stratusd? choose another --vpc-cidr)");
+        break;
+      }
+    }
+  }
+  freeifaddrs(list);
+  return st;
+}
+
 Status HostNetwork::SetupBridges() const {
   std::string batch;
   for (const Subnet& s : subnets_) {
@@ -233,6 +255,7 @@ Status HostNetwork::Setup() {
   if (config_.metadata_port == 0) return InvalidArgument("host network setup needs a metadata_port");
   STRATUS_RETURN_IF_ERROR(MakeDirs(IpamDir(), 0700));
   STRATUS_RETURN_IF_ERROR(WriteProcFile("/proc/sys/net/ipv4/ip_forward", "1"));
+  STRATUS_RETURN_IF_ERROR(CheckNoOverlap());
   STRATUS_RETURN_IF_ERROR(SetupBridges());
   // Create-delete-create in one transaction: replaces an old version of the table atomically.
   RunOptions opts;

@@ -73,7 +73,8 @@ class HostNetwork {
 
   // Creates (or repairs) the bridges, the IPAM directory and the nftables tables, and turns on
   // net.ipv4.ip_forward. Idempotent: run it at every daemon start, before Attach and before the
-  // metadata service binds MetadataAddress().
+  // metadata service binds MetadataAddress(). FailedPrecondition when another interface (another
+  // daemon's bridge) already has addresses in one of the subnets.
   Status Setup();
 
   // Creates the namespace <name>-<instance_id> and gives it an eth0 on the subnet's bridge with the
@@ -148,6 +149,9 @@ class HostNetwork {
   };
 
   explicit HostNetwork(HostNetworkConfig config);
+  // FailedPrecondition when an interface other than our bridges has an address in one of our
+  // subnets: its routes would steal our instances' traffic.
+  Status CheckNoOverlap() const;
   Status SetupBridges() const;
   nlohmann::json CniConfig(const Subnet& subnet) const;
   const Subnet* FindSubnet(const std::string& subnet_id) const;

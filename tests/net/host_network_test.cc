@@ -1,5 +1,5 @@
 // Needs root: bridges stnh*, namespaces stnh*-i-*, nftables tables inet stnh*, addresses in
-// 10.251.16.0/20 .. 10.251.175.0/20 (one /20 per test so tests can run in parallel).
+// 10.251.16.0/20 .. 10.251.207.0/20 (one /20 per test so tests can run in parallel).
 #include "net/host_network.h"
 
 #include <gtest/gtest.h>
@@ -89,7 +89,7 @@ class TestDirectory : public InstanceDirectory {
 
 class HostNetworkTest : public ::testing::Test {
  protected:
-  // Each test passes its own block number (1..10) so parallel tests use disjoint addresses.
+  // Each test passes its own block number (1..12) so parallel tests use disjoint addresses.
   void Init(int block, int api_port = 0) {
     if (geteuid() != 0) GTEST_SKIP() << "needs root";
     if (!PathExists(std::string(kDefaultCniPluginDir) + "/bridge")) GTEST_SKIP() << "containernetworking-plugins missing";
@@ -408,6 +408,45 @@ TEST_F(HostNetworkTest, TeardownLeavesNothing) {
   // Setup after Teardown works again (stratusd --uninstall, then a new start).
   ASSERT_TRUE(hn_->Setup().ok());
   MustAttach("subnet-a");
+}
+
+TEST_F(HostNetworkTest, OverlappingDaemonIsRefused) {
+  Init(11);
+  // A second daemon with the same subnets on this host would steal the first one's routes.
+  HostNetworkConfig c = TestConfig(11, "stnh" + RandomHex(4), state_dir_ + "/other");
+  c.metadata_port = testing::FreePort();
+  auto other = HostNetwork::Create(c);
+  ASSERT_TRUE(other.ok());
+  Status st = (*other)->Setup();
+  EXPECT_EQ(st.code(), Code::kFailedPrecondition) << st.ToString();
+  EXPECT_FALSE(PathExists("/sys/class/net/" + (*other)->BridgeName(0))) << "nothing was created";
+  EXPECT_TRUE((*other)->Teardown().ok());
+  EXPECT_TRUE(hn_->Setup().ok()) << "the first daemon's own bridges are no overlap";
+}
+
+TEST_F(HostNetworkTest, ManyCyclesLeaveNothingBehind) {
+  Init(12);
+  const std::string br = hn_->BridgeName(0);
+  for (int i = 0; i < 100; i++) {
+    std::string id = NewId("i");
+    auto a = hn_->Attach(id, "subnet-a");
+    ASSERT_TRUE(a.ok()) << "cycle " << i << ": " << a.status().ToString();
+    ASSERT_TRUE(hn_->Detach(id).ok()) << "cycle " << i;
+  }
+  hn_->WaitForUnbindsForTest();
+  EXPECT_TRUE(hn_->ListAttached()->empty());
+  auto leftover_ports = [&] {
+    auto ports = RunProcess({"ls", "/sys/class/net/" + br + "/brif"});
+    return ports.ok() ? ports->out : std::string("?");
+  };
+  // The kernel destroys the veths with their namespaces in the background.
+  for (int i = 0; i < 500 && !leftover_ports().empty(); i++) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(leftover_ports(), "");
+  auto leases = RunProcess({"ls", state_dir_ + "/net/ipam/" + hn_->config().name});
+  ASSERT_TRUE(leases.ok());
+  EXPECT_EQ(leases->out, "last_reserved_ip.0\nlock\n");
+  std::string rules = RunProcess({"nft", "list", "table", "bridge", hn_->config().name})->out;
+  EXPECT_EQ(rules.find("veth"), std::string::npos) << rules;
 }
 
 // Not a timing assertion: prints Attach/Detach latencies for docs/network.md.
