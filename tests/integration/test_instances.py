@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from conftest import ApiError, Stratus, host_leftovers, http_get
+from stratus_harness import ApiError, Stratus, host_leftovers, http_get
 
 USER_DATA = b"""#!/bin/sh
 echo "user data says hello"

@@ -1,0 +1,160 @@
+"""A real stratusd in a temporary state dir, with its own name, port, VPC CIDR, bridges and nft table,
+for integration tests and benchmarks. uninstall() removes everything it made."""
+import itertools
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+BUILD = os.environ.get("STRATUS_BUILD", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
+BIN = os.path.join(BUILD, "bin")
+_counter = itertools.count()
+
+
+class ApiError(Exception):
+    def __init__(self, status, code, message):
+        super().__init__(f"{status} {code}: {message}")
+        self.status, self.code, self.message = status, code, message
+
+
+class Stratus:
+    """One stratusd under test. Each gets a distinct name, port and VPC so several can run at once."""
+
+    def __init__(self, tag, extra_args=()):
+        n = next(_counter)
+        # Names and CIDRs unique per pytest worker process and fixture instance.
+        slot = (os.getpid() * 7 + n) % 200
+        self.name = f"sti{slot}"
+        self.port = 28000 + 2 * slot
+        self.cidr = f"10.{40 + slot % 200}.0.0/16"
+        self.state_dir = tempfile.mkdtemp(prefix=f"stratus-it-{tag}-")
+        self.extra_args = list(extra_args)
+        self.proc = None
+        self.log_path = os.path.join(self.state_dir, "stratusd.log")
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+
+    def args(self):
+        return [os.path.join(BIN, "stratusd"), "--state-dir", self.state_dir, "--name", self.name,
+                "--listen", f"127.0.0.1:{self.port}", "--vpc-cidr", self.cidr] + self.extra_args
+
+    def start(self, timeout=20):
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.args(), stdout=log, stderr=log)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"stratusd exited {self.proc.returncode}:\n{self.log()}")
+            try:
+                self.request("GET", "/v1/health")
+                return self
+            except (OSError, ApiError):
+                time.sleep(0.05)
+        raise RuntimeError(f"stratusd did not become ready:\n{self.log()}")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def uninstall(self):
+        self.stop()
+        subprocess.run(self.args()[:1] + ["--state-dir", self.state_dir, "--name", self.name, "--vpc-cidr", self.cidr,
+                                          "--uninstall"], check=False, capture_output=True, timeout=120)
+        shutil.rmtree(self.state_dir, ignore_errors=True)
+
+    def log(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()[-8000:]
+        except OSError:
+            return ""
+
+    @property
+    def token(self):
+        with open(os.path.join(self.state_dir, "api-token")) as f:
+            return f.read().strip()
+
+    def request(self, method, path, body=None, timeout=150):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.endpoint + path, data=data, method=method)
+        req.add_header("Content-Type", "application/json")
+        if path != "/v1/health":
+            req.add_header("Authorization", "Bearer " + self.token)
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                return json.loads(r.read() or b"{}")
+        except urllib.error.HTTPError as e:
+            payload = json.loads(e.read() or b"{}")
+            err = payload.get("Error", {})
+            raise ApiError(e.code, err.get("Code"), err.get("Message")) from None
+
+    def cli(self, *args, check=True, timeout=150):
+        env = dict(os.environ, STRATUS_ENDPOINT=self.endpoint, STRATUS_TOKEN=self.token)
+        r = subprocess.run([os.path.join(BIN, "stratus"), *args], env=env, capture_output=True, text=True,
+                           timeout=timeout)
+        if check and r.returncode != 0:
+            raise AssertionError(f"stratus {' '.join(args)} exited {r.returncode}: {r.stderr}")
+        return r
+
+    def run(self, image="demo-web", count=1, wait=True, **fields):
+        body = {"ImageId": image, "Count": count, "Wait": wait, **fields}
+        return self.request("POST", "/v1/instances", body)["Instances"]
+
+    def instances(self, *filters):
+        q = "&".join("filter=" + urllib.request.quote(f, safe="") for f in filters)
+        return self.request("GET", "/v1/instances" + ("?" + q if q else ""))["Instances"]
+
+    def action(self, instance_id, verb, wait=True, **fields):
+        return self.request("POST", f"/v1/instances/{instance_id}/{verb}", {"Wait": wait, **fields})["Instance"]
+
+    def netns(self, instance_id):
+        return f"{self.name}-{instance_id}"
+
+    def in_instance_netns(self, instance_id, *argv, timeout=10):
+        """Runs a host program inside the instance's network namespace (its source address is the instance's)."""
+        return subprocess.run(["ip", "netns", "exec", self.netns(instance_id), *argv], capture_output=True,
+                              text=True, timeout=timeout)
+
+    def root_volume(self, instance_id):
+        return os.path.join(self.state_dir, "instances", instance_id, "root", "upper")
+
+
+def http_get(url, timeout=5):
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return r.status, r.read().decode(errors="replace")
+
+
+def host_leftovers(s):
+    """What the host still holds for instances of daemon `s`: netns, veths, mounts, cgroups, IPAM leases, processes."""
+    name = s.name
+    left = []
+    netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    left += [l for l in netns.splitlines() if l.startswith(name + "-")]
+    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+    # Instance veths sit on this daemon's bridges; the bridges themselves stay while the daemon runs.
+    left += [l.split(": ")[1].split("@")[0] for l in links.splitlines() if f"master {name}br" in l]
+    with open("/proc/mounts") as f:
+        left += [l.split()[1] for l in f if s.state_dir in l.split()[1]]
+    ipam = os.path.join(s.state_dir, "net")
+    for root, _, files in os.walk(ipam):
+        left += [os.path.join(root, f) for f in files if f[0].isdigit()]
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    left += [l for l in ps.splitlines() if "stratus-init" in l and s.state_dir in l]
+    for ctl in os.listdir("/sys/fs/cgroup"):
+        p = os.path.join("/sys/fs/cgroup", ctl, name)
+        if os.path.isdir(p):
+            left += [p + "/" + d for d in os.listdir(p) if d.startswith("i-")]
+    return left
