@@ -4,7 +4,7 @@
 
 namespace stratus::aws {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 const Member* Shape::FindMember(const std::string& member_name) const {
   for (const Member& m : members) {

@@ -62,8 +62,9 @@ struct Operation {
 
 class ServiceModel {
  public:
-  // Parses a service-2.json document. Fails with InvalidArgument when a shape reference dangles or a type is unknown.
-  static Result<std::unique_ptr<ServiceModel>> Parse(const nlohmann::json& doc);
+  // Parses a service-2.json document (ordered, so structure members keep the model's order on the wire). Fails
+  // with InvalidArgument when a shape reference dangles or a type is unknown.
+  static Result<std::unique_ptr<ServiceModel>> Parse(const nlohmann::ordered_json& doc);
 
   // The SigV4 signing name / endpoint prefix: ec2, elasticloadbalancing, autoscaling, monitoring.
   const std::string& signing_name() const { return signing_name_; }
@@ -82,10 +83,10 @@ class ServiceModel {
   const std::map<std::string, Operation>& operations() const { return operations_; }
 
  private:
-  Status ParseShapes(const nlohmann::json& shapes);
-  Status ParseShape(const nlohmann::json& def, Shape* shape);
-  Result<ShapeRef> ParseRef(const nlohmann::json& ref) const;
-  Status ParseOperations(const nlohmann::json& ops);
+  Status ParseShapes(const nlohmann::ordered_json& shapes);
+  Status ParseShape(const nlohmann::ordered_json& def, Shape* shape);
+  Result<ShapeRef> ParseRef(const nlohmann::ordered_json& ref) const;
+  Status ParseOperations(const nlohmann::ordered_json& ops);
 
   std::string signing_name_, api_version_, xml_namespace_, target_prefix_;
   Protocol protocol_ = Protocol::kQuery;
@@ -93,7 +94,7 @@ class ServiceModel {
   bool query_compatible_ = false;
   std::map<std::string, std::unique_ptr<Shape>> shapes_;
   std::map<std::string, Operation> operations_;
-  std::map<std::string, nlohmann::json> shape_traits_;  // shape-level serialization traits, merged into refs
+  std::map<std::string, nlohmann::ordered_json> shape_traits_;  // shape-level serialization traits, merged into refs
 };
 
 // The four embedded models, keyed by signing name (ec2, elasticloadbalancing, autoscaling, monitoring).

@@ -396,6 +396,50 @@ Result<std::string> GunzipBody(std::string_view data, size_t max_bytes) {
   return out;
 }
 
+namespace {
+
+// Raw deflate of `data` at level 9 (what Python's gzip module and zlib's gzip wrapper both produce).
+std::string DeflateRaw(std::string_view data) {
+  z_stream zs;
+  std::memset(&zs, 0, sizeof(zs));
+  if (deflateInit2(&zs, 9, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) return "";
+  std::string out(deflateBound(&zs, data.size()) + 16, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs.avail_in = static_cast<uInt>(data.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  int rc = deflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return rc == Z_STREAM_END ? out : "";
+}
+
+void PutLe32(std::string* out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+}  // namespace
+
+std::vector<std::string> PythonGzipCandidates(std::string_view plain, long long mtime_hint) {
+  std::string deflated = DeflateRaw(plain);
+  if (deflated.empty() && !plain.empty()) return {};
+  uint32_t crc = static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(plain.data()), static_cast<uInt>(plain.size())));
+  std::string trailer;
+  PutLe32(&trailer, crc);
+  PutLe32(&trailer, static_cast<uint32_t>(plain.size()));
+  std::vector<std::string> out;
+  auto add = [&](uint32_t mtime, char os) {
+    std::string gz("\x1f\x8b\x08\x00", 4);
+    PutLe32(&gz, mtime);
+    gz.push_back('\x02');  // XFL: maximum compression
+    gz.push_back(os);
+    out.push_back(gz + deflated + trailer);
+  };
+  for (long long m = mtime_hint; m >= mtime_hint - 2 && m >= 0; --m) add(static_cast<uint32_t>(m), '\xff');
+  add(0, '\x03');
+  return out;
+}
+
 std::string NewRequestId() {
   std::string h = RandomHex(32);
   return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20, 12);

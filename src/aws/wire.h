@@ -60,6 +60,11 @@ std::string HexEncode(std::string_view bytes);
 // Fails with InvalidArgument on corrupt input or when the result would exceed max_bytes.
 Result<std::string> GunzipBody(std::string_view data, size_t max_bytes);
 
+// The gzip bodies Python's gzip.compress(body) (which botocore uses for request compression) produces for `plain`
+// with header mtime in [mtime_hint - 2, mtime_hint], plus zlib's own gzip framing with mtime 0. Servers that
+// decompress transparently (cpp-httplib built with zlib) lose the signed bytes; these rebuild them for SigV4.
+std::vector<std::string> PythonGzipCandidates(std::string_view plain, long long mtime_hint);
+
 // A fresh request id in AWS's UUID form ("8f1c9a2e-...").
 std::string NewRequestId();
 
