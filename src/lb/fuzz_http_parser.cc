@@ -26,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
       CheckInside(req.headers[i].name, data, size);
       CheckInside(req.headers[i].value, data, size);
     }
-    CheckInside(req.path, data, size);
+    CheckInside(req.target, data, size);  // (path may be a literal "/" for absolute-form targets)
     // The body that follows, through the framer, in two uneven pieces.
     BodyFramer f;
     f.Start(req.body, req.content_length);
