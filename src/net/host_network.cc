@@ -311,10 +311,13 @@ Result<Attachment> HostNetwork::Connect(const std::string& instance_id, const st
   Result<CniResult> added = cni_.Add(conf, rt);
   if (!added.ok() && added.status().message().find("duplicate allocation") != std::string::npos) {
     // A lease of this instance outlived its namespace (a crash, a reboot). The failed ADD left an
-    // eth0 behind: start again from a fresh namespace after releasing the stale lease.
+    // eth0 behind (the plugin cleans up only after IPAM succeeded): remove it, release the stale
+    // lease, and try once more in the same namespace (a runtime may have joined it already).
     STRATUS_RETURN_IF_ERROR(ReleaseHostLocalLeases(IpamDir(), config_.name, instance_id, "eth0"));
-    STRATUS_RETURN_IF_ERROR(DeleteNetns(NetnsName(instance_id)));
-    STRATUS_RETURN_IF_ERROR(CreateNetns(NetnsName(instance_id)));
+    STRATUS_RETURN_IF_ERROR(RunInNetns(rt.netns_path, [] {
+      Status st = DeleteLink("eth0");
+      return st.code() == Code::kNotFound ? Status::Ok() : st;
+    }));
     added = cni_.Add(conf, rt);
   }
   if (!added.ok()) {

@@ -58,6 +58,10 @@ Status SetLinkUp(const std::string& ifname);
 // no such interface or it has no peer.
 Result<int> LinkPeerIndex(const std::string& ifname);
 
+// Deletes the interface `ifname` (a veth: both ends) in the calling thread's network namespace.
+// NotFound when there is none.
+Status DeleteLink(const std::string& ifname);
+
 // Deletes a named namespace when destroyed unless Release()d: the cleanup of a half-done setup.
 class NetnsGuard {
  public:

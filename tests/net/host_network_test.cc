@@ -1,9 +1,10 @@
 // Needs root: bridges stnh*, namespaces stnh*-i-*, nftables tables inet stnh*, addresses in
-// 10.251.16.0/20 .. 10.251.207.0/20 (one /20 per test so tests can run in parallel).
+// 10.251.16.0/20 .. 10.251.223.0/20 (one /20 per test so tests can run in parallel).
 #include "net/host_network.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -89,7 +90,7 @@ class TestDirectory : public InstanceDirectory {
 
 class HostNetworkTest : public ::testing::Test {
  protected:
-  // Each test passes its own block number (1..12) so parallel tests use disjoint addresses.
+  // Each test passes its own block number (1..13) so parallel tests use disjoint addresses.
   void Init(int block, int api_port = 0) {
     if (geteuid() != 0) GTEST_SKIP() << "needs root";
     if (!PathExists(std::string(kDefaultCniPluginDir) + "/bridge")) GTEST_SKIP() << "containernetworking-plugins missing";
@@ -345,6 +346,25 @@ TEST_F(HostNetworkTest, StaleLeaseOfTheSameInstanceIsReplaced) {
   auto again = hn_->Attach(id, "subnet-a");
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_FALSE(PathExists(lease)) << "the stale lease was released";
+  EXPECT_EQ(*hn_->InstanceIp(id), again->ip);
+}
+
+TEST_F(HostNetworkTest, StaleLeaseInTwoPhaseAttachKeepsTheNamespace) {
+  Init(13);
+  std::string id = NewId("i");
+  auto a = hn_->Attach(id, "subnet-b");
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  ASSERT_TRUE(DeleteNetns(hn_->NetnsName(id)).ok());
+  auto path = hn_->CreateNamespace(id);
+  ASSERT_TRUE(path.ok());
+  // What a runtime that joined the namespace holds: its inode must stay the one Connect fills.
+  struct stat before {};
+  ASSERT_EQ(stat(path->c_str(), &before), 0);
+  auto again = hn_->Connect(id, "subnet-b");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  struct stat after {};
+  ASSERT_EQ(stat(path->c_str(), &after), 0);
+  EXPECT_EQ(before.st_ino, after.st_ino);
   EXPECT_EQ(*hn_->InstanceIp(id), again->ip);
 }
 

@@ -2,6 +2,7 @@
 #include "net/netns.h"
 
 #include <gtest/gtest.h>
+#include <net/if.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -9,6 +10,7 @@
 
 #include "common/files.h"
 #include "common/ids.h"
+#include "common/subprocess.h"
 #include "test_util.h"
 
 namespace stratus::net {
@@ -106,6 +108,23 @@ TEST_F(NetnsTest, GuardDeletesUnlessReleased) {
   }
   EXPECT_FALSE(NetnsExists(a));
   EXPECT_TRUE(NetnsExists(b));
+}
+
+TEST_F(NetnsTest, PeerIndexAndDeleteLink) {
+  std::string n = prefix_ + "veth";
+  ASSERT_TRUE(CreateNetns(n).ok());
+  ASSERT_TRUE(RunChecked({"ip", "netns", "exec", n, "ip", "link", "add", "stnv0", "type", "veth", "peer", "stnv1"}).ok());
+  Status st = RunInNetns(NetnsPath(n), []() -> Status {
+    STRATUS_ASSIGN_OR_RETURN(int peer, LinkPeerIndex("stnv0"));
+    if (peer != static_cast<int>(if_nametoindex("stnv1"))) return Internal("wrong peer index");
+    if (LinkPeerIndex("lo").ok()) return Internal("lo has no peer");
+    if (LinkPeerIndex("nope").status().code() != Code::kNotFound) return Internal("nope exists?");
+    STRATUS_RETURN_IF_ERROR(DeleteLink("stnv0"));
+    if (if_nametoindex("stnv1") != 0) return Internal("the peer survived");
+    if (DeleteLink("stnv0").code() != Code::kNotFound) return Internal("deleted twice?");
+    return Status::Ok();
+  });
+  EXPECT_TRUE(st.ok()) << st.ToString();
 }
 
 TEST_F(NetnsTest, UnnamedThenNamed) {
