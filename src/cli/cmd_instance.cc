@@ -13,7 +13,9 @@ void AddList(CLI::App* instance, CliContext& ctx) {
   auto filters = std::make_shared<std::vector<std::string>>();
   CLI::App* list = instance->add_subcommand("list", "List instances");
   list->add_option("--filter", *filters,
-                   "state=STATE, instance-id=ID, tag-key=KEY or tag:KEY=VALUE (repeatable, ANDed)")
+                   "state=STATE, instance-id=ID, tag-key=KEY or tag:KEY=VALUE; repeatable, ANDed; "
+                   "state=running,pending matches either")
+      ->type_name("FILTER")
       ->check(InstanceFilterValidator());
   OnSelected(list, ctx, [&ctx, filters] {
     return ctx.List(ListInstancesRequest(*filters), "Instances", InstanceColumns(ctx.now()));
