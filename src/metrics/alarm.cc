@@ -187,8 +187,10 @@ Result<TreatMissingData> ParseTreatMissingData(std::string_view s) {
 }
 
 Status ValidateAlarmConfig(const AlarmConfig& c) {
-  if (c.period_s < 1) return InvalidArgument("Period must be at least 1 second");
-  if (c.evaluation_periods < 1) return InvalidArgument("EvaluationPeriods must be at least 1");
+  if (c.period_s < 1 || c.period_s > 86400) return InvalidArgument("Period must be between 1 and 86400 seconds");
+  if (c.evaluation_periods < 1 || c.evaluation_periods > 86400) {
+    return InvalidArgument("EvaluationPeriods must be between 1 and 86400");
+  }
   if (c.datapoints_to_alarm < 0 || c.datapoints_to_alarm > c.evaluation_periods) {
     return InvalidArgument("DatapointsToAlarm (" + std::to_string(c.datapoints_to_alarm) +
                            ") must be between 1 and EvaluationPeriods (" + std::to_string(c.evaluation_periods) + ")");

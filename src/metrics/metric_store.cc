@@ -21,6 +21,8 @@ constexpr uint8_t kSeriesRecord = 1;  // a series id and its identity
 constexpr uint8_t kSlotRecord = 2;    // the full state of one second of one series
 constexpr uint8_t kRollupRecord = 3;  // the full state of one rollup minute of one series
 constexpr uint64_t kMinCompactBytes = 64ull << 20;
+constexpr int64_t kMaxPeriodS = 366LL * 86400;
+constexpr int64_t kMaxTimestampMs = 1LL << 50;  // year 37648: keeps arithmetic far from overflow
 
 constexpr std::string_view kUnitNames[] = {
     "Seconds",          "Microseconds",      "Milliseconds",     "Bytes",           "Kilobytes",
@@ -285,7 +287,9 @@ void MetricStoreImpl::RemoveSeriesLocked(uint32_t id) {
   auto it = series_.find(id);
   if (it == series_.end()) return;
   const MetricIdentity& m = it->second->identity();
-  index_.erase(KeyOf(m.namespace_, m.name, m.dimensions, m.unit));
+  // After a reload an older, expired id may share the key with a live one: keep the live mapping.
+  auto key = index_.find(KeyOf(m.namespace_, m.name, m.dimensions, m.unit));
+  if (key != index_.end() && key->second == id) index_.erase(key);
   series_.erase(it);
 }
 
@@ -345,7 +349,10 @@ Result<std::vector<Datapoint>> MetricStoreImpl::GetMetricStatistics(const Statis
   }
   bool want_pct = std::any_of(stats.begin(), stats.end(),
                               [](const Statistic& s) { return s.kind == Statistic::Kind::kPercentile; });
-  if (q.period_s < 1) return InvalidArgument("Period must be at least 1 second");
+  if (q.period_s < 1 || q.period_s > kMaxPeriodS) {
+    return InvalidArgument("Period must be between 1 and " + std::to_string(kMaxPeriodS) + " seconds");
+  }
+  if (q.start_ms < 0 || q.end_ms > kMaxTimestampMs) return InvalidArgument("StartTime or EndTime is out of range");
   if (q.start_ms >= q.end_ms) return InvalidArgument("StartTime must be before EndTime");
   int64_t now = Now();
   if (q.start_ms < now - o_.raw_retention_ms && q.period_s % 60 != 0) {

@@ -347,6 +347,28 @@ TEST_F(MetricStoreTest, ReopenKeepsRawAndRolledUpData) {
   EXPECT_EQ((*rolled)[0].values.at("Sum"), 0.5 * (59 * 60 / 2));
 }
 
+TEST_F(MetricStoreTest, SeriesRecreatedAfterExpiryReloads) {
+  {
+    MetricStorePtr s = Open(Options());
+    ASSERT_TRUE(s);
+    ASSERT_TRUE(s->PutMetricData({Datum(1, kT0 - 13 * kDay)}).ok());
+    ASSERT_TRUE(s->Flush().ok());
+    now_ += 3 * kDay;
+    ASSERT_TRUE(s->Maintain().ok());
+    ASSERT_TRUE(s->ListMetrics({}).empty());
+    ASSERT_TRUE(s->PutMetricData({Datum(42, now_ - 1000)}).ok());  // same identity, new series id
+  }
+  MetricStorePtr s = Open(Options());
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->ListMetrics({}).size(), 1u);
+  auto r = s->GetMetricStatistics(Query(now_ - kMinute, now_, 60, {"Maximum"}));
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0].values.at("Maximum"), 42);
+  ASSERT_TRUE(s->PutMetricData({Datum(43, now_ - 500)}).ok());
+  EXPECT_EQ(s->ListMetrics({}).size(), 1u);
+}
+
 TEST_F(MetricStoreTest, TornLogTailIsSkipped) {
   {
     MetricStorePtr s = Open(Options());
