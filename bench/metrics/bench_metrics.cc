@@ -41,7 +41,11 @@ double Ingest(MetricStore* store, int series, int seconds, int64_t start_ms) {
   for (int s = 0; s < series; ++s) {
     MetricIdentity id = Cpu(s);
     for (int t = 0; t < seconds; ++t) {
-      batch.push_back(MetricDatum{id, start_ms + t * 1000LL, 20.0 + (t * 7919 + s) % 600 / 10.0, std::nullopt});
+      MetricDatum d;
+      d.metric = id;
+      d.timestamp_ms = start_ms + t * 1000LL;
+      d.value = 20.0 + (t * 7919 + s) % 600 / 10.0;
+      batch.push_back(std::move(d));
       if (batch.size() == 1000) put();
     }
   }

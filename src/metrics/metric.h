@@ -40,12 +40,17 @@ struct StatisticSet {
   double maximum = 0;
 };
 
-// One PutMetricData entry: exactly one of value / statistics.
+inline constexpr size_t kMaxValuesPerDatum = 150;  // CloudWatch's limit for Values/Counts
+
+// One PutMetricData entry: exactly one of value / statistics / values (with optional counts,
+// each value then stands for `count` samples, 1 when counts is empty).
 struct MetricDatum {
   MetricIdentity metric;
   int64_t timestamp_ms = 0;
   std::optional<double> value;
   std::optional<StatisticSet> statistics;
+  std::vector<double> values;
+  std::vector<double> counts;
 };
 
 // Sorts dimensions by name and checks names, lengths, duplicates and the unit. `what` prefixes

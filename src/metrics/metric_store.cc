@@ -184,8 +184,23 @@ std::string Duration(int64_t ms) {
 Status ValidateDatum(MetricDatum* d, size_t index, int64_t now_ms, const MetricStoreOptions& o) {
   auto what = [index] { return "MetricData.member." + std::to_string(index + 1); };
   if (!NormalizeIdentity(&d->metric, "").ok()) return NormalizeIdentity(&d->metric, what());
-  if (d->value.has_value() == d->statistics.has_value()) {
-    return InvalidArgument(what() + " must have exactly one of Value and StatisticValues");
+  if (d->value.has_value() + d->statistics.has_value() + !d->values.empty() != 1) {
+    return InvalidArgument(what() + " must have exactly one of Value, StatisticValues and Values");
+  }
+  if (d->values.size() > kMaxValuesPerDatum) {
+    return InvalidArgument(what() + ".Values has " + std::to_string(d->values.size()) + " values; the maximum is " +
+                           std::to_string(kMaxValuesPerDatum));
+  }
+  if (!d->counts.empty() && d->counts.size() != d->values.size()) {
+    return InvalidArgument(what() + ".Counts must have as many entries as Values");
+  }
+  for (size_t i = 0; i < d->values.size(); ++i) {
+    if (!std::isfinite(d->values[i])) {
+      return InvalidArgument(ValueError(d->values[i], what() + ".Values.member." + std::to_string(i + 1)));
+    }
+    if (!d->counts.empty() && !(d->counts[i] >= 1 && d->counts[i] <= 1e15)) {
+      return InvalidArgument(what() + ".Counts.member." + std::to_string(i + 1) + " must be between 1 and 1e15");
+    }
   }
   if (d->value && !std::isfinite(*d->value)) return InvalidArgument(ValueError(*d->value, what() + ".Value"));
   if (d->statistics) {
@@ -226,7 +241,7 @@ class MetricStoreImpl : public MetricStore {
   Status PutMetricData(std::vector<MetricDatum> data) override;
   Result<std::vector<Datapoint>> GetMetricStatistics(const StatisticsQuery& query) override;
   std::vector<MetricIdentity> ListMetrics(const ListMetricsFilter& filter) override;
-  std::vector<LatestValue> Latest() override;
+  std::vector<LatestValue> Latest(int64_t since_ms) override;
   Status Flush() override;
   Status Maintain() override;
 
@@ -332,8 +347,16 @@ Status MetricStoreImpl::PutMetricData(std::vector<MetricDatum> data) {
     }
     if (d.value) {
       s->AddValue(d.timestamp_ms, *d.value, horizon, o_.max_raw_per_second);
-    } else {
+    } else if (d.statistics) {
       s->AddStatistics(d.timestamp_ms, *d.statistics, horizon, o_.max_raw_per_second);
+    }
+    for (size_t k = 0; k < d.values.size(); ++k) {
+      double v = d.values[k], n = d.counts.empty() ? 1 : std::round(d.counts[k]);
+      if (n == 1) {
+        s->AddValue(d.timestamp_ms, v, horizon, o_.max_raw_per_second);
+      } else {
+        s->AddStatistics(d.timestamp_ms, StatisticSet{n, v * n, v, v}, horizon, o_.max_raw_per_second);
+      }
     }
     NoteDirtyLocked(s);
   }
@@ -430,11 +453,11 @@ std::vector<MetricIdentity> MetricStoreImpl::ListMetrics(const ListMetricsFilter
   return out;
 }
 
-std::vector<LatestValue> MetricStoreImpl::Latest() {
+std::vector<LatestValue> MetricStoreImpl::Latest(int64_t since_ms) {
   std::vector<LatestValue> out;
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& [id, s] : series_) {
-    if (s->latest_ms() != std::numeric_limits<int64_t>::min()) {
+    if (s->latest_ms() != std::numeric_limits<int64_t>::min() && s->latest_ms() >= since_ms) {
       out.push_back(LatestValue{s->identity(), s->latest_ms(), s->latest_value()});
     }
   }

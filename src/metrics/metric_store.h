@@ -71,7 +71,8 @@ class MetricStore {
   virtual ~MetricStore() = default;
 
   // Validates every datum (names, at most 30 dimensions, unit, finite values, SampleCount >= 1,
-  // Minimum <= Maximum, timestamp within [now - 2 weeks, now + 2 h]) and then stores all of them;
+  // Minimum <= Maximum, at most 150 Values with matching Counts >= 1, timestamp within
+  // [now - 2 weeks, now + 2 h]) and then stores all of them;
   // on InvalidArgument nothing is stored. ResourceExhausted past max_series distinct series.
   virtual Status PutMetricData(std::vector<MetricDatum> data) = 0;
 
@@ -84,8 +85,9 @@ class MetricStore {
   // Metrics with data in the retention window matching the filter, sorted.
   virtual std::vector<MetricIdentity> ListMetrics(const ListMetricsFilter& filter) = 0;
 
-  // The newest sample of every series (for the Prometheus exposition).
-  virtual std::vector<LatestValue> Latest() = 0;
+  // The newest sample of every series whose newest sample is at or after since_ms (for the
+  // Prometheus exposition: pass e.g. now - 5 min so series of terminated instances go away).
+  virtual std::vector<LatestValue> Latest(int64_t since_ms) = 0;
 
   // Persists everything changed since the last flush now (the background thread does this every
   // flush_interval). No-op for a memory-only store.

@@ -143,6 +143,23 @@ TEST_F(MetricStoreTest, StatisticSetsHaveNoPercentilesUnlessSingleValued) {
   EXPECT_EQ((*r)[1].values.at("Minimum"), 7);
 }
 
+TEST_F(MetricStoreTest, ValuesAndCounts) {
+  MetricStorePtr s = Open(Options(false));
+  ASSERT_TRUE(s);
+  MetricDatum d = Datum(0, kT0 - 5000);
+  d.value.reset();
+  d.values = {1, 5, 9};
+  d.counts = {1, 3, 1};
+  ASSERT_TRUE(s->PutMetricData({d}).ok());
+  auto r = s->GetMetricStatistics(Query(kT0 - 5000, kT0, 1, {"SampleCount", "Sum", "p50", "Maximum"}));
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0].values.at("SampleCount"), 5);
+  EXPECT_EQ((*r)[0].values.at("Sum"), 25);
+  EXPECT_EQ((*r)[0].values.at("p50"), 5);
+  EXPECT_EQ((*r)[0].values.at("Maximum"), 9);
+}
+
 TEST_F(MetricStoreTest, ManySamplesInOneSecondUseTheSketch) {
   MetricStoreOptions o = Options(false);
   o.max_raw_per_second = 100;
@@ -247,6 +264,16 @@ TEST_F(MetricStoreTest, BadInputIsRejectedAndChangesNothing) {
   MetricDatum both = Datum(1, kT0);
   both.statistics = StatisticSet{1, 1, 1, 1};
   expect_bad(both, "exactly one");
+  MetricDatum vals = Datum(1, kT0);
+  vals.value.reset();
+  vals.values = {1, 2};
+  vals.counts = {1};
+  expect_bad(vals, "Counts");
+  vals.counts = {1, 0};
+  expect_bad(vals, "Counts.member.2");
+  vals.counts.clear();
+  vals.values.assign(151, 1);
+  expect_bad(vals, "151 values");
   EXPECT_TRUE(s->ListMetrics({}).empty());  // the good first datum was not stored either
 
   auto q = Query(kT0 - kHour, kT0, 60, {"p101"});
@@ -303,8 +330,9 @@ TEST_F(MetricStoreTest, UnitsAndListMetricsFilters) {
   f.namespace_ = "AWS/ELB";
   EXPECT_TRUE(s->ListMetrics(f).empty());
 
-  auto latest = s->Latest();
+  auto latest = s->Latest(0);
   ASSERT_EQ(latest.size(), 2u);
+  EXPECT_TRUE(s->Latest(kT0).empty());  // both samples are older than kT0
 }
 
 TEST_F(MetricStoreTest, ReopenKeepsRawAndRolledUpData) {
