@@ -363,6 +363,23 @@ Status MetricStoreImpl::PutMetricData(std::vector<MetricDatum> data) {
   return Status::Ok();
 }
 
+Datapoint MakeDatapoint(Accumulator* a, const std::vector<Statistic>& stats, int64_t ts_ms, const std::string& unit) {
+  Datapoint dp{ts_ms, unit, {}};
+  for (const Statistic& st : stats) {
+    switch (st.kind) {
+      case Statistic::Kind::kSampleCount: dp.values[st.name] = static_cast<double>(a->count); break;
+      case Statistic::Kind::kSum: dp.values[st.name] = a->sum; break;
+      case Statistic::Kind::kAverage: dp.values[st.name] = a->sum / static_cast<double>(a->count); break;
+      case Statistic::Kind::kMinimum: dp.values[st.name] = a->min; break;
+      case Statistic::Kind::kMaximum: dp.values[st.name] = a->max; break;
+      case Statistic::Kind::kPercentile:
+        if (!a->no_percentiles) dp.values[st.name] = a->Percentile(st.percentile);
+        break;
+    }
+  }
+  return dp;
+}
+
 Result<std::vector<Datapoint>> MetricStoreImpl::GetMetricStatistics(const StatisticsQuery& q) {
   std::vector<Statistic> stats;
   if (q.statistics.empty()) return InvalidArgument("at least one statistic is required");
@@ -406,22 +423,8 @@ Result<std::vector<Datapoint>> MetricStoreImpl::GetMetricStatistics(const Statis
   }
   std::vector<Datapoint> out;
   for (size_t i = 0; i < acc.size(); ++i) {
-    Accumulator& a = acc[i];
-    if (a.count == 0) continue;
-    Datapoint dp{(start_s + static_cast<int64_t>(i) * q.period_s) * 1000, unit, {}};
-    for (const Statistic& st : stats) {
-      switch (st.kind) {
-        case Statistic::Kind::kSampleCount: dp.values[st.name] = static_cast<double>(a.count); break;
-        case Statistic::Kind::kSum: dp.values[st.name] = a.sum; break;
-        case Statistic::Kind::kAverage: dp.values[st.name] = a.sum / static_cast<double>(a.count); break;
-        case Statistic::Kind::kMinimum: dp.values[st.name] = a.min; break;
-        case Statistic::Kind::kMaximum: dp.values[st.name] = a.max; break;
-        case Statistic::Kind::kPercentile:
-          if (!a.no_percentiles) dp.values[st.name] = a.Percentile(st.percentile);
-          break;
-      }
-    }
-    out.push_back(std::move(dp));
+    if (acc[i].count == 0) continue;
+    out.push_back(MakeDatapoint(&acc[i], stats, (start_s + static_cast<int64_t>(i) * q.period_s) * 1000, unit));
   }
   return out;
 }
@@ -560,80 +563,91 @@ Status MetricStoreImpl::Maintain() {
   return compact ? Compact() : Status::Ok();
 }
 
+bool DecodeSeries(Reader* r, MetricIdentity* id) {
+  id->namespace_ = r->GetString();
+  id->name = r->GetString();
+  id->unit = r->GetString();
+  uint32_t n = r->Get<uint32_t>();
+  if (!r->ok() || n > kMaxDimensions) return false;
+  for (uint32_t i = 0; i < n; ++i) {
+    Dimension d;
+    d.name = r->GetString();
+    d.value = r->GetString();
+    id->dimensions.push_back(std::move(d));
+  }
+  return r->ok();
+}
+
+// A slot record: either one sample (*single set) or a multi slot.
+bool DecodeSlot(Reader* r, int64_t* sec, std::optional<double>* single, MultiSlot* slot) {
+  *sec = r->Get<int64_t>();
+  uint8_t kind = r->Get<uint8_t>();
+  if (kind == 0) {
+    *single = r->Get<double>();
+    return r->ok();
+  }
+  slot->count = r->Get<uint64_t>();
+  slot->sum = r->Get<double>();
+  slot->min = r->Get<double>();
+  slot->max = r->Get<double>();
+  slot->no_percentiles = r->Get<uint8_t>() != 0;
+  if (r->Get<uint8_t>() != 0) {
+    slot->sketch = std::make_unique<LogSketch>();
+    return GetBins(r, slot->sketch.get());
+  }
+  uint32_t n = r->Get<uint32_t>();
+  if (!r->ok() || !r->Fits(n, 8)) return false;
+  slot->raw.resize(n);
+  for (double& v : slot->raw) v = r->Get<double>();
+  return r->ok();
+}
+
+bool DecodeRollup(Reader* r, int64_t* minute, Rollup* roll) {
+  *minute = r->Get<int64_t>();
+  roll->count = r->Get<uint64_t>();
+  roll->sum = r->Get<double>();
+  roll->min = r->Get<double>();
+  roll->max = r->Get<double>();
+  roll->no_percentiles = r->Get<uint8_t>() != 0;
+  return GetBins(r, &roll->sketch) && r->ok();
+}
+
+void SetSlot(Series* s, int64_t sec, const std::optional<double>& single, MultiSlot slot) {
+  int64_t minute = FloorDiv(sec, 60);
+  int k = static_cast<int>(sec - minute * 60);
+  Chunk& c = s->chunks()[minute];
+  c.minute = minute;
+  uint64_t bit = uint64_t{1} << k;
+  c.present |= bit;
+  if (single) {
+    c.multi &= ~bit;
+    c.value[k] = *single;
+    return;
+  }
+  if (!c.slots) c.slots = std::make_unique<std::array<MultiSlot, 60>>();
+  (*c.slots)[k] = std::move(slot);
+  c.multi |= bit;
+}
+
 void MetricStoreImpl::ApplyRecordLocked(uint8_t type, std::string_view payload) {
   Reader r(payload);
   uint32_t sid = r.Get<uint32_t>();
   if (type == kSeriesRecord) {
     MetricIdentity id;
-    id.namespace_ = r.GetString();
-    id.name = r.GetString();
-    id.unit = r.GetString();
-    uint32_t n = r.Get<uint32_t>();
-    if (!r.ok() || n > kMaxDimensions) return;
-    for (uint32_t i = 0; i < n; ++i) {
-      Dimension d;
-      d.name = r.GetString();
-      d.value = r.GetString();
-      id.dimensions.push_back(std::move(d));
-    }
-    if (r.ok() && !series_.count(sid)) AddSeriesLocked(sid, std::move(id));
+    if (DecodeSeries(&r, &id) && !series_.count(sid)) AddSeriesLocked(sid, std::move(id));
     return;
   }
   auto it = series_.find(sid);
-  if (it == series_.end() || !r.ok()) return;
-  Series& s = *it->second;
+  if (it == series_.end() || !r.ok()) return;  // records of unknown series are skipped
   if (type == kSlotRecord) {
-    int64_t sec = r.Get<int64_t>();
-    uint8_t kind = r.Get<uint8_t>();
-    int64_t minute = FloorDiv(sec, 60);
-    int k = static_cast<int>(sec - minute * 60);
-    if (!r.ok()) return;
+    int64_t sec;
+    std::optional<double> single;
     MultiSlot slot;
-    double value = 0;
-    if (kind == 0) {
-      value = r.Get<double>();
-    } else {
-      slot.count = r.Get<uint64_t>();
-      slot.sum = r.Get<double>();
-      slot.min = r.Get<double>();
-      slot.max = r.Get<double>();
-      slot.no_percentiles = r.Get<uint8_t>() != 0;
-      bool has_sketch = r.Get<uint8_t>() != 0;
-      if (has_sketch) {
-        slot.sketch = std::make_unique<LogSketch>();
-        if (!GetBins(&r, slot.sketch.get())) return;
-      } else {
-        uint32_t n = r.Get<uint32_t>();
-        if (!r.ok() || !r.Fits(n, 8)) return;
-        slot.raw.resize(n);
-        for (double& v : slot.raw) v = r.Get<double>();
-      }
-    }
-    if (!r.ok()) return;
-    Chunk& c = s.chunks()[minute];
-    c.minute = minute;
-    uint64_t bit = uint64_t{1} << k;
-    c.present |= bit;
-    if (kind == 0) {
-      c.multi &= ~bit;
-      c.value[k] = value;
-    } else {
-      if (!c.slots) c.slots = std::make_unique<std::array<MultiSlot, 60>>();
-      (*c.slots)[k] = std::move(slot);
-      c.multi |= bit;
-    }
-    return;
-  }
-  if (type == kRollupRecord) {
-    int64_t minute = r.Get<int64_t>();
+    if (DecodeSlot(&r, &sec, &single, &slot)) SetSlot(it->second.get(), sec, single, std::move(slot));
+  } else if (type == kRollupRecord) {
+    int64_t minute;
     Rollup roll;
-    roll.count = r.Get<uint64_t>();
-    roll.sum = r.Get<double>();
-    roll.min = r.Get<double>();
-    roll.max = r.Get<double>();
-    roll.no_percentiles = r.Get<uint8_t>() != 0;
-    if (!GetBins(&r, &roll.sketch) || !r.ok()) return;
-    s.rollups()[minute] = std::move(roll);
+    if (DecodeRollup(&r, &minute, &roll)) it->second->rollups()[minute] = std::move(roll);
   }
 }
 
