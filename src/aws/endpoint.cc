@@ -109,24 +109,33 @@ AwsResponse AwsEndpoint::Handle(const AwsRequest& request) {
   routed.ctx.request_id = NewRequestId();
   routed.ctx.region = options_.region;
   routed.ctx.account_id = options_.account_id;
-  // The protocol follows from the request's shape; the service from the credential scope.
+  DetectProtocol(request, &routed);
+  AwsResponse resp = HandleRouted(request, &routed);
+  resp.headers.emplace("x-amzn-RequestId", routed.ctx.request_id);
+  return resp;
+}
+
+void AwsEndpoint::DetectProtocol(const AwsRequest& request, Routed* routed) const {
+  // The protocol follows from the request's shape; the service (final after verification) from the credential scope.
   std::string target = HeaderValue(request.headers, "X-Amz-Target");
-  routed.service = models_->Find(ScopeService(request));
+  routed->service = models_->Find(ScopeService(request));
   if (StartsWith(request.path, "/service/")) {
-    routed.protocol = Protocol::kCbor;
+    routed->protocol = Protocol::kCbor;
     std::string rest = request.path.substr(9);
     size_t slash = rest.find('/');
-    routed.path_service = rest.substr(0, slash);
-    if (slash != std::string::npos && StartsWith(rest.substr(slash), "/operation/")) routed.op_name = rest.substr(slash + 11);
+    routed->path_service = rest.substr(0, slash);
+    if (slash != std::string::npos && StartsWith(rest.substr(slash), "/operation/")) {
+      routed->op_name = rest.substr(slash + 11);
+    }
   } else if (!target.empty()) {
-    routed.protocol = Protocol::kJson;
+    routed->protocol = Protocol::kJson;
     size_t dot = target.rfind('.');
-    routed.path_service = dot == std::string::npos ? "" : target.substr(0, dot);
-    routed.op_name = dot == std::string::npos ? target : target.substr(dot + 1);
+    routed->path_service = dot == std::string::npos ? "" : target.substr(0, dot);
+    routed->op_name = dot == std::string::npos ? target : target.substr(dot + 1);
   } else {
     const ServiceModel* ec2 = models_->Find("ec2");
-    bool looks_ec2 = routed.service ? routed.service == ec2 : false;
-    if (!routed.service) {
+    bool looks_ec2 = routed->service == ec2;
+    if (routed->service == nullptr) {  // unsigned: guess from Version so the error reads right
       QueryParams probe = ParseQueryString(request.query, true);
       if (IsFormPost(request)) {
         QueryParams body = ParseQueryString(request.body, true);
@@ -134,29 +143,21 @@ AwsResponse AwsEndpoint::Handle(const AwsRequest& request) {
       }
       looks_ec2 = ParamValue(probe, "Version") == ec2->api_version();
     }
-    routed.protocol = looks_ec2 ? Protocol::kEc2 : Protocol::kQuery;
+    routed->protocol = looks_ec2 ? Protocol::kEc2 : Protocol::kQuery;
   }
-  if (!routed.service && routed.protocol != Protocol::kEc2 && routed.protocol != Protocol::kQuery) {
-    routed.service = models_->Find("monitoring");
+  if (routed->service == nullptr && (routed->protocol == Protocol::kJson || routed->protocol == Protocol::kCbor)) {
+    routed->service = models_->Find("monitoring");
   }
-  routed.ctx.protocol = routed.protocol == Protocol::kEc2 ? "ec2" : routed.protocol == Protocol::kQuery ? "query"
-                        : routed.protocol == Protocol::kJson ? "json" : "cbor";
-  AwsResponse resp = HandleRouted(request, &routed);
-  resp.headers.emplace("x-amzn-RequestId", routed.ctx.request_id);
-  return resp;
+  static const char* kNames[] = {"ec2", "query", "json", "cbor"};
+  routed->ctx.protocol = kNames[static_cast<int>(routed->protocol)];
 }
 
-AwsResponse AwsEndpoint::HandleRouted(const AwsRequest& request, Routed* routed) {
-  if (request.method != "POST" && request.method != "GET") {
-    return EncodeError(*routed, {"UnsupportedProtocol", "method " + request.method.substr(0, 16) + " is not supported", 400});
-  }
-  // 1. Who is calling.
+std::variant<SigV4Identity, AwsError> AwsEndpoint::Authenticate(const AwsRequest& request, bool inflated,
+                                                                bool ec2) const {
   SigV4Request sig{request.method, request.path, request.query, &request.headers, request.body};
   auto verified = verifier_.Verify(sig);
   // An HTTP server that inflated a gzip body on its own (cpp-httplib with zlib) leaves us the plain bytes while the
   // signature covers the compressed ones: rebuild what botocore's gzip.compress produced and verify that.
-  bool gzip = HeaderValue(request.headers, "Content-Encoding") == "gzip";
-  bool inflated = gzip && !StartsWith(request.body, "\x1f\x8b");
   if (inflated && std::holds_alternative<SigV4Failure>(verified) &&
       std::get<SigV4Failure>(verified).kind == SigV4Failure::Kind::kMismatch) {
     auto when = ParseTimestamp(HeaderValue(request.headers, "X-Amz-Date"));
@@ -166,38 +167,21 @@ AwsResponse AwsEndpoint::HandleRouted(const AwsRequest& request, Routed* routed)
       if (std::holds_alternative<SigV4Identity>(verified)) break;
     }
   }
-  if (auto* failure = std::get_if<SigV4Failure>(&verified)) {
-    return EncodeError(*routed, AuthError(*failure, routed->protocol == Protocol::kEc2));
-  }
-  const SigV4Identity& identity = std::get<SigV4Identity>(verified);
-  routed->ctx.region = identity.region;
-  routed->ctx.access_key_id = identity.access_key_id;
-  routed->service = models_->Find(identity.service);
-  if (routed->service == nullptr) {
-    return EncodeError(*routed, {"InvalidAction", "service '" + identity.service.substr(0, 64) +
-                                                      "' is not served here (ec2, elasticloadbalancing, autoscaling, "
-                                                      "monitoring)", 400});
-  }
-  const ServiceModel& service = *routed->service;
-  if (routed->protocol == Protocol::kEc2 || routed->protocol == Protocol::kQuery) routed->protocol = service.protocol();
-  if (!service.SupportsProtocol(routed->protocol) ||
-      ((routed->protocol == Protocol::kJson || routed->protocol == Protocol::kCbor) &&
-       routed->path_service != service.target_prefix())) {
-    return EncodeError(*routed, {"UnknownOperationException", "service '" + identity.service +
-                                                                  "' does not speak this protocol here", 400});
-  }
-  // 2. The body, decompressed.
+  if (auto* failure = std::get_if<SigV4Failure>(&verified)) return AuthError(*failure, ec2);
+  return std::get<SigV4Identity>(verified);
+}
+
+std::optional<AwsError> AwsEndpoint::ReadBody(const AwsRequest& request, bool inflated, Routed* routed) const {
   routed->body = request.body;
-  if (gzip && !inflated) {
+  if (HeaderValue(request.headers, "Content-Encoding") == "gzip" && !inflated) {
     auto plain = GunzipBody(request.body, options_.max_body_bytes);
-    if (!plain.ok()) return EncodeError(*routed, {"SerializationException", plain.status().message(), 400});
+    if (!plain.ok()) return AwsError{"SerializationException", plain.status().message(), 400};
     routed->body = std::move(*plain);
   }
   if (routed->body.size() > options_.max_body_bytes) {
-    return EncodeError(*routed, {"RequestEntityTooLarge", "request body exceeds " +
-                                                              std::to_string(options_.max_body_bytes) + " bytes", 413});
+    return AwsError{"RequestEntityTooLarge", "request body exceeds " + std::to_string(options_.max_body_bytes) + " bytes",
+                    413};
   }
-  // 3. Which operation.
   if (routed->protocol == Protocol::kEc2 || routed->protocol == Protocol::kQuery) {
     routed->params = ParseQueryString(request.query, true);
     if (request.method == "POST") {
@@ -205,16 +189,40 @@ AwsResponse AwsEndpoint::HandleRouted(const AwsRequest& request, Routed* routed)
       routed->params.insert(routed->params.end(), form.begin(), form.end());
     }
     routed->op_name = ParamValue(routed->params, "Action");
-    if (routed->op_name.empty()) {
-      return EncodeError(*routed, {"MissingAction", "The request must contain the parameter Action", 400});
-    }
+    if (routed->op_name.empty()) return AwsError{"MissingAction", "The request must contain the parameter Action", 400};
   }
+  return std::nullopt;
+}
+
+AwsResponse AwsEndpoint::HandleRouted(const AwsRequest& request, Routed* routed) {
+  if (request.method != "POST" && request.method != "GET") {
+    return EncodeError(*routed, {"UnsupportedProtocol", "method " + request.method.substr(0, 16) + " is not supported", 400});
+  }
+  bool inflated = HeaderValue(request.headers, "Content-Encoding") == "gzip" && !StartsWith(request.body, "\x1f\x8b");
+  auto identity = Authenticate(request, inflated, routed->protocol == Protocol::kEc2);
+  if (auto* err = std::get_if<AwsError>(&identity)) return EncodeError(*routed, *err);
+  const SigV4Identity& who = std::get<SigV4Identity>(identity);
+  routed->ctx.region = who.region;
+  routed->ctx.access_key_id = who.access_key_id;
+  routed->service = models_->Find(who.service);
+  if (routed->service == nullptr) {
+    return EncodeError(*routed, {"InvalidAction", "service '" + who.service.substr(0, 64) +
+                                                      "' is not served here (ec2, elasticloadbalancing, autoscaling, "
+                                                      "monitoring)", 400});
+  }
+  const ServiceModel& service = *routed->service;
+  bool rpc = routed->protocol == Protocol::kJson || routed->protocol == Protocol::kCbor;
+  if (!rpc) routed->protocol = service.protocol();
+  if (!service.SupportsProtocol(routed->protocol) || (rpc && routed->path_service != service.target_prefix())) {
+    return EncodeError(*routed, {"UnknownOperationException", "service '" + who.service +
+                                                                  "' does not speak this protocol here", 400});
+  }
+  if (auto err = ReadBody(request, inflated, routed)) return EncodeError(*routed, *err);
   routed->op = service.FindOperation(routed->op_name);
   if (routed->op == nullptr) {
-    bool rpc = routed->protocol == Protocol::kJson || routed->protocol == Protocol::kCbor;
     return EncodeError(*routed, {rpc ? "UnknownOperationException" : "InvalidAction",
                                  "The action " + routed->op_name.substr(0, 128) + " is not valid for this web service (" +
-                                     identity.service + ").", 400});
+                                     who.service + ").", 400});
   }
   return Invoke(routed);
 }

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "aws/model.h"
@@ -49,6 +50,9 @@ class AwsEndpoint {
   AwsEndpoint(std::unique_ptr<ModelSet> models, CredentialLookup lookup, AwsHandler* handler,
               AwsEndpointOptions options);
 
+  void DetectProtocol(const AwsRequest& request, Routed* routed) const;
+  std::variant<SigV4Identity, AwsError> Authenticate(const AwsRequest& request, bool inflated, bool ec2) const;
+  std::optional<AwsError> ReadBody(const AwsRequest& request, bool inflated, Routed* routed) const;
   AwsResponse HandleRouted(const AwsRequest& request, Routed* routed);
   AwsResponse Invoke(Routed* routed);
   AwsResponse EncodeError(const Routed& routed, const AwsError& error) const;
