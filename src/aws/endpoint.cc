@@ -112,6 +112,12 @@ AwsResponse AwsEndpoint::Handle(const AwsRequest& request) {
   DetectProtocol(request, &routed);
   AwsResponse resp = HandleRouted(request, &routed);
   resp.headers.emplace("x-amzn-RequestId", routed.ctx.request_id);
+  Log(resp.status >= 500 ? LogLevel::kWarn : LogLevel::kDebug, "aws request",
+      {{"service", routed.service ? routed.service->signing_name() : "?"},
+       {"operation", routed.op ? routed.op->name : routed.op_name.substr(0, 64)},
+       {"protocol", routed.ctx.protocol},
+       {"status", std::to_string(resp.status)},
+       {"request_id", routed.ctx.request_id}});
   return resp;
 }
 

@@ -6,7 +6,8 @@
 //   POST /__control/canned?service=ec2&operation=RunInstances  body {"output": {...}} or
 //                                                               {"error": {"code", "message", "status"}}
 //   GET  /__control/last   -> {"service", "operation", "input", "region", "protocol", "access_key_id"} of the last call
-// Operations without a canned answer return {} (an empty output).
+// Operations without a canned answer echo their decoded input as output (members the output shape lacks are
+// dropped by the encoder).
 #include <httplib.h>
 
 #include <cstdio>
@@ -33,7 +34,7 @@ class FakeHandler : public stratus::aws::AwsHandler {
              {"region", ctx.region},      {"protocol", ctx.protocol}, {"access_key_id", ctx.access_key_id},
              {"request_id", ctx.request_id}};
     auto it = canned_.find(service + "/" + operation);
-    if (it == canned_.end()) return json::object();
+    if (it == canned_.end()) return input;
     const json& answer = it->second;
     if (answer.contains("error")) {
       const json& e = answer["error"];
