@@ -282,8 +282,16 @@ def cloudwatch_round_trip(cw, lax, protocol_name):
     assert md[0]['Dimensions'] == [{'Name': 'Host', 'Value': 'a'}]
     assert md[1]['Values'] == [1.0, 2.5] and md[1]['StorageResolution'] == 1
 
+    if 'EntityMetricData' in cw.meta.service_model.operation_model('PutMetricData').input_shape.members:
+        cw.put_metric_data(Namespace='App', EntityMetricData=[{
+            'Entity': {'KeyAttributes': {'Type': 'Service', 'Name': 'web'}},
+            'MetricData': [{'MetricName': 'Requests', 'Value': 1.0}]}])
+        entity = s.last()['input']['EntityMetricData'][0]
+        assert entity['Entity']['KeyAttributes'] == {'Type': 'Service', 'Name': 'web'}, entity  # an input map
+
     s.canned('monitoring', 'GetMetricStatistics', {'Label': 'Latency', 'Datapoints': [
-        {'Timestamp': EPOCH0, 'Average': 1.5, 'Maximum': 2.0, 'SampleCount': 3.0, 'Unit': 'Milliseconds'}]})
+        {'Timestamp': EPOCH0, 'Average': 1.5, 'Maximum': 2.0, 'SampleCount': 3.0, 'Unit': 'Milliseconds',
+         'ExtendedStatistics': {'p99': 2.5, 'p50': 1.0}}]})
     stats = cw.get_metric_statistics(Namespace='App', MetricName='Latency', StartTime=T0,
                                      EndTime=T0 + datetime.timedelta(hours=1), Period=60,
                                      Statistics=['Average', 'Maximum'])
@@ -292,6 +300,11 @@ def cloudwatch_round_trip(cw, lax, protocol_name):
     assert inp['Statistics'] == ['Average', 'Maximum']
     dp = stats['Datapoints'][0]
     assert dp['Timestamp'] == T0 and dp['Average'] == 1.5 and dp['Unit'] == 'Milliseconds'
+    assert dp['ExtendedStatistics'] == {'p99': 2.5, 'p50': 1.0}  # an output map
+
+    s.canned('monitoring', 'GetMetricWidgetImage', {'MetricWidgetImage': 'PNG\x01\x02data'})
+    image = cw.get_metric_widget_image(MetricWidget='{}')['MetricWidgetImage']
+    assert image == b'PNG\x01\x02data', image  # a blob: base64 (XML, JSON) or a byte string (CBOR)
 
     s.canned('monitoring', 'DescribeAlarms', {'MetricAlarms': [{
         'AlarmName': 'cpu-high', 'StateValue': 'ALARM', 'Threshold': 70.0, 'EvaluationPeriods': 3,
