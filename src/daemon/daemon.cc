@@ -7,11 +7,15 @@
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
+#include <set>
 
 #include <httplib.h>
 
 #include "api/http_errors.h"
 #include "api/rest_api.h"
+#include "api/rest_scaling.h"
+#include "api/rest_images.h"
+#include "api/rest_lb.h"
 #include "common/files.h"
 #include "common/ids.h"
 #include "common/log.h"
@@ -22,10 +26,16 @@
 #include "daemon/instance_directory.h"
 #include "daemon/local_instance_host.h"
 #include "daemon/vpc.h"
+#include "elb/data_plane.h"
+#include "elb/load_balancer_service.h"
 #include "image/builtin_images.h"
+#include "image/image_service.h"
 #include "image/image_store.h"
 #include "net/host_network.h"
 #include "net/metadata_service.h"
+#include "scaling/adapters.h"
+#include "scaling/auto_scaling_service.h"
+#include "scaling/elb_adapter.h"
 #include "store/sqlite_store.h"
 
 namespace stratus {
@@ -68,6 +78,8 @@ Status ValidateName(const std::string& name) {
   return Status::Ok();
 }
 
+std::string LbSocketPath(const DaemonOptions& o) { return o.state_dir + "/lb.sock"; }
+
 RuntimeOptions MakeRuntimeOptions(const DaemonOptions& o) {
   RuntimeOptions r;
   r.name = o.name;
@@ -87,8 +99,16 @@ struct Daemon::Parts {
   std::unique_ptr<InstanceRuntime> runtime;
   std::unique_ptr<LocalInstanceHost> host;
   std::unique_ptr<InstanceService> instances;
+  std::unique_ptr<ImageService> image_service;
   std::unique_ptr<ServiceInstanceDirectory> directory;
   std::unique_ptr<net::MetadataService> metadata;
+  std::unique_ptr<elb::LbProcess> lb_process;
+  std::unique_ptr<elb::LoadBalancerService> elb;
+  std::unique_ptr<scaling::LaunchTemplateService> templates;
+  std::unique_ptr<scaling::InstancePort> asg_instances;
+  std::unique_ptr<scaling::TargetGroupPort> asg_target_groups;
+  std::unique_ptr<scaling::AutoScalingService> asg;
+  std::unique_ptr<RestScaling> rest_scaling;
   std::unique_ptr<RestApi> rest;
   httplib::Server server;
   std::thread server_thread;
@@ -108,6 +128,8 @@ Daemon::~Daemon() {
   if (parts_->server_thread.joinable()) parts_->server_thread.join();
   // Order: stop taking requests, finish operations in progress, then the rest. Instances keep running.
   parts_->metadata.reset();
+  parts_->asg.reset();  // joins the reconcile loop before the services it uses go
+  parts_->elb.reset();  // stratus-lb keeps serving its last configuration
   parts_->instances.reset();
 }
 
@@ -153,6 +175,49 @@ Status Daemon::Start() {
   so.validate_sysctls = ValidateSysctls;
   p.instances = std::make_unique<InstanceService>(p.store.get(), p.images.get(), p.host.get(), so);
   STRATUS_RETURN_IF_ERROR(p.instances->Recover());
+  ImageServiceOptions imo;
+  imo.name = o.name;
+  imo.instances_dir = ho.instances_dir;
+  imo.builder.runtime = o.runtime;
+  p.image_service = std::make_unique<ImageService>(p.images.get(), p.runtime.get(), p.instances.get(), imo);
+
+  p.lb_process = std::make_unique<elb::LbProcess>(
+      elb::LbProcessOptions{o.lib_dir + "/stratus-lb", LbSocketPath(o), o.state_dir + "/stratus-lb.log", o.lb_workers});
+  elb::LoadBalancerServiceOptions eo;
+  eo.region = o.region;
+  eo.vpc_id = p.vpc.vpc_id;
+  eo.bind_address = o.lb_bind_address;
+  p.elb = std::make_unique<elb::LoadBalancerService>(p.store.get(), p.instances.get(), p.lb_process.get(), eo);
+  STRATUS_RETURN_IF_ERROR(p.elb->Start());
+
+  // Launch templates and Auto Scaling (docs/scaling.md); the reconcile loop runs on its own thread.
+  scaling::LaunchTemplateOptions lo;
+  lo.resolve_image = [images = p.images.get()](const std::string& id) -> Result<std::string> {
+    STRATUS_ASSIGN_OR_RETURN(auto image, images->Find(id));
+    return image.image_id;
+  };
+  lo.validate_type = [&types = p.types](const std::string& t) { return types.Find(t).status(); };
+  lo.validate_sysctls = ValidateSysctls;
+  p.templates = std::make_unique<scaling::LaunchTemplateService>(p.store.get(), lo);
+  STRATUS_RETURN_IF_ERROR(p.templates->Load());
+  p.asg_instances = std::make_unique<scaling::InstanceServicePort>(p.instances.get());
+  if (p.elb) p.asg_target_groups = std::make_unique<scaling::LoadBalancerTargetGroups>(p.elb.get());
+  scaling::AutoScalingOptions ao;
+  ao.region = o.region;
+  std::set<std::string> subnets;
+  for (const auto& s : p.vpc.subnets) {
+    ao.default_subnets.push_back(s.subnet_id);
+    subnets.insert(s.subnet_id);
+  }
+  ao.validate_subnet = [subnets](const std::string& s) {
+    return subnets.count(s) ? Status::Ok() : NotFound("subnet " + s + " does not exist");
+  };
+  // The metric store and the alarm service join here when stratusd has them (nullptr: no target tracking data).
+  p.asg = std::make_unique<scaling::AutoScalingService>(p.store.get(), p.templates.get(), p.asg_instances.get(),
+                                                        p.asg_target_groups.get(), nullptr, nullptr, ao);
+  STRATUS_RETURN_IF_ERROR(p.asg->Load());
+  p.asg->StartLoop();
+  p.rest_scaling = std::make_unique<RestScaling>(p.templates.get(), p.asg.get());
 
   p.directory = std::make_unique<ServiceInstanceDirectory>(p.instances.get(), &p.vpc, o.region);
   net::MetadataServiceOptions mo;
@@ -170,6 +235,9 @@ Status Daemon::Start() {
     return httplib::Server::HandlerResponse::Handled;
   });
   p.rest->Mount(p.server);
+  p.rest_scaling->Mount(p.server);
+  MountImageRoutes(p.server, p.image_service.get());
+  MountLoadBalancerRoutes(p.server, p.elb.get());
   p.server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
     Status st = res.status == 404 ? NotFound("no route for " + req.method + " " + req.path).WithErrorCode("UnknownOperation")
@@ -239,6 +307,7 @@ Status Daemon::Uninstall(const DaemonOptions& o) {
       keep_first_error(vpc.status());
     }
   }
+  keep_first_error(elb::LbProcess::StopProcess(LbSocketPath(o)));
   keep_first_error(runtime.RemoveCgroupParent());
   keep_first_error(RemoveAll("/run/" + o.name));
   LogInfo("uninstalled", {{"name", o.name}});

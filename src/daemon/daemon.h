@@ -22,6 +22,8 @@ struct DaemonOptions {
   int max_count = 100;
   bool require_imds_tokens = false;
   std::string runtime = "runc";
+  std::string lb_bind_address = "127.0.0.1";  // where load balancer listeners bind
+  int lb_workers = 1;
 };
 
 class Daemon {

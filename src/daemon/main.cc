@@ -25,6 +25,9 @@ int main(int argc, char** argv) {
   app.add_option("--max-count", o.max_count, "most instances one launch may ask for")->capture_default_str();
   app.add_flag("--require-imds-tokens", o.require_imds_tokens, "IMDSv2 only: metadata GETs need a token");
   app.add_option("--runtime", o.runtime, "OCI runtime: runc or runsc")->capture_default_str();
+  app.add_option("--lb-bind-address", o.lb_bind_address, "address load balancer listeners bind (0.0.0.0: every interface)")
+      ->capture_default_str();
+  app.add_option("--lb-workers", o.lb_workers, "stratus-lb worker threads")->capture_default_str();
   app.add_option("--log-level", log_level, "debug, info, warn or error")->capture_default_str();
   app.add_flag("--uninstall", uninstall, "remove every instance and host resource of --name, then exit");
   CLI11_PARSE(app, argc, argv);

@@ -1,0 +1,236 @@
+#include "api/rest_lb.h"
+
+#include "api/rest_api.h"
+
+namespace stratus {
+
+using nlohmann::json;
+
+namespace {
+
+Result<json> Body(const httplib::Request& req) {
+  if (req.body.empty()) return json::object();
+  json j = json::parse(req.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return InvalidArgument("the request body is not a JSON object").WithErrorCode("ValidationError");
+  return j;
+}
+
+// Reads body[name] as T when present; ValidationError naming the field otherwise.
+template <typename T>
+Status Field(const json& body, const char* name, T& out) {
+  if (!body.contains(name) || body[name].is_null()) return Status::Ok();
+  try {
+    out = body[name].get<T>();
+    return Status::Ok();
+  } catch (const json::exception&) {
+    return InvalidArgument(std::string("field ") + name + " has the wrong type").WithErrorCode("ValidationError");
+  }
+}
+
+Result<std::vector<elb::Target>> ParseTargets(const json& body) {
+  std::vector<elb::Target> targets;
+  if (!body.contains("Targets") || !body["Targets"].is_array()) {
+    return InvalidArgument("Targets must be a list of {\"Id\": ..., \"Port\": ...}").WithErrorCode("ValidationError");
+  }
+  for (const auto& t : body["Targets"]) {
+    if (!t.is_object() || !t.contains("Id") || !t["Id"].is_string()) {
+      return InvalidArgument("each target needs a string Id").WithErrorCode("ValidationError");
+    }
+    elb::Target target{t["Id"].get<std::string>(), 0};
+    if (t.contains("Port") && !t["Port"].is_number_integer()) {
+      return InvalidArgument("target Port must be an integer").WithErrorCode("ValidationError");
+    }
+    target.port = t.value("Port", 0);
+    targets.push_back(std::move(target));
+  }
+  return targets;
+}
+
+Status ParseHealthCheck(const json& body, elb::TargetGroupHealthCheck& hc) {
+  STRATUS_RETURN_IF_ERROR(Field(body, "HealthCheckProtocol", hc.protocol));
+  STRATUS_RETURN_IF_ERROR(Field(body, "HealthCheckPort", hc.port));
+  STRATUS_RETURN_IF_ERROR(Field(body, "HealthCheckPath", hc.path));
+  STRATUS_RETURN_IF_ERROR(Field(body, "HealthCheckIntervalSeconds", hc.interval_seconds));
+  STRATUS_RETURN_IF_ERROR(Field(body, "HealthCheckTimeoutSeconds", hc.timeout_seconds));
+  STRATUS_RETURN_IF_ERROR(Field(body, "HealthyThresholdCount", hc.healthy_threshold));
+  STRATUS_RETURN_IF_ERROR(Field(body, "UnhealthyThresholdCount", hc.unhealthy_threshold));
+  return Field(body, "Matcher", hc.matcher);
+}
+
+json ListenersJson(const std::vector<elb::Listener>& listeners) {
+  json a = json::array();
+  for (const auto& l : listeners) a.push_back(elb::ToJson(l));
+  return {{"Listeners", a}};
+}
+
+void MountLoadBalancers(httplib::Server& server, elb::LoadBalancerService* s) {
+  server.Post("/v1/load-balancers", [s](const httplib::Request& req, httplib::Response& res) {
+    auto body = Body(req);
+    if (!body.ok()) return ReplyJson(res, body.status());
+    std::string name, type = "application";
+    Status st = Field(*body, "Name", name);
+    if (st.ok()) st = Field(*body, "Type", type);
+    if (!st.ok()) return ReplyJson(res, st);
+    auto tags = TagsFromJson(body->value("Tags", json::array()));
+    if (!tags.ok()) return ReplyJson(res, tags.status().WithErrorCode("ValidationError"));
+    auto lb = s->CreateLoadBalancer(name, type, *tags);
+    if (!lb.ok()) return ReplyJson(res, lb.status());
+    ReplyJson(res, elb::ToJson(*lb));
+  });
+  server.Get("/v1/load-balancers", [s](const httplib::Request&, httplib::Response& res) {
+    auto lbs = s->DescribeLoadBalancers({});
+    if (!lbs.ok()) return ReplyJson(res, lbs.status());
+    json a = json::array();
+    for (const auto& lb : *lbs) a.push_back(elb::ToJson(lb));
+    ReplyJson(res, json{{"LoadBalancers", a}});
+  });
+  server.Get(R"(/v1/load-balancers/([^/]+))", [s](const httplib::Request& req, httplib::Response& res) {
+    auto lbs = s->DescribeLoadBalancers({req.matches[1].str()});
+    if (!lbs.ok()) return ReplyJson(res, lbs.status());
+    json j = elb::ToJson(lbs->front());
+    j["Listeners"] = ListenersJson(lbs->front().listeners)["Listeners"];
+    ReplyJson(res, j);
+  });
+  server.Delete(R"(/v1/load-balancers/([^/]+))", [s](const httplib::Request& req, httplib::Response& res) {
+    Status st = s->DeleteLoadBalancer(req.matches[1].str());
+    ReplyJson(res, st.ok() ? Result<json>(json::object()) : Result<json>(st));
+  });
+  server.Post(R"(/v1/load-balancers/([^/]+)/listeners)", [s](const httplib::Request& req, httplib::Response& res) {
+    auto body = Body(req);
+    if (!body.ok()) return ReplyJson(res, body.status());
+    int port = 0;
+    std::string protocol = "HTTP", tg;
+    Status st = Field(*body, "Port", port);
+    if (st.ok()) st = Field(*body, "Protocol", protocol);
+    if (st.ok()) st = Field(*body, "TargetGroup", tg);
+    if (!st.ok()) return ReplyJson(res, st);
+    if (tg.empty()) return ReplyJson(res, InvalidArgument("TargetGroup is required").WithErrorCode("ValidationError"));
+    auto l = s->CreateListener(req.matches[1].str(), port, protocol, tg);
+    if (!l.ok()) return ReplyJson(res, l.status());
+    ReplyJson(res, elb::ToJson(*l));
+  });
+  server.Get(R"(/v1/load-balancers/([^/]+)/listeners)", [s](const httplib::Request& req, httplib::Response& res) {
+    auto ls = s->DescribeListeners(req.matches[1].str(), {});
+    if (!ls.ok()) return ReplyJson(res, ls.status());
+    ReplyJson(res, ListenersJson(*ls));
+  });
+}
+
+void MountListenersAndRules(httplib::Server& server, elb::LoadBalancerService* s) {
+  // Listener and rule ARNs contain '/', so they travel in the body or the query, not the path.
+  server.Post("/v1/listeners/delete", [s](const httplib::Request& req, httplib::Response& res) {
+    auto body = Body(req);
+    if (!body.ok()) return ReplyJson(res, body.status());
+    Status st = s->DeleteListener(body->value("ListenerArn", ""));
+    ReplyJson(res, st.ok() ? Result<json>(json::object()) : Result<json>(st));
+  });
+  server.Post("/v1/rules", [s](const httplib::Request& req, httplib::Response& res) {
+    auto body = Body(req);
+    if (!body.ok()) return ReplyJson(res, body.status());
+    std::string listener, tg;
+    int priority = 0;
+    std::vector<std::string> hosts, paths;
+    Status st = Field(*body, "ListenerArn", listener);
+    if (st.ok()) st = Field(*body, "Priority", priority);
+    if (st.ok()) st = Field(*body, "Hosts", hosts);
+    if (st.ok()) st = Field(*body, "Paths", paths);
+    if (st.ok()) st = Field(*body, "TargetGroup", tg);
+    if (!st.ok()) return ReplyJson(res, st);
+    auto r = s->CreateRule(listener, priority, hosts, paths, tg);
+    if (!r.ok()) return ReplyJson(res, r.status());
+    ReplyJson(res, elb::ToJson(*r));
+  });
+  server.Get("/v1/rules", [s](const httplib::Request& req, httplib::Response& res) {
+    auto rules = s->DescribeRules(req.get_param_value("listener"));
+    if (!rules.ok()) return ReplyJson(res, rules.status());
+    json a = json::array();
+    for (const auto& [r, is_default] : *rules) a.push_back(elb::ToJson(r, is_default));
+    ReplyJson(res, json{{"Rules", a}});
+  });
+}
+
+void MountTargetGroups(httplib::Server& server, elb::LoadBalancerService* s) {
+  server.Post("/v1/target-groups", [s](const httplib::Request& req, httplib::Response& res) {
+    auto body = Body(req);
+    if (!body.ok()) return ReplyJson(res, body.status());
+    elb::TargetGroup tg;
+    std::string algorithm;
+    Status st = Field(*body, "Name", tg.name);
+    if (st.ok()) st = Field(*body, "Protocol", tg.protocol);
+    if (st.ok()) st = Field(*body, "Port", tg.port);
+    if (st.ok()) st = Field(*body, "TargetType", tg.target_type);
+    if (st.ok()) st = ParseHealthCheck(*body, tg.health_check);
+    if (st.ok()) st = Field(*body, "Algorithm", algorithm);
+    if (!st.ok()) return ReplyJson(res, st);
+    if (tg.protocol == "TCP" && !body->contains("HealthCheckProtocol")) tg.health_check.protocol = "TCP";
+    auto created = s->CreateTargetGroup(tg);
+    if (!created.ok()) return ReplyJson(res, created.status());
+    if (!algorithm.empty()) {
+      created = s->ModifyTargetGroupAttributes(created->arn, {{"load_balancing.algorithm.type", algorithm}});
+      if (!created.ok()) return ReplyJson(res, created.status());
+    }
+    ReplyJson(res, elb::ToJson(*created));
+  });
+  server.Get("/v1/target-groups", [s](const httplib::Request&, httplib::Response& res) {
+    auto tgs = s->DescribeTargetGroups({}, "");
+    if (!tgs.ok()) return ReplyJson(res, tgs.status());
+    json a = json::array();
+    for (const auto& tg : *tgs) a.push_back(elb::ToJson(tg));
+    ReplyJson(res, json{{"TargetGroups", a}});
+  });
+  server.Get(R"(/v1/target-groups/([^/]+))", [s](const httplib::Request& req, httplib::Response& res) {
+    auto tg = s->FindTargetGroup(req.matches[1].str());
+    if (!tg.ok()) return ReplyJson(res, tg.status());
+    ReplyJson(res, elb::ToJson(*tg));
+  });
+  server.Patch(R"(/v1/target-groups/([^/]+))", [s](const httplib::Request& req, httplib::Response& res) {
+    auto body = Body(req);
+    if (!body.ok()) return ReplyJson(res, body.status());
+    auto tg = s->FindTargetGroup(req.matches[1].str());
+    if (!tg.ok()) return ReplyJson(res, tg.status());
+    elb::TargetGroupHealthCheck hc = tg->health_check;
+    Status st = ParseHealthCheck(*body, hc);
+    if (!st.ok()) return ReplyJson(res, st);
+    auto updated = s->ModifyTargetGroupHealthCheck(tg->arn, hc);
+    if (updated.ok() && body->contains("Attributes")) {
+      std::map<std::string, std::string> attrs;
+      for (const auto& [k, v] : (*body)["Attributes"].items()) attrs[k] = v.is_string() ? v.get<std::string>() : v.dump();
+      updated = s->ModifyTargetGroupAttributes(tg->arn, attrs);
+    }
+    if (!updated.ok()) return ReplyJson(res, updated.status());
+    ReplyJson(res, elb::ToJson(*updated));
+  });
+  server.Delete(R"(/v1/target-groups/([^/]+))", [s](const httplib::Request& req, httplib::Response& res) {
+    Status st = s->DeleteTargetGroup(req.matches[1].str());
+    ReplyJson(res, st.ok() ? Result<json>(json::object()) : Result<json>(st));
+  });
+  server.Post(R"(/v1/target-groups/([^/]+)/(register|deregister))", [s](const httplib::Request& req, httplib::Response& res) {
+    auto body = Body(req);
+    if (!body.ok()) return ReplyJson(res, body.status());
+    auto targets = ParseTargets(*body);
+    if (!targets.ok()) return ReplyJson(res, targets.status());
+    Status st = req.matches[2].str() == "register" ? s->RegisterTargets(req.matches[1].str(), *targets)
+                                                   : s->DeregisterTargets(req.matches[1].str(), *targets);
+    ReplyJson(res, st.ok() ? Result<json>(json::object()) : Result<json>(st));
+  });
+  server.Get(R"(/v1/target-groups/([^/]+)/health)", [s](const httplib::Request& req, httplib::Response& res) {
+    auto health = s->DescribeTargetHealth(req.matches[1].str(), {});
+    if (!health.ok()) return ReplyJson(res, health.status());
+    json a = json::array();
+    for (const auto& h : *health) {
+      a.push_back({{"Target", {{"Id", h.target.id}, {"Port", h.target.port}}},
+                   {"TargetHealth", {{"State", h.state}, {"Reason", h.reason}, {"Description", h.description}}}});
+    }
+    ReplyJson(res, json{{"TargetHealthDescriptions", a}});
+  });
+}
+
+}  // namespace
+
+void MountLoadBalancerRoutes(httplib::Server& server, elb::LoadBalancerService* service) {
+  MountLoadBalancers(server, service);
+  MountListenersAndRules(server, service);
+  MountTargetGroups(server, service);
+}
+
+}  // namespace stratus

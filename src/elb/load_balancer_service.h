@@ -1,0 +1,124 @@
+// LoadBalancerService: the one business logic for ELBv2 objects, under every API.
+//
+// Records live in the Store (written before a change is acknowledged). After every change the whole
+// configuration is rebuilt as a snapshot and pushed to the data plane (stratus-lb), which does the
+// forwarding and the health checks; target health and traffic metrics are read back from it.
+// Targets that are instances are resolved to their private IPs here, and follow the instances:
+// a stopped or terminated instance leaves the data plane (terminated ones are deregistered, as AWS does).
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/status.h"
+#include "compute/instance_service.h"
+#include "elb/data_plane.h"
+#include "elb/elb.h"
+#include "store/store.h"
+
+namespace stratus::elb {
+
+struct LoadBalancerServiceOptions {
+  std::string region = "local";
+  std::string account = "000000000000";
+  std::string vpc_id;
+  std::string bind_address = "127.0.0.1";  // listeners bind here (0.0.0.0 to serve other hosts)
+};
+
+struct TargetHealthDescription {
+  Target target;            // with the port resolved
+  std::string state;        // initial | healthy | unhealthy | unused | draining | unavailable
+  std::string reason;       // Elb.RegistrationInProgress, Target.FailedHealthChecks, Target.NotRunning, ...
+  std::string description;
+};
+
+class LoadBalancerService {
+ public:
+  // Every pointer must outlive the service.
+  LoadBalancerService(Store* store, InstanceService* instances, DataPlane* data_plane, LoadBalancerServiceOptions options);
+  ~LoadBalancerService();
+
+  // Loads the records, pushes the configuration to the data plane and starts following it (health,
+  // reconnects) and the instances (IP changes, stop, terminate).
+  Status Start();
+
+  Result<LoadBalancer> CreateLoadBalancer(const std::string& name, const std::string& type,
+                                          const std::vector<Tag>& tags);
+  // By names or ARNs; all when both are empty. LoadBalancerNotFound for an unknown one.
+  Result<std::vector<LoadBalancer>> DescribeLoadBalancers(const std::vector<std::string>& names_or_arns) const;
+  Status DeleteLoadBalancer(const std::string& name_or_arn);
+
+  Result<Listener> CreateListener(const std::string& lb, int port, const std::string& protocol,
+                                  const std::string& default_target_group);
+  // A load balancer's listeners, or the listeners with these ARNs.
+  Result<std::vector<Listener>> DescribeListeners(const std::string& lb, const std::vector<std::string>& arns) const;
+  Status DeleteListener(const std::string& arn);
+  Result<Listener> ModifyListenerDefault(const std::string& arn, const std::string& target_group);
+
+  Result<Rule> CreateRule(const std::string& listener_arn, int priority, const std::vector<std::string>& hosts,
+                          const std::vector<std::string>& paths, const std::string& target_group);
+  // The listener's rules, the default rule last (as ELBv2 lists it, with Priority "default").
+  Result<std::vector<std::pair<Rule, bool>>> DescribeRules(const std::string& listener_arn) const;
+  Status DeleteRule(const std::string& arn);
+
+  Result<TargetGroup> CreateTargetGroup(TargetGroup spec);
+  Result<std::vector<TargetGroup>> DescribeTargetGroups(const std::vector<std::string>& names_or_arns,
+                                                        const std::string& load_balancer) const;
+  Result<TargetGroup> FindTargetGroup(const std::string& name_or_arn) const;
+  Result<TargetGroup> ModifyTargetGroupHealthCheck(const std::string& tg, const TargetGroupHealthCheck& hc);
+  // ELBv2 attribute keys: deregistration_delay.timeout_seconds, stickiness.enabled, stickiness.type,
+  // stickiness.lb_cookie.duration_seconds, slow_start.duration_seconds, load_balancing.algorithm.type.
+  Result<TargetGroup> ModifyTargetGroupAttributes(const std::string& tg, const std::map<std::string, std::string>& attrs);
+  static std::map<std::string, std::string> AttributesOf(const TargetGroup& tg);
+  Status DeleteTargetGroup(const std::string& tg);
+
+  Status RegisterTargets(const std::string& tg, const std::vector<Target>& targets);
+  Status DeregisterTargets(const std::string& tg, const std::vector<Target>& targets);
+  // Health of the registered targets (and of deregistered ones still draining); `targets` filters.
+  Result<std::vector<TargetHealthDescription>> DescribeTargetHealth(const std::string& tg,
+                                                                    const std::vector<Target>& targets) const;
+
+  // The data plane's latest metrics (see docs/lb.md), or an empty object.
+  nlohmann::json Metrics() const;
+  // The data plane's metrics in Prometheus text format.
+  Result<std::string> PrometheusMetrics() const;
+
+ private:
+  Status Persist(const LoadBalancer& lb);      // requires mu_
+  Status Persist(const TargetGroup& tg);       // requires mu_
+  LoadBalancer* FindLb(const std::string& name_or_arn);            // requires mu_
+  const LoadBalancer* FindLb(const std::string& name_or_arn) const;
+  TargetGroup* FindTg(const std::string& name_or_arn);             // requires mu_
+  const TargetGroup* FindTg(const std::string& name_or_arn) const;
+  Listener* FindListener(const std::string& arn, LoadBalancer** owner);  // requires mu_
+  lb::LbConfig BuildSnapshot() const;                                  // requires mu_
+  // Marks the configuration changed; the sync thread pushes it.
+  void Changed();
+  void SyncLoop();
+  void OnInstanceChange(const Instance& instance);
+
+  Store* store_;
+  InstanceService* instances_;
+  DataPlane* data_plane_;
+  LoadBalancerServiceOptions options_;
+
+  mutable std::mutex mu_;
+  std::map<std::string, LoadBalancer> lbs_;    // by ARN; GUARDED_BY(mu_)
+  std::map<std::string, TargetGroup> tgs_;     // by ARN; GUARDED_BY(mu_)
+
+  uint64_t generation_ = 1;                    // bumped by every change; GUARDED_BY(mu_)
+  uint64_t pushed_ = 0;                        // generation the data plane runs; GUARDED_BY(mu_)
+  lb::LbStatus status_;                        // last read from the data plane; GUARDED_BY(mu_)
+  bool stopping_ = false;                      // GUARDED_BY(mu_)
+  std::condition_variable wake_;
+  std::thread sync_;
+};
+
+}  // namespace stratus::elb
