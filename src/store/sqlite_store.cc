@@ -1,5 +1,6 @@
 #include "store/sqlite_store.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
 
 #include <memory>
@@ -7,6 +8,7 @@
 #include <set>
 #include <utility>
 
+#include "common/fd.h"
 #include "store/watch_hub.h"
 
 namespace stratus {
@@ -260,6 +262,10 @@ Status SqliteStore::Prepare() {
 
 Result<StorePtr> SqliteStore::Open(const std::string& path) {
   if (path.empty()) return InvalidArgument("state store path is empty");
+  // The state can hold secrets (user data): create the file owner-only; SQLite gives its -wal and
+  // -shm files the same mode.
+  UniqueFd create(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  create.reset();
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                            nullptr);

@@ -2,6 +2,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -53,6 +54,17 @@ TEST_F(SqliteStoreTest, PutGetDelete) {
   EXPECT_TRUE(s->Delete("instances/i-1").ok());
   EXPECT_EQ(s->Get("instances/i-1").status().code(), Code::kNotFound);
   EXPECT_EQ(s->Delete("instances/i-1").code(), Code::kNotFound);
+}
+
+TEST_F(SqliteStoreTest, FilesAreOwnerOnly) {
+  StorePtr s = Open();
+  ASSERT_TRUE(s);
+  ASSERT_TRUE(s->Put("k", "secret user data").ok());
+  for (const std::string& p : {path_, path_ + "-wal"}) {
+    struct stat st;
+    ASSERT_EQ(stat(p.c_str(), &st), 0) << p;
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << p;
+  }
 }
 
 TEST_F(SqliteStoreTest, ValuesAreOpaqueBytes) {
