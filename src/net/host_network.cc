@@ -265,7 +265,12 @@ Status HostNetwork::Setup() {
   if (ids.ok()) {
     for (const std::string& id : *ids) {
       Result<Attachment> a = Inspect(id);
-      if (a.ok()) live.push_back(*a);
+      if (a.ok() && !a->host_veth.empty()) {
+        live.push_back(*a);
+      } else {
+        LogWarn("attached instance without a readable address or veth: no spoofing protection for it",
+                {{"instance", id}, {"error", a.ok() ? "no host veth" : a.status().ToString()}});
+      }
     }
   }
   opts.stdin_data = "table inet " + config_.name + " {}\ndelete table inet " + config_.name + "\n" + "table bridge " +

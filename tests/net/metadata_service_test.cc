@@ -168,7 +168,7 @@ TEST(MetadataServiceTest, ServesOverHttp) {
 
 TEST(MetadataServiceTest, BindFailureIsReported) {
   FakeDirectory dir;
-  auto svc = MetadataService::Start({"192.0.2.1", 0, false, 1}, &dir);  // not a local address
+  auto svc = MetadataService::Start({"203.0.113.77", 0, false, 1}, &dir);  // not a local address
   EXPECT_EQ(svc.status().code(), Code::kUnavailable);
 }
 
