@@ -292,6 +292,19 @@ TEST_F(InstanceRuntimeTest, ParallelCyclesLeaveNothing) {
   EXPECT_EQ(mounts->find(base_), std::string::npos);
 }
 
+// A daemon that crashed between mounting the root and starting runc left a mount behind: the
+// next Start clears it and boots normally.
+TEST_F(InstanceRuntimeTest, StartClearsAStaleMount) {
+  std::string id = "i-" + tag_ + "000000011";
+  RuntimeSpec spec = Spec(id);
+  InstancePaths p(Dir(id));
+  ASSERT_TRUE(MountOverlay({spec.layer_dirs, p.upper, p.work, p.rootfs}).ok());
+  ASSERT_TRUE(runtime_->Start(spec).ok());
+  ASSERT_TRUE(runtime_->WaitReady(id, milliseconds(10000)).ok()) << Console(id);
+  ASSERT_TRUE(runtime_->Destroy(id, Dir(id)).ok());
+  ExpectNothingButRootVolume(id);
+}
+
 TEST_F(InstanceRuntimeTest, BadLaunchesLeaveNothing) {
   std::string id = "i-" + tag_ + "00000000c";
   RuntimeSpec spec = Spec(id);
