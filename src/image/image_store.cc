@@ -1,13 +1,16 @@
 #include "image/image_store.h"
 
-#include <openssl/evp.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 
 #include "common/files.h"
 #include "common/ids.h"
 #include "common/subprocess.h"
+#include "image/layer_tar.h"
 
 namespace stratus {
 
@@ -16,27 +19,17 @@ constexpr char kPrefix[] = "images/";
 }  // namespace
 
 Result<std::string> DigestOfDir(const std::string& dir) {
-  // Deterministic tar: the same tree always gives the same bytes (and so the same digest as export).
-  auto tar = RunChecked({"tar", "--sort=name", "--mtime=@0", "--owner=0", "--group=0", "--numeric-owner",
-                         "--format=posix", "--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime",
-                         "-C", dir, "-cf", "-", "."});
-  if (!tar.ok()) return tar.status();
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(tar->out.data(), tar->out.size(), md, &len, EVP_sha256(), nullptr);
-  std::string hex = "sha256:";
-  char b[3];
-  for (unsigned i = 0; i < len; i++) {
-    snprintf(b, sizeof b, "%02x", md[i]);
-    hex += b;
-  }
-  return hex;
+  // The layer's deterministic tar stream (layer_tar.h): the same tree always gives the same digest,
+  // and an export writes exactly these bytes as the layer's blob.
+  return WriteLayerTar(dir, -1);
 }
 
 ImageStore::ImageStore(Store* store, std::string layers_dir) : store_(store), layers_dir_(std::move(layers_dir)) {}
 
 Status ImageStore::Load() {
   STRATUS_RETURN_IF_ERROR(MakeDirs(layers_dir_ + "/sha256"));
+  // Scratch dirs of commits a crash interrupted: never layers, safe to drop.
+  STRATUS_RETURN_IF_ERROR(RemoveAll(layers_dir_ + "/tmp"));
   STRATUS_RETURN_IF_ERROR(MakeDirs(layers_dir_ + "/tmp"));
   STRATUS_ASSIGN_OR_RETURN(auto kvs, store_->List(kPrefix));
   std::lock_guard lock(mu_);
@@ -130,9 +123,42 @@ Result<std::string> ImageStore::AddLayerFromDir(const std::string& dir) {
     return digest;
   }
   if (rename(dir.c_str(), target.c_str()) != 0) {
-    return Internal("cannot move layer " + dir + " to " + target);
+    if (errno == ENOTEMPTY || errno == EEXIST) {  // the same layer was committed concurrently
+      STRATUS_RETURN_IF_ERROR(RemoveAll(dir));
+      return digest;
+    }
+    return Internal("cannot move layer " + dir + " to " + target + ": " + strerror(errno));
   }
   return digest;
+}
+
+Result<std::vector<std::string>> ImageStore::ListLayers() const {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(layers_dir_ + "/sha256", ec)) {
+    out.push_back("sha256:" + e.path().filename().string());
+  }
+  if (ec) return Internal("list layers in " + layers_dir_ + ": " + ec.message());
+  return out;
+}
+
+Status ImageStore::RemoveLayer(std::string_view digest) {
+  // Rename first so a half-removed layer is never mistaken for a whole one.
+  std::string dir = LayerDir(digest);
+  if (!PathExists(dir)) return Status::Ok();
+  std::string doomed = layers_dir_ + "/tmp/rm-" + RandomHex(12);
+  if (rename(dir.c_str(), doomed.c_str()) != 0) return Internal("remove layer " + dir + ": " + strerror(errno));
+  return RemoveAll(doomed);
+}
+
+Result<Image> ImageStore::Update(const Image& image) {
+  std::lock_guard lock(mu_);
+  auto it = images_.find(image.image_id);
+  if (it == images_.end()) return NotFound("image " + image.image_id + " does not exist");
+  auto rev = store_->Put(kPrefix + image.image_id, ToJson(image).dump());
+  if (!rev.ok()) return rev.status();
+  it->second = image;
+  return image;
 }
 
 }  // namespace stratus

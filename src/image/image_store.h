@@ -53,6 +53,18 @@ class ImageStore {
   // A fresh scratch directory on the same file system as the layers (for building a layer).
   Result<std::string> NewScratchDir();
 
+  // The root of the layer store (LAYERS).
+  const std::string& layers_dir() const { return layers_dir_; }
+
+  // Digests ("sha256:<hex>") of every layer on disk.
+  Result<std::vector<std::string>> ListLayers() const;
+
+  // Removes a layer's directory. The caller makes sure no image uses it (see ImageService::Prune).
+  Status RemoveLayer(std::string_view digest);
+
+  // Stores a changed image record (same id): tags, description, state.
+  Result<Image> Update(const Image& image);
+
  private:
   Store* store_;
   std::string layers_dir_;
