@@ -346,3 +346,41 @@ TEST(LbProcessTest, PortInUseIsAClearError) {
 
 }  // namespace
 }  // namespace stratus::lb
+
+namespace stratus::lb {
+namespace {
+
+using namespace testing;
+
+TEST(LbProcessTest, PrometheusEndpointAndAccessLog) {
+  int metrics_port = FreePort();
+  char tmpl[] = "/tmp/stlb-alog-XXXXXX";
+  int afd = mkstemp(tmpl);
+  close(afd);
+  LbProcess lb({"--metrics-listen", "127.0.0.1:" + std::to_string(metrics_port), "--access-log", tmpl});
+  auto ctl = lb.Connect();
+  ASSERT_NE(ctl, nullptr) << lb.log();
+  Backend a("a");
+  int port = FreePort();
+  ASSERT_TRUE(ctl->Apply(SimpleConfig(port, {a.port()})).ok());
+  ASSERT_TRUE(WaitFor([&] { return TargetStateOf(ctl.get(), "t0") == "healthy"; }));
+  HttpClient client(port);
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(client.Request("GET", "/").status, 200);
+  int fd = ConnectTo(metrics_port);
+  ASSERT_GE(fd, 0);
+  SendAll(fd, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string text = ReadToClose(fd);
+  close(fd);
+  EXPECT_NE(text.find("stratus_lb_request_count_total{listener=\"web\"} 5"), std::string::npos) << text;
+  EXPECT_NE(text.find("stratus_lb_healthy_host_count{target_group=\"tg1\"} 1"), std::string::npos);
+  EXPECT_NE(text.find("stratus_lb_target_response_time_seconds_count{listener=\"web\"} 5"), std::string::npos);
+  bool logged = WaitFor([&] {
+    auto log = ReadFile(tmpl);
+    return log.ok() && std::count(log->begin(), log->end(), '\n') == 5;
+  });
+  EXPECT_TRUE(logged) << (ReadFile(tmpl).ok() ? *ReadFile(tmpl) : "");
+  unlink(tmpl);
+}
+
+}  // namespace
+}  // namespace stratus::lb
