@@ -1,6 +1,7 @@
 // bench_runtime: Start..ready of a busybox instance through InstanceRuntime vs bare `runc run
-// --detach` of the same rootfs (an overlay of the same layer, `runc spec`'s default config).
-// Prints one JSON object. Needs root, runc and /bin/busybox.
+// --detach` of the same rootfs (an overlay of the same layer) with `runc spec`'s default config and
+// with the config.json Stratus generates (process `sleep` in both). Prints one JSON object.
+// Needs root, runc and /bin/busybox.
 //
 //   bench_runtime [--iterations N] [--init PATH-TO-stratus-init]
 #include <signal.h>
@@ -19,6 +20,7 @@
 #include "common/ids.h"
 #include "common/subprocess.h"
 #include "compute/instance_runtime.h"
+#include "compute/oci_spec.h"
 #include "compute/overlay.h"
 #include "compute/testing/busybox_rootfs.h"
 
@@ -46,18 +48,39 @@ struct Bench {
   int iterations = 20;
 };
 
+// The config.json Stratus would write for instance `id`, running `sleep` instead of stratus-init.
+Result<json> StratusSpec(const Bench& b, const std::string& dir, const std::string& id) {
+  OciSpecInput in;
+  in.instance_id = id;
+  in.rootfs_path = dir + "/rootfs";
+  in.init_binary_path = b.init;
+  in.run_dir = dir + "/run";
+  in.cgroups_path = CgroupsPathFor(b.name, id);
+  in.type = *InstanceTypeTable::Default().Find("t3.micro");
+  STRATUS_RETURN_IF_ERROR(MakeDirs(in.run_dir));
+  STRATUS_ASSIGN_OR_RETURN(json cfg, BuildOciSpec(in));
+  cfg["process"]["args"] = {"/bin/sleep", "1000"};
+  return cfg;
+}
+
 // One bare `runc run --detach` of the layer on a fresh overlay; returns ms to runc's return.
-Result<double> BareRunOnce(const Bench& b, int i) {
+// With `stratus_spec`, the bundle is Stratus's config.json rather than `runc spec`'s default.
+Result<double> BareRunOnce(const Bench& b, int i, bool stratus_spec) {
   std::string dir = b.base + "/bare" + std::to_string(i);
   std::string bundle = dir + "/bundle", id = "strt-bare-" + std::to_string(i);
   STRATUS_RETURN_IF_ERROR(MakeDirs(bundle));
-  STRATUS_ASSIGN_OR_RETURN(ProcessResult spec, RunChecked({"runc", "spec", "--bundle", bundle}));
-  STRATUS_ASSIGN_OR_RETURN(std::string text, ReadFile(bundle + "/config.json"));
-  json cfg = json::parse(text);
-  cfg["root"] = {{"path", dir + "/rootfs"}, {"readonly", false}};
-  cfg["process"]["terminal"] = false;
-  cfg["process"]["args"] = {"/bin/sleep", "1000"};
-  cfg["linux"]["cgroupsPath"] = "/" + b.name + "/" + id;
+  json cfg;
+  if (stratus_spec) {
+    STRATUS_ASSIGN_OR_RETURN(cfg, StratusSpec(b, dir, id));
+  } else {
+    STRATUS_ASSIGN_OR_RETURN(ProcessResult spec, RunChecked({"runc", "spec", "--bundle", bundle}));
+    STRATUS_ASSIGN_OR_RETURN(std::string text, ReadFile(bundle + "/config.json"));
+    cfg = json::parse(text);
+    cfg["root"] = {{"path", dir + "/rootfs"}, {"readonly", false}};
+    cfg["process"]["terminal"] = false;
+    cfg["process"]["args"] = {"/bin/sleep", "1000"};
+    cfg["linux"]["cgroupsPath"] = "/" + b.name + "/" + id;
+  }
   STRATUS_RETURN_IF_ERROR(WriteFileAtomic(bundle + "/config.json", cfg.dump()));
   auto t0 = Clock::now();
   STRATUS_RETURN_IF_ERROR(MountOverlay({{b.layer}, dir + "/upper", dir + "/work", dir + "/rootfs"}));
@@ -72,6 +95,10 @@ Result<double> BareRunOnce(const Bench& b, int i) {
   (void)RemoveAll(dir);
   return Ms(t0, t1);
 }
+
+struct Samples {
+  std::vector<double> bare, bare_stratus_spec, start, ready, stop, destroy;
+};
 
 struct StratusTimes {
   double start_ms, ready_ms, stop_ms, destroy_ms;
@@ -103,35 +130,54 @@ Result<StratusTimes> StratusOnce(const Bench& b, InstanceRuntime& rt, int i) {
   return t;
 }
 
+// One iteration's three measurements, in an order that rotates with `i` so that none always
+// runs right after another's teardown (unmount and rm -rf disturb whatever runs next).
+Status Iteration(const Bench& b, InstanceRuntime& rt, int i, Samples& out) {
+  for (int k = 0; k < 3; k++) {
+    switch ((i + k) % 3) {
+      case 0: {
+        STRATUS_ASSIGN_OR_RETURN(double ms, BareRunOnce(b, i, false));
+        out.bare.push_back(ms);
+        break;
+      }
+      case 1: {
+        STRATUS_ASSIGN_OR_RETURN(double ms, BareRunOnce(b, i, true));
+        out.bare_stratus_spec.push_back(ms);
+        break;
+      }
+      default: {
+        STRATUS_ASSIGN_OR_RETURN(StratusTimes t, StratusOnce(b, rt, i));
+        out.start.push_back(t.start_ms);
+        out.ready.push_back(t.ready_ms);
+        out.stop.push_back(t.stop_ms);
+        out.destroy.push_back(t.destroy_ms);
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 int Run(Bench& b) {
-  std::vector<double> bare, start, ready, stop, destroy;
+  Samples s;
   InstanceRuntime rt(RuntimeOptions{b.name, b.runc_root, "", b.init});
   for (int i = 0; i < b.iterations; i++) {
-    auto r = BareRunOnce(b, i);
-    if (!r.ok()) {
-      std::fprintf(stderr, "bare runc: %s\n", r.status().ToString().c_str());
+    Status st = Iteration(b, rt, i, s);
+    if (!st.ok()) {
+      std::fprintf(stderr, "bench_runtime: %s\n", st.ToString().c_str());
       (void)rt.RemoveCgroupParent();
       return 1;
     }
-    bare.push_back(*r);
-    auto s = StratusOnce(b, rt, i);
-    if (!s.ok()) {
-      std::fprintf(stderr, "stratus: %s\n", s.status().ToString().c_str());
-      (void)rt.RemoveCgroupParent();
-      return 1;
-    }
-    start.push_back(s->start_ms);
-    ready.push_back(s->ready_ms);
-    stop.push_back(s->stop_ms);
-    destroy.push_back(s->destroy_ms);
   }
   (void)rt.RemoveCgroupParent();
+  json bare_s = Summary(s.bare), ready_s = Summary(s.ready);
   json out = {{"benchmark", "runtime"},
-              {"bare_runc_run_detach", Summary(bare)},
-              {"stratus_start", Summary(start)},
-              {"stratus_start_to_ready", Summary(ready)},
-              {"stratus_stop", Summary(stop)},
-              {"stratus_destroy_after_stop", Summary(destroy)}};
+              {"ready_over_bare_p50", ready_s["p50_ms"].get<double>() / bare_s["p50_ms"].get<double>()},
+              {"bare_runc_run_detach", bare_s},
+              {"runc_run_detach_stratus_spec", Summary(s.bare_stratus_spec)},
+              {"stratus_start", Summary(s.start)},
+              {"stratus_start_to_ready", ready_s},
+              {"stratus_stop", Summary(s.stop)},
+              {"stratus_destroy_after_stop", Summary(s.destroy)}};
   std::printf("%s\n", out.dump(2).c_str());
   return 0;
 }
