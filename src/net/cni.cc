@@ -34,7 +34,8 @@ Status PluginError(const std::string& plugin, const std::string& command, const 
   if (err.is_object() && err.contains("msg")) {
     msg = err.value("msg", "");
     if (err.contains("code")) msg = "(code " + err["code"].dump() + ") " + msg;
-    if (err.contains("details") && err["details"].is_string()) msg += ": " + err["details"].get<std::string>();
+    if (err.contains("details") && err["details"].is_string())
+      msg += ": " + err["details"].get<std::string>();
   } else {
     msg = r.err.empty() ? r.out : r.err;
     while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
@@ -75,7 +76,8 @@ Result<CniResult> ParseCniResult(const json& result, const std::string& ifname) 
     out.gateway = ip.value("gateway", "");
     break;
   }
-  if (out.ip.empty()) return InvalidArgument("CNI result has no IPv4 address for " + ifname + ": " + result.dump());
+  if (out.ip.empty())
+    return InvalidArgument("CNI result has no IPv4 address for " + ifname + ": " + result.dump());
   return out;
 }
 
@@ -109,8 +111,9 @@ bool LeaseHeldBy(const std::string& path, const std::string& id, const std::stri
 
 }  // namespace
 
-Status ReleaseHostLocalLeases(const std::string& data_dir, const std::string& network, const std::string& container_id,
-                              const std::string& ifname, const std::string& hint_ip) {
+Status ReleaseHostLocalLeases(const std::string& data_dir, const std::string& network,
+                              const std::string& container_id, const std::string& ifname,
+                              const std::string& hint_ip) {
   const std::string dir = data_dir + "/" + network;
   if (!PathExists(dir)) return Status::Ok();
   UniqueFd lock(open((dir + "/lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
@@ -137,18 +140,20 @@ Status ReleaseHostLocalLeases(const std::string& data_dir, const std::string& ne
 
 CniInvoker::CniInvoker(std::string plugin_dir) : plugin_dir_(std::move(plugin_dir)) {}
 
-Result<std::string> CniInvoker::Invoke(const std::string& command, const json& config, const CniRuntime& rt) const {
+Result<std::string> CniInvoker::Invoke(const std::string& command, const json& config,
+                                       const CniRuntime& rt) const {
   std::string plugin = config.value("type", "");
   if (plugin.empty() || plugin.find('/') != std::string::npos)
     return InvalidArgument("CNI config has no valid \"type\": " + config.dump());
-  if (!ValidContainerId(rt.container_id)) return InvalidArgument("invalid CNI container id '" + rt.container_id + "'");
+  if (!ValidContainerId(rt.container_id))
+    return InvalidArgument("invalid CNI container id '" + rt.container_id + "'");
   RunOptions opts;
   opts.stdin_data = config.dump();
   opts.timeout = std::chrono::milliseconds(20000);
   opts.env = {
-      {"CNI_COMMAND", command},     {"CNI_CONTAINERID", rt.container_id}, {"CNI_NETNS", rt.netns_path},
-      {"CNI_IFNAME", rt.ifname},    {"CNI_PATH", plugin_dir_},
-      {"PATH", "/usr/sbin:/usr/bin:/sbin:/bin"},
+      {"CNI_COMMAND", command},     {"CNI_CONTAINERID", rt.container_id},
+      {"CNI_NETNS", rt.netns_path}, {"CNI_IFNAME", rt.ifname},
+      {"CNI_PATH", plugin_dir_},    {"PATH", "/usr/sbin:/usr/bin:/sbin:/bin"},
   };
   if (!rt.args.empty()) opts.env["CNI_ARGS"] = rt.args;
   STRATUS_ASSIGN_OR_RETURN(ProcessResult r, RunProcess({plugin_dir_ + "/" + plugin}, opts));

@@ -3,9 +3,8 @@
 // stdin, the result (or an error object) as JSON on stdout. No libcni, no config files on disk.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "common/status.h"
 
@@ -16,20 +15,20 @@ inline constexpr const char* kDefaultCniPluginDir = "/usr/lib/cni";
 
 // Which container (instance) and namespace a plugin call is about.
 struct CniRuntime {
-  std::string container_id;  // CNI_CONTAINERID: [A-Za-z0-9][A-Za-z0-9_.-]*
-  std::string netns_path;    // CNI_NETNS, e.g. /var/run/netns/NAME; may be empty for DEL
+  std::string container_id;     // CNI_CONTAINERID: [A-Za-z0-9][A-Za-z0-9_.-]*
+  std::string netns_path;       // CNI_NETNS, e.g. /var/run/netns/NAME; may be empty for DEL
   std::string ifname = "eth0";  // CNI_IFNAME
-  std::string args;          // CNI_ARGS, e.g. "IgnoreUnknown=1;IP=10.0.0.5"; empty for none
+  std::string args;             // CNI_ARGS, e.g. "IgnoreUnknown=1;IP=10.0.0.5"; empty for none
 };
 
 // What an ADD gave the container: the parts of a CNI result Stratus uses.
 struct CniResult {
-  std::string ip;          // "172.31.0.5"
-  int prefix_length = 0;   // 20
-  std::string gateway;     // "172.31.0.1"
-  std::string mac;         // the container interface's MAC, "2a:bf:4e:be:64:a3"
-  std::string host_veth;   // the host end of the veth pair, "veth3ce5e8c7"
-  nlohmann::json raw;      // the whole result, as CHECK wants it back in prevResult
+  std::string ip;         // "172.31.0.5"
+  int prefix_length = 0;  // 20
+  std::string gateway;    // "172.31.0.1"
+  std::string mac;        // the container interface's MAC, "2a:bf:4e:be:64:a3"
+  std::string host_veth;  // the host end of the veth pair, "veth3ce5e8c7"
+  nlohmann::json raw;     // the whole result, as CHECK wants it back in prevResult
 };
 
 // Parses a CNI result (spec 0.4/1.0 "interfaces" + "ips") for container interface `ifname`.
@@ -57,8 +56,9 @@ nlohmann::json BridgeNetworkJson(const BridgeNetworkConfig& c);
 // Releases every lease held by (container_id, ifname) — what host-local's DEL does, without
 // starting a plugin. `hint_ip`, when given, is checked first and the directory scan skipped when
 // it was the lease. Succeeds when there is nothing to release.
-Status ReleaseHostLocalLeases(const std::string& data_dir, const std::string& network, const std::string& container_id,
-                              const std::string& ifname, const std::string& hint_ip = "");
+Status ReleaseHostLocalLeases(const std::string& data_dir, const std::string& network,
+                              const std::string& container_id, const std::string& ifname,
+                              const std::string& hint_ip = "");
 
 // Runs CNI plugins from one directory.
 class CniInvoker {
@@ -78,7 +78,8 @@ class CniInvoker {
 
  private:
   // Runs the plugin with CNI_COMMAND=command and returns its stdout.
-  Result<std::string> Invoke(const std::string& command, const nlohmann::json& config, const CniRuntime& rt) const;
+  Result<std::string> Invoke(const std::string& command, const nlohmann::json& config,
+                             const CniRuntime& rt) const;
 
   std::string plugin_dir_;
 };

@@ -51,8 +51,8 @@ std::string BridgeMac(const std::string& bridge) {
   uint32_t h = 2166136261u;  // FNV-1a
   for (char c : bridge) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
   char mac[18];
-  std::snprintf(mac, sizeof mac, "02:53:%02x:%02x:%02x:%02x", (h >> 24) & 0xff, (h >> 16) & 0xff, (h >> 8) & 0xff,
-                h & 0xff);
+  std::snprintf(mac, sizeof mac, "02:53:%02x:%02x:%02x:%02x", (h >> 24) & 0xff, (h >> 16) & 0xff,
+                (h >> 8) & 0xff, h & 0xff);
   return mac;
 }
 
@@ -89,7 +89,8 @@ Result<std::unique_ptr<HostNetwork>> HostNetwork::Create(HostNetworkConfig confi
   if (config.state_dir.empty()) return InvalidArgument("state_dir is empty");
   if (config.metadata_port != 0 && !ValidPort(config.metadata_port))
     return InvalidArgument("metadata_port must be 1..65535");
-  if (config.api_port != 0 && !ValidPort(config.api_port)) return InvalidArgument("api_port must be 0..65535");
+  if (config.api_port != 0 && !ValidPort(config.api_port))
+    return InvalidArgument("api_port must be 0..65535");
   std::unique_ptr<HostNetwork> hn(new HostNetwork(config));
   hn->vpc_ = vpc;
   for (size_t i = 0; i < config.subnets.size(); i++) {
@@ -149,7 +150,9 @@ void HostNetwork::WaitForUnbindsForTest() {
   unbind_cv_.wait(lock, [this] { return unbind_queue_.empty() && !unbind_busy_; });
 }
 
-std::string HostNetwork::NetnsName(const std::string& instance_id) const { return config_.name + "-" + instance_id; }
+std::string HostNetwork::NetnsName(const std::string& instance_id) const {
+  return config_.name + "-" + instance_id;
+}
 std::string HostNetwork::BridgeName(size_t i) const { return config_.name + "br" + std::to_string(i); }
 std::string HostNetwork::IpamDir() const { return config_.state_dir + "/ipam"; }
 std::string HostNetwork::MetadataAddress() const { return subnets_.front().gateway; }
@@ -181,8 +184,8 @@ std::string HostNetwork::NftRuleset(const std::vector<Attachment>& live) const {
   t += "  chain input {\n    type filter hook input priority filter; policy accept;\n";
   if (config_.api_port != 0) t += "    " + br + " tcp dport " + std::to_string(config_.api_port) + " drop\n";
   t += "    " + br + " ct state established,related accept\n";
-  t += "    " + br + " ip daddr " + MetadataAddress() + " tcp dport " + std::to_string(config_.metadata_port) +
-       " accept\n";
+  t += "    " + br + " ip daddr " + MetadataAddress() + " tcp dport " +
+       std::to_string(config_.metadata_port) + " accept\n";
   t += "    " + br + " icmp type echo-request accept\n";
   t += "    " + br + " drop\n  }\n}\n";
   // Anti-spoofing on the bridges: a frame from an instance's veth must carry that instance's IPv4
@@ -195,7 +198,8 @@ std::string HostNetwork::NftRuleset(const std::vector<Attachment>& live) const {
     bindings += (bindings.empty() ? "\"" : ", \"") + a.host_veth + "\" . " + a.ip;
   }
   t += "table bridge " + config_.name + " {\n";
-  t += "  set ports {\n    type ifname;\n" + (ports.empty() ? "" : "    elements = { " + ports + " }\n") + "  }\n";
+  t += "  set ports {\n    type ifname;\n" + (ports.empty() ? "" : "    elements = { " + ports + " }\n") +
+       "  }\n";
   t += "  set bindings {\n    type ifname . ipv4_addr;\n" +
        (bindings.empty() ? "" : "    elements = { " + bindings + " }\n") + "  }\n";
   t += "  chain prerouting {\n    type filter hook prerouting priority filter; policy accept;\n";
@@ -207,8 +211,9 @@ std::string HostNetwork::NftRuleset(const std::vector<Attachment>& live) const {
 
 Status HostNetwork::BindPort(const std::string& host_veth, const std::string& ip, bool add) const {
   std::string verb = add ? "add" : "delete";  // one nft transaction: both sets change together
-  std::string script = verb + " element bridge " + config_.name + " bindings { \"" + host_veth + "\" . " + ip + " }\n" +
-                       verb + " element bridge " + config_.name + " ports { \"" + host_veth + "\" }\n";
+  std::string script = verb + " element bridge " + config_.name + " bindings { \"" + host_veth + "\" . " +
+                       ip + " }\n" + verb + " element bridge " + config_.name + " ports { \"" + host_veth +
+                       "\" }\n";
   RunOptions opts;
   opts.stdin_data = script;
   Result<ProcessResult> r = RunChecked({"nft", "-f", "-"}, opts);
@@ -273,12 +278,15 @@ Status HostNetwork::Setup() {
       }
     }
   }
-  opts.stdin_data = "table inet " + config_.name + " {}\ndelete table inet " + config_.name + "\n" + "table bridge " +
-                    config_.name + " {}\ndelete table bridge " + config_.name + "\n" + NftRuleset(live);
+  opts.stdin_data = "table inet " + config_.name + " {}\ndelete table inet " + config_.name + "\n" +
+                    "table bridge " + config_.name + " {}\ndelete table bridge " + config_.name + "\n" +
+                    NftRuleset(live);
   Result<ProcessResult> r = RunChecked({"nft", "-f", "-"}, opts);
   if (!r.ok()) return r.status().WithContext("install nftables tables " + config_.name);
-  LogInfo("host network ready", {{"name", config_.name}, {"vpc", vpc_.ToString()},
-                                 {"subnets", std::to_string(subnets_.size())}, {"metadata", MetadataAddress()}});
+  LogInfo("host network ready", {{"name", config_.name},
+                                 {"vpc", vpc_.ToString()},
+                                 {"subnets", std::to_string(subnets_.size())},
+                                 {"metadata", MetadataAddress()}});
   return Status::Ok();
 }
 
@@ -294,7 +302,8 @@ const HostNetwork::Subnet* HostNetwork::SubnetOf(const std::string& ip) const {
 Result<std::string> HostNetwork::CreateNamespace(const std::string& instance_id) {
   if (!IsValidId(instance_id, "i")) return InvalidArgument("invalid instance id '" + instance_id + "'");
   Status st = CreateNetns(NetnsName(instance_id));
-  if (st.code() == Code::kAlreadyExists) return AlreadyExists("instance " + instance_id + " is already attached");
+  if (st.code() == Code::kAlreadyExists)
+    return AlreadyExists("instance " + instance_id + " is already attached");
   if (!st.ok()) return st;
   return NetnsPath(NetnsName(instance_id));
 }
@@ -305,10 +314,12 @@ Result<Attachment> HostNetwork::Connect(const std::string& instance_id, const st
   const Subnet* subnet = FindSubnet(subnet_id);
   if (subnet == nullptr) return NotFound("subnet " + subnet_id + " is not configured on this host");
   CniRuntime rt{instance_id, NetnsPath(NetnsName(instance_id)), "eth0", ""};
-  if (!NetnsExists(NetnsName(instance_id))) return NotFound("instance " + instance_id + " has no network namespace");
+  if (!NetnsExists(NetnsName(instance_id)))
+    return NotFound("instance " + instance_id + " has no network namespace");
   if (!requested_ip.empty()) {
     STRATUS_ASSIGN_OR_RETURN(uint32_t ip, ParseIpv4(requested_ip));
-    if (!subnet->cidr.Contains(ip) || ip <= subnet->cidr.FirstHost() || ip == (subnet->cidr.network | ~subnet->cidr.Mask()))
+    if (!subnet->cidr.Contains(ip) || ip <= subnet->cidr.FirstHost() ||
+        ip == (subnet->cidr.network | ~subnet->cidr.Mask()))
       return InvalidArgument("address " + requested_ip + " is not usable in subnet " + subnet->spec.cidr);
     rt.args = "IgnoreUnknown=1;IP=" + requested_ip;
   }
@@ -333,26 +344,29 @@ Result<Attachment> HostNetwork::Connect(const std::string& instance_id, const st
   }
   if (added->host_veth.empty()) return Internal("CNI ADD for " + instance_id + " reported no host veth");
   STRATUS_RETURN_IF_ERROR(BindPort(added->host_veth, added->ip, true).WithContext("attach " + instance_id));
-  return Attachment{instance_id, subnet_id, added->ip, added->prefix_length, added->gateway,
-                    added->mac,  rt.netns_path, added->host_veth};
+  return Attachment{instance_id,    subnet_id,  added->ip,     added->prefix_length,
+                    added->gateway, added->mac, rt.netns_path, added->host_veth};
 }
 
 Result<Attachment> HostNetwork::Attach(const std::string& instance_id, const std::string& subnet_id,
                                        const std::string& requested_ip) {
-  if (FindSubnet(subnet_id) == nullptr) return NotFound("subnet " + subnet_id + " is not configured on this host");
+  if (FindSubnet(subnet_id) == nullptr)
+    return NotFound("subnet " + subnet_id + " is not configured on this host");
   Result<std::string> path = CreateNamespace(instance_id);
   if (!path.ok()) return path.status();
   NetnsGuard guard(NetnsName(instance_id));
   if (!requested_ip.empty()) {
     // The namespace is new, so a lease of this very instance for that address is stale (the host
     // rebooted: namespaces gone, state dir not) and would make host-local refuse it: drop it.
-    STRATUS_RETURN_IF_ERROR(ReleaseHostLocalLeases(IpamDir(), config_.name, instance_id, "eth0", requested_ip));
+    STRATUS_RETURN_IF_ERROR(
+        ReleaseHostLocalLeases(IpamDir(), config_.name, instance_id, "eth0", requested_ip));
   }
   Result<Attachment> a = Connect(instance_id, subnet_id, requested_ip);
   if (!a.ok()) {
     // Belt and braces for a plugin killed half-way: the namespace is ours and new, so is any lease.
     Status rel = ReleaseHostLocalLeases(IpamDir(), config_.name, instance_id, "eth0");
-    if (!rel.ok()) LogWarn("release lease after failed attach", {{"instance", instance_id}, {"error", rel.ToString()}});
+    if (!rel.ok())
+      LogWarn("release lease after failed attach", {{"instance", instance_id}, {"error", rel.ToString()}});
     return a.status();
   }
   guard.Release();
@@ -407,7 +421,8 @@ Result<Attachment> HostNetwork::Inspect(const std::string& instance_id) const {
         inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(x->ifa_addr)->sin_addr, buf, sizeof buf);
         a.ip = buf;
         if (x->ifa_netmask != nullptr)
-          a.prefix_length = __builtin_popcount(reinterpret_cast<sockaddr_in*>(x->ifa_netmask)->sin_addr.s_addr);
+          a.prefix_length =
+              __builtin_popcount(reinterpret_cast<sockaddr_in*>(x->ifa_netmask)->sin_addr.s_addr);
       } else if (x->ifa_addr->sa_family == AF_PACKET) {
         auto* ll = reinterpret_cast<sockaddr_ll*>(x->ifa_addr);
         char mac[18];
@@ -424,7 +439,8 @@ Result<Attachment> HostNetwork::Inspect(const std::string& instance_id) const {
     return Status::Ok();
   }));
   char veth[IF_NAMESIZE];
-  if (peer_index > 0 && if_indextoname(static_cast<unsigned>(peer_index), veth) != nullptr) a.host_veth = veth;
+  if (peer_index > 0 && if_indextoname(static_cast<unsigned>(peer_index), veth) != nullptr)
+    a.host_veth = veth;
   if (a.ip.empty()) return NotFound("instance " + instance_id + " has no IPv4 address on eth0");
   if (const Subnet* s = SubnetOf(a.ip)) {
     a.subnet_id = s->spec.subnet_id;

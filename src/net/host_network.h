@@ -31,13 +31,13 @@ struct SubnetSpec {
 };
 
 struct HostNetworkConfig {
-  std::string name;                  // 1..10 characters [a-z0-9]: prefix of every host resource
-  std::string vpc_cidr;              // "172.31.0.0/16"
-  std::vector<SubnetSpec> subnets;   // 1..100
-  std::string state_dir;             // a directory this object owns files under (IPAM leases)
-  int api_port = 0;                  // the daemon's API port: instances never reach it (0: none)
-  int metadata_port = 0;             // where the metadata service listens, on MetadataAddress();
-                                     // required by Setup (Teardown-only objects may leave it 0)
+  std::string name;                 // 1..10 characters [a-z0-9]: prefix of every host resource
+  std::string vpc_cidr;             // "172.31.0.0/16"
+  std::vector<SubnetSpec> subnets;  // 1..100
+  std::string state_dir;            // a directory this object owns files under (IPAM leases)
+  int api_port = 0;                 // the daemon's API port: instances never reach it (0: none)
+  int metadata_port = 0;            // where the metadata service listens, on MetadataAddress();
+                                    // required by Setup (Teardown-only objects may leave it 0)
   std::string cni_plugin_dir = kDefaultCniPluginDir;
 };
 
@@ -45,12 +45,12 @@ struct HostNetworkConfig {
 struct Attachment {
   std::string instance_id;
   std::string subnet_id;
-  std::string ip;           // private IPv4, "172.31.0.5"
-  int prefix_length = 0;    // of the subnet
-  std::string gateway;      // "172.31.0.1"
-  std::string mac;          // of the instance's eth0
-  std::string netns_path;   // "/var/run/netns/<name>-<instance_id>": the OCI spec's network namespace
-  std::string host_veth;    // host end of the instance's veth, on the subnet bridge
+  std::string ip;          // private IPv4, "172.31.0.5"
+  int prefix_length = 0;   // of the subnet
+  std::string gateway;     // "172.31.0.1"
+  std::string mac;         // of the instance's eth0
+  std::string netns_path;  // "/var/run/netns/<name>-<instance_id>": the OCI spec's network namespace
+  std::string host_veth;   // host end of the instance's veth, on the subnet bridge
 };
 
 // Traffic of an instance's interface as CloudWatch names it: "in" is what the instance received.
@@ -96,10 +96,11 @@ class HostNetwork {
   Result<Attachment> Connect(const std::string& instance_id, const std::string& subnet_id,
                              const std::string& requested_ip = "");
 
-  // Releases the instance's address and deletes its namespace. The veth pair goes with the
-  // namespace (the kernel destroys it in the background, within milliseconds, once no process is
-  // left inside). Succeeds when some or all of it is already gone. Takes ~1 ms: no plugin runs
-  // (the lease is removed the way host-local's DEL does it, under host-local's lock).
+  // Releases the instance's address and deletes its namespace; call it after the instance's
+  // processes are gone. The veth pair goes with the namespace (the kernel destroys it in the
+  // background, within milliseconds, once no process is left inside) and its anti-spoofing binding
+  // is removed by a background thread. Succeeds when some or all of it is already gone. Takes
+  // ~1-3 ms: no plugin runs (the lease is removed as host-local's DEL does it, under its lock).
   Status Detach(const std::string& instance_id);
 
   // Instance ids that have a namespace of this daemon, sorted: what reconcile compares with the store.
@@ -107,18 +108,20 @@ class HostNetwork {
   Result<std::vector<std::string>> ListAttached() const;
 
   // What an attached instance has, read from inside its namespace (for reconcile after a restart):
-  // ip, prefix_length, mac, subnet_id and gateway (from the subnet holding the ip), netns_path.
+  // ip, prefix_length, mac, subnet_id and gateway (from the subnet holding the ip), netns_path,
   // host_veth. NotFound when the instance is not attached or has no address.
   Result<Attachment> Inspect(const std::string& instance_id) const;
 
   // Inspect(instance_id).ip
   Result<std::string> InstanceIp(const std::string& instance_id) const;
 
-  // Traffic counters of the instance's eth0. NotFound when the instance is not attached.
+  // Traffic counters of the instance's eth0 (network_in = what the instance received). NotFound
+  // when the instance is not attached.
   Result<InterfaceCounters> Counters(const std::string& instance_id) const;
 
-  // Removes everything Setup and Attach made: every namespace of this daemon (ListAttached), the bridges, the
-  // nftables table and the IPAM directory. Idempotent. For tests and `stratusd --uninstall`.
+  // Removes everything Setup and Attach made: every namespace of this daemon (ListAttached), the
+  // bridges, both nftables tables and the IPAM directory. Idempotent. For tests and
+  // `stratusd --uninstall`.
   Status Teardown();
 
   // Where the metadata service must listen: the first subnet's gateway address (port
@@ -172,9 +175,9 @@ class HostNetwork {
   std::mutex unbind_mu_;
   std::condition_variable unbind_cv_;
   std::deque<std::pair<std::string, std::string>> unbind_queue_;  // GUARDED_BY(unbind_mu_)
-  bool unbind_busy_ = false;                                     // GUARDED_BY(unbind_mu_)
-  bool stopping_ = false;                                        // GUARDED_BY(unbind_mu_)
-  std::thread unbind_thread_;                                    // started by the first UnbindLater
+  bool unbind_busy_ = false;                                      // GUARDED_BY(unbind_mu_)
+  bool stopping_ = false;                                         // GUARDED_BY(unbind_mu_)
+  std::thread unbind_thread_;                                     // started by the first UnbindLater
 };
 
 }  // namespace stratus::net

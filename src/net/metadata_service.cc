@@ -18,13 +18,20 @@ constexpr size_t kMaxTokens = 65536;
 
 const char* Reason(int status) {
   switch (status) {
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 503: return "Service Unavailable";
-    default: return "Error";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Error";
   }
 }
 
@@ -34,12 +41,16 @@ MetadataResponse Error(int status) {
   MetadataResponse r;
   r.status = status;
   r.content_type = "text/html";
-  r.body = "<?xml version=\"1.0\" encoding=\"iso-8859-1\"?>\n"
-           "<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Transitional//EN\"\n"
-           "\t\t \"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd\">\n"
-           "<html xmlns=\"http://www.w3.org/1999/xhtml\" xml:lang=\"en\" lang=\"en\">\n"
-           " <head>\n  <title>" + title + "</title>\n </head>\n"
-           " <body>\n  <h1>" + title + "</h1>\n </body>\n</html>\n";
+  r.body =
+      "<?xml version=\"1.0\" encoding=\"iso-8859-1\"?>\n"
+      "<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Transitional//EN\"\n"
+      "\t\t \"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd\">\n"
+      "<html xmlns=\"http://www.w3.org/1999/xhtml\" xml:lang=\"en\" lang=\"en\">\n"
+      " <head>\n  <title>" +
+      title +
+      "</title>\n </head>\n"
+      " <body>\n  <h1>" +
+      title + "</h1>\n </body>\n</html>\n";
   return r;
 }
 
@@ -115,14 +126,17 @@ MetadataResponse Resolve(const InstanceMetadata& m, const std::string& rel) {
   if (auto it = leaves.find(rel); it != leaves.end()) return Text(it->second);
   std::string dir = rel.empty() ? "" : rel + "/";
   std::set<std::string> children;
-  for (auto it = leaves.lower_bound(dir); it != leaves.end() && it->first.compare(0, dir.size(), dir) == 0; ++it) {
+  for (auto it = leaves.lower_bound(dir); it != leaves.end() && it->first.compare(0, dir.size(), dir) == 0;
+       ++it) {
     std::string rest = it->first.substr(dir.size());
     size_t slash = rest.find('/');
     children.insert(slash == std::string::npos ? rest : rest.substr(0, slash + 1));
   }
   if (children.empty()) return Error(404);
   std::string body;
-  for (const auto& c : children) body += (body.empty() ? "" : "\n") + (c == "meta-data/" || c == "dynamic/" ? c.substr(0, c.size() - 1) : c);
+  for (const auto& c : children)
+    body +=
+        (body.empty() ? "" : "\n") + (c == "meta-data/" || c == "dynamic/" ? c.substr(0, c.size() - 1) : c);
   return Text(body);
 }
 
@@ -160,7 +174,8 @@ MetadataResponse MetadataHandler::IssueToken(const MetadataRequest& req, const I
   auto now = Clock::now();
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (tokens_.size() >= 1024) std::erase_if(tokens_, [now](const auto& kv) { return kv.second.expires <= now; });
+    if (tokens_.size() >= 1024)
+      std::erase_if(tokens_, [now](const auto& kv) { return kv.second.expires <= now; });
     if (tokens_.size() >= kMaxTokens) return Error(503);
     tokens_[token] = {md.instance_id, now + std::chrono::seconds(ttl)};
   }
@@ -169,7 +184,8 @@ MetadataResponse MetadataHandler::IssueToken(const MetadataRequest& req, const I
   return r;
 }
 
-std::optional<MetadataResponse> MetadataHandler::CheckToken(const MetadataRequest& req, const InstanceMetadata& md) {
+std::optional<MetadataResponse> MetadataHandler::CheckToken(const MetadataRequest& req,
+                                                            const InstanceMetadata& md) {
   if (req.token.empty()) {
     if (tokens_required_ || md.tokens_required) return Error(401);
     return std::nullopt;
@@ -222,7 +238,10 @@ Result<std::unique_ptr<MetadataService>> MetadataService::Start(const MetadataSe
   srv.set_payload_max_length(4096);
   MetadataHandler* handler = &s->handler_;
   auto serve = [handler](const httplib::Request& req, httplib::Response& res) {
-    MetadataRequest mr{req.method, req.path, req.remote_addr, req.get_header_value("X-aws-ec2-metadata-token"),
+    MetadataRequest mr{req.method,
+                       req.path,
+                       req.remote_addr,
+                       req.get_header_value("X-aws-ec2-metadata-token"),
                        req.get_header_value("X-aws-ec2-metadata-token-ttl-seconds"),
                        req.has_header("X-Forwarded-For")};
     MetadataResponse r = handler->Handle(mr);
@@ -248,8 +267,10 @@ Result<std::unique_ptr<MetadataService>> MetadataService::Start(const MetadataSe
   }
   s->thread_ = std::thread([&srv] { srv.listen_after_bind(); });
   // stop() before the loop runs would be lost and the destructor's join would hang: wait for it.
-  for (int i = 0; i < 2000 && !srv.is_running(); i++) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  LogInfo("metadata service listening", {{"address", options.listen_address}, {"port", std::to_string(s->port_)}});
+  for (int i = 0; i < 2000 && !srv.is_running(); i++)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  LogInfo("metadata service listening",
+          {{"address", options.listen_address}, {"port", std::to_string(s->port_)}});
   return s;
 }
 

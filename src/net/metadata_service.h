@@ -41,8 +41,8 @@ struct InstanceMetadata {
   int ami_launch_index = 0;
   std::vector<std::string> security_groups;  // group names
   std::map<std::string, std::string> tags;
-  std::string user_data;          // raw bytes; empty means none (GET /latest/user-data is 404)
-  bool tokens_required = false;   // this instance's HttpTokens=required
+  std::string user_data;         // raw bytes; empty means none (GET /latest/user-data is 404)
+  bool tokens_required = false;  // this instance's HttpTokens=required
 };
 
 // Looks instances up by private IP. Called from the service's worker threads concurrently: an

@@ -62,8 +62,8 @@ std::string NetnsPath(const std::string& name) { return std::string(kNetnsDir) +
 bool IsValidNetnsName(const std::string& name) {
   if (name.empty() || name.size() > 64 || name == "." || name == "..") return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-           c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == '-';
   });
 }
 
@@ -100,7 +100,8 @@ Status DeleteLink(const std::string& ifname) {
   ssize_t n = recv(sock.get(), buf, sizeof buf, 0);
   if (n < 0) return Internal(Errno("netlink recv"));
   auto* nh = reinterpret_cast<nlmsghdr*>(buf);
-  if (!NLMSG_OK(nh, static_cast<unsigned>(n)) || nh->nlmsg_type != NLMSG_ERROR) return Internal("netlink: bad ack");
+  if (!NLMSG_OK(nh, static_cast<unsigned>(n)) || nh->nlmsg_type != NLMSG_ERROR)
+    return Internal("netlink: bad ack");
   int err = static_cast<nlmsgerr*>(NLMSG_DATA(nh))->error;
   if (err != 0) return Internal("delete " + ifname + ": " + strerror(-err));
   return Status::Ok();

@@ -20,7 +20,8 @@ class CniTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (geteuid() != 0) GTEST_SKIP() << "needs root";
-    if (!PathExists(std::string(kDefaultCniPluginDir) + "/bridge")) GTEST_SKIP() << "containernetworking-plugins missing";
+    if (!PathExists(std::string(kDefaultCniPluginDir) + "/bridge"))
+      GTEST_SKIP() << "containernetworking-plugins missing";
     std::string suffix = RandomHex(6);
     bridge_ = "stnc" + suffix;
     prefix_ = "stn-cni-" + suffix + "-";
@@ -28,7 +29,8 @@ class CniTest : public ::testing::Test {
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     ipam_dir_ = tmpl;
     // A fixed MAC, or the bridge takes its lowest port's, which changes and makes CHECK fail.
-    ASSERT_TRUE(RunChecked({"ip", "link", "add", bridge_, "address", "02:53:00:00:00:01", "type", "bridge"}).ok());
+    ASSERT_TRUE(
+        RunChecked({"ip", "link", "add", bridge_, "address", "02:53:00:00:00:01", "type", "bridge"}).ok());
     ASSERT_TRUE(RunChecked({"ip", "addr", "add", std::string(kGateway) + "/24", "dev", bridge_}).ok());
     ASSERT_TRUE(RunChecked({"ip", "link", "set", bridge_, "up"}).ok());
     config_ = BridgeNetworkJson({"stncni", bridge_, "10.251.1.0/24", kGateway, ipam_dir_, true});

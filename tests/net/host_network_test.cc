@@ -25,14 +25,18 @@ namespace {
 HostNetworkConfig TestConfig(int block, const std::string& name, const std::string& state_dir) {
   std::string base = "10.251." + std::to_string(16 * block);
   std::string second = "10.251." + std::to_string(16 * block + 1);
-  return {name, base + ".0/20", {{"subnet-a", base + ".0/24"}, {"subnet-b", second + ".0/24"}}, state_dir, 0, 0};
+  return {name, base + ".0/20", {{"subnet-a", base + ".0/24"}, {"subnet-b", second + ".0/24"}}, state_dir, 0,
+          0};
 }
 
 TEST(HostNetworkConfigTest, Validation) {
-  auto ok = HostNetwork::Create({"stn", "172.31.0.0/16",
-                                 {{"subnet-1", "172.31.0.0/20"}, {"subnet-2", "172.31.16.0/20"},
-                                  {"subnet-3", "172.31.32.0/20"}},
-                                 "/tmp/x", 7600, 7601});
+  auto ok = HostNetwork::Create(
+      {"stn",
+       "172.31.0.0/16",
+       {{"subnet-1", "172.31.0.0/20"}, {"subnet-2", "172.31.16.0/20"}, {"subnet-3", "172.31.32.0/20"}},
+       "/tmp/x",
+       7600,
+       7601});
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_EQ((*ok)->BridgeName(2), "stnbr2");
   EXPECT_EQ((*ok)->NetnsName("i-0123"), "stn-i-0123");
@@ -93,7 +97,8 @@ class HostNetworkTest : public ::testing::Test {
   // Each test passes its own block number (1..13) so parallel tests use disjoint addresses.
   void Init(int block, int api_port = 0) {
     if (geteuid() != 0) GTEST_SKIP() << "needs root";
-    if (!PathExists(std::string(kDefaultCniPluginDir) + "/bridge")) GTEST_SKIP() << "containernetworking-plugins missing";
+    if (!PathExists(std::string(kDefaultCniPluginDir) + "/bridge"))
+      GTEST_SKIP() << "containernetworking-plugins missing";
     char tmpl[] = "/tmp/stn-hn-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     state_dir_ = tmpl;
@@ -210,8 +215,8 @@ TEST_F(HostNetworkTest, MetadataThroughDnatIdentifiesTheCaller) {
   }
   std::string tag;
   Inside(a, [&] {
-    tag = testing::Body(testing::HttpExchange(
-        "169.254.169.254", 80, "GET /latest/meta-data/tags/instance/Name HTTP/1.0\r\n\r\n"));
+    tag = testing::Body(testing::HttpExchange("169.254.169.254", 80,
+                                              "GET /latest/meta-data/tags/instance/Name HTTP/1.0\r\n\r\n"));
   });
   EXPECT_EQ(tag, "n-" + a.instance_id);
 
@@ -219,12 +224,13 @@ TEST_F(HostNetworkTest, MetadataThroughDnatIdentifiesTheCaller) {
   std::string denied, token, allowed;
   Inside(a, [&] {
     denied = testing::HttpExchange("169.254.169.254", 80, get_id);
-    token = testing::Body(testing::HttpExchange(
+    token = testing::Body(
+        testing::HttpExchange("169.254.169.254", 80,
+                              "PUT /latest/api/token HTTP/1.0\r\nX-aws-ec2-metadata-token-ttl-seconds: "
+                              "60\r\nContent-Length: 0\r\n\r\n"));
+    allowed = testing::HttpExchange(
         "169.254.169.254", 80,
-        "PUT /latest/api/token HTTP/1.0\r\nX-aws-ec2-metadata-token-ttl-seconds: 60\r\nContent-Length: 0\r\n\r\n"));
-    allowed = testing::HttpExchange("169.254.169.254", 80,
-                                    "GET /latest/meta-data/instance-id HTTP/1.0\r\nX-aws-ec2-metadata-token: " +
-                                        token + "\r\n\r\n");
+        "GET /latest/meta-data/instance-id HTTP/1.0\r\nX-aws-ec2-metadata-token: " + token + "\r\n\r\n");
   });
   EXPECT_EQ(testing::StatusCode(denied), 401) << denied;
   EXPECT_FALSE(token.empty());
@@ -233,9 +239,9 @@ TEST_F(HostNetworkTest, MetadataThroughDnatIdentifiesTheCaller) {
   // b cannot use a's token.
   std::string stolen;
   Inside(b, [&] {
-    stolen = testing::HttpExchange("169.254.169.254", 80,
-                                   "GET /latest/meta-data/instance-id HTTP/1.0\r\nX-aws-ec2-metadata-token: " +
-                                       token + "\r\n\r\n");
+    stolen = testing::HttpExchange(
+        "169.254.169.254", 80,
+        "GET /latest/meta-data/instance-id HTTP/1.0\r\nX-aws-ec2-metadata-token: " + token + "\r\n\r\n");
   });
   EXPECT_EQ(testing::StatusCode(stolen), 401) << stolen;
 }
@@ -256,8 +262,8 @@ TEST_F(HostNetworkTest, NoSpoofingAndBindingsSurviveARestart) {
   Inside(b, [&] { own = testing::Body(testing::HttpExchange("169.254.169.254", 80, get_id)); });
   EXPECT_EQ(own, b.instance_id);
   // b takes a's address as its own and asks from it: the bridge drops the packets.
-  ASSERT_TRUE(RunChecked({"ip", "netns", "exec", hn_->NetnsName(b.instance_id), "ip", "addr", "add", a.ip + "/32",
-                          "dev", "eth0"})
+  ASSERT_TRUE(RunChecked({"ip", "netns", "exec", hn_->NetnsName(b.instance_id), "ip", "addr", "add",
+                          a.ip + "/32", "dev", "eth0"})
                   .ok());
   bool spoofed_connect = true;
   Inside(b, [&] {
@@ -268,7 +274,8 @@ TEST_F(HostNetworkTest, NoSpoofingAndBindingsSurviveARestart) {
     pollfd p{fd.get(), POLLOUT, 0};
     int err = 0;
     socklen_t len = sizeof err;
-    spoofed_connect = poll(&p, 1, 1000) == 1 && getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
+    spoofed_connect =
+        poll(&p, 1, 1000) == 1 && getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
   });
   EXPECT_FALSE(spoofed_connect);
   // Control: the same connect goes through without the bridge table, so the table is what stopped it.
@@ -460,7 +467,8 @@ TEST_F(HostNetworkTest, ManyCyclesLeaveNothingBehind) {
     return ports.ok() ? ports->out : std::string("?");
   };
   // The kernel destroys the veths with their namespaces in the background.
-  for (int i = 0; i < 500 && !leftover_ports().empty(); i++) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (int i = 0; i < 500 && !leftover_ports().empty(); i++)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ(leftover_ports(), "");
   auto leases = RunProcess({"ls", state_dir_ + "/net/ipam/" + hn_->config().name});
   ASSERT_TRUE(leases.ok());
@@ -489,8 +497,10 @@ TEST_F(HostNetworkTest, AttachDetachLatency) {
     std::sort(v.begin(), v.end());
     return v[static_cast<size_t>(p * (v.size() - 1))];
   };
-  std::printf("{\"attach_ms_p50\": %.1f, \"attach_ms_p90\": %.1f, \"detach_ms_p50\": %.1f, \"detach_ms_p90\": %.1f}\n",
-              pct(attach_ms, 0.5), pct(attach_ms, 0.9), pct(detach_ms, 0.5), pct(detach_ms, 0.9));
+  std::printf(
+      "{\"attach_ms_p50\": %.1f, \"attach_ms_p90\": %.1f, \"detach_ms_p50\": %.1f, \"detach_ms_p90\": "
+      "%.1f}\n",
+      pct(attach_ms, 0.5), pct(attach_ms, 0.9), pct(detach_ms, 0.5), pct(detach_ms, 0.9));
 }
 
 }  // namespace

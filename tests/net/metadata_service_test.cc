@@ -42,7 +42,8 @@ class MetadataHandlerTest : public ::testing::Test {
     dir_.by_ip["10.0.0.6"] = Sample("i-00000000000000006", "10.0.0.6");
     dir_.by_ip["10.0.0.6"].user_data = "#!/bin/sh\necho hi\n";
   }
-  MetadataResponse Get(const std::string& path, const std::string& ip = "10.0.0.5", const std::string& token = "") {
+  MetadataResponse Get(const std::string& path, const std::string& ip = "10.0.0.5",
+                       const std::string& token = "") {
     return handler_.Handle({"GET", path, ip, token, "", false});
   }
   std::string Token(const std::string& ip, const std::string& ttl = "60") {
@@ -67,8 +68,8 @@ TEST_F(MetadataHandlerTest, LeavesAndListings) {
   EXPECT_EQ(Get("/latest/meta-data/tags/instance/role").body, "web");
   EXPECT_EQ(Get("/latest/meta-data/placement/").body, "availability-zone\nregion");
   std::string listing = Get("/latest/meta-data/").body;
-  for (const char* k : {"ami-id", "instance-id", "instance-type", "local-ipv4", "local-hostname", "hostname", "mac",
-                        "placement/", "tags/", "security-groups"})
+  for (const char* k : {"ami-id", "instance-id", "instance-type", "local-ipv4", "local-hostname", "hostname",
+                        "mac", "placement/", "tags/", "security-groups"})
     EXPECT_NE(listing.find(k), std::string::npos) << k;
   EXPECT_EQ(Get("/latest/").body, "dynamic\nmeta-data");
   EXPECT_EQ(Get("/latest/", "10.0.0.6").body, "dynamic\nmeta-data\nuser-data");
@@ -114,8 +115,10 @@ TEST_F(MetadataHandlerTest, TokenRequestValidation) {
   for (const char* ttl : {"", "0", "21601", "-1", "abc", "99999999"})
     EXPECT_EQ(handler_.Handle({"PUT", "/latest/api/token", "10.0.0.5", "", ttl, false}).status, 400) << ttl;
   EXPECT_EQ(handler_.Handle({"PUT", "/latest/api/token", "10.0.0.5", "", "60", true}).status, 403);
-  EXPECT_EQ(handler_.Handle({"PUT", "/latest/meta-data/instance-id", "10.0.0.5", "", "60", false}).status, 405);
-  EXPECT_EQ(handler_.Handle({"POST", "/latest/meta-data/instance-id", "10.0.0.5", "", "", false}).status, 405);
+  EXPECT_EQ(handler_.Handle({"PUT", "/latest/meta-data/instance-id", "10.0.0.5", "", "60", false}).status,
+            405);
+  EXPECT_EQ(handler_.Handle({"POST", "/latest/meta-data/instance-id", "10.0.0.5", "", "", false}).status,
+            405);
   EXPECT_EQ(Get("/latest/api/token").status, 405);
 }
 

@@ -113,7 +113,9 @@ TEST_F(NetnsTest, GuardDeletesUnlessReleased) {
 TEST_F(NetnsTest, PeerIndexAndDeleteLink) {
   std::string n = prefix_ + "veth";
   ASSERT_TRUE(CreateNetns(n).ok());
-  ASSERT_TRUE(RunChecked({"ip", "netns", "exec", n, "ip", "link", "add", "stnv0", "type", "veth", "peer", "stnv1"}).ok());
+  ASSERT_TRUE(
+      RunChecked({"ip", "netns", "exec", n, "ip", "link", "add", "stnv0", "type", "veth", "peer", "stnv1"})
+          .ok());
   Status st = RunInNetns(NetnsPath(n), []() -> Status {
     STRATUS_ASSIGN_OR_RETURN(int peer, LinkPeerIndex("stnv0"));
     if (peer != static_cast<int>(if_nametoindex("stnv1"))) return Internal("wrong peer index");

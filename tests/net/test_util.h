@@ -29,7 +29,8 @@ inline UniqueFd Listen(const std::string& ip, int port) {
   int one = 1;
   setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   sockaddr_in a = Addr(ip, port);
-  if (bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(fd.get(), 16) != 0) return UniqueFd();
+  if (bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(fd.get(), 16) != 0)
+    return UniqueFd();
   return fd;
 }
 
