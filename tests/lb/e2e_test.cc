@@ -149,7 +149,7 @@ TEST_F(LbTest, DrainingLetsInFlightRequestFinish) {
   std::thread slow([&] {
     HttpClient client(port_);
     for (int i = 0; i < 4; ++i) {
-      HttpResponse r = client.Request("GET", "/sleep?ms=1500");
+      HttpResponse r = client.Request("GET", "/sleep?ms=2500");
       if (r.headers["x-backend"] == "b") {
         long_status = r.status;
         return;
@@ -380,6 +380,41 @@ TEST(LbProcessTest, PrometheusEndpointAndAccessLog) {
   });
   EXPECT_TRUE(logged) << (ReadFile(tmpl).ok() ? *ReadFile(tmpl) : "");
   unlink(tmpl);
+}
+
+}  // namespace
+}  // namespace stratus::lb
+
+namespace stratus::lb {
+namespace {
+
+using namespace testing;
+
+TEST(LbProcessTest, SeveralWorkersShareListeners) {
+  LbProcess lb({"--workers", "3"});
+  auto ctl = lb.Connect();
+  ASSERT_NE(ctl, nullptr) << lb.log();
+  Backend a("a"), b("b");
+  int port = FreePort();
+  ASSERT_TRUE(ctl->Apply(SimpleConfig(port, {a.port(), b.port()})).ok());
+  ASSERT_TRUE(WaitFor([&] { return TargetStateOf(ctl.get(), "t1") == "healthy"; }));
+  std::vector<std::thread> clients;
+  std::atomic<int> ok{0};
+  for (int c = 0; c < 8; ++c) {
+    clients.emplace_back([&] {
+      HttpClient client(port);
+      for (int i = 0; i < 25; ++i) ok += client.Request("GET", "/").status == 200;
+    });
+  }
+  ASSERT_TRUE(ctl->Apply(SimpleConfig(port, {a.port(), b.port()}, 2)).ok());  // re-apply under load
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(ok.load(), 200);
+  EXPECT_GT(a.user_requests(), 0);
+  EXPECT_GT(b.user_requests(), 0);
+  auto st = ctl->GetStatus();
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->metrics["listeners"]["web"]["RequestCount"], 200);  // per-worker counters summed
+  EXPECT_EQ(st->version, 2u);
 }
 
 }  // namespace
