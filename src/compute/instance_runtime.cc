@@ -241,6 +241,10 @@ Status InstanceRuntime::KillAndWait(const OciRuntimeCli& cli, const std::string&
   auto st = cli.State(id);
   if (!st.ok()) return st.status().code() == Code::kNotFound ? Status::Ok() : st.status();
   if (st->pid <= 0) return Status::Ok();
+  if (st->status == "paused") {  // frozen processes take no signal: thaw, then stop it as usual
+    Status resumed = cli.Resume(id);
+    if (!resumed.ok()) return resumed;
+  }
   // A pidfd names this very process: signals cannot hit a recycled pid, and waiting needs no polling.
   UniqueFd pidfd = PidFd(st->pid);
   if (!pidfd.valid()) return Status::Ok();  // already gone
@@ -271,7 +275,10 @@ Status InstanceRuntime::Stop(const std::string& id, milliseconds timeout, const 
   if (!instance_dir.empty()) k.instance_dir = instance_dir;
   if (k.instance_dir.empty()) return Internal("cannot tell where instance " + id + " keeps its files");
   if (located.ok()) {  // the runtime knows it: stop the processes and drop its state
-    STRATUS_RETURN_IF_ERROR(KillAndWait(*k.cli, id, timeout));
+    Status killed = KillAndWait(*k.cli, id, timeout);
+    // Not fatal: `delete --force` kills whatever is left (a paused instance ignores signals
+    // until its freezer cgroup is thawed, which delete does).
+    if (!killed.ok()) LogWarn("instance did not exit; forcing delete", {{"instance", id}, {"error", killed.message()}});
     STRATUS_RETURN_IF_ERROR(k.cli->Delete(id, /*force=*/true));
   }
   STRATUS_RETURN_IF_ERROR(CleanupHost(id, InstancePaths(k.instance_dir)));

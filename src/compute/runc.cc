@@ -118,6 +118,8 @@ Status OciRuntimeCli::Kill(const std::string& id, int signal, bool all) const {
   return Invoke({"kill", id, std::to_string(signal)}, nullptr);
 }
 
+Status OciRuntimeCli::Resume(const std::string& id) const { return Invoke({"resume", id}, nullptr); }
+
 Status OciRuntimeCli::Delete(const std::string& id, bool force) const {
   Status st = force ? Invoke({"delete", "--force", id}, nullptr) : Invoke({"delete", id}, nullptr);
   if (st.code() == Code::kNotFound) return Status::Ok();

@@ -34,6 +34,9 @@ class OciRuntimeCli {
   // container does not exist; FailedPrecondition when it is not running.
   Status Kill(const std::string& id, int signal, bool all = false) const;
 
+  // Thaws a paused container (`runc resume`).
+  Status Resume(const std::string& id) const;
+
   // Deletes the container (with `force`, killing it first when it runs). OK when it does not exist.
   Status Delete(const std::string& id, bool force) const;
 

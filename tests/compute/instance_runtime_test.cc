@@ -305,6 +305,17 @@ TEST_F(InstanceRuntimeTest, StartClearsAStaleMount) {
   ExpectNothingButRootVolume(id);
 }
 
+TEST_F(InstanceRuntimeTest, StopsAPausedInstance) {
+  std::string id = "i-" + tag_ + "000000012";
+  RuntimeSpec spec = Spec(id);
+  spec.services = {ServiceSpec{"sleeper", {"/bin/sleep", "1000"}, {}, RestartPolicy::kAlways}};
+  ASSERT_TRUE(runtime_->Start(spec).ok());
+  ASSERT_TRUE(runtime_->WaitReady(id, milliseconds(10000)).ok()) << Console(id);
+  ASSERT_TRUE(RunChecked({"runc", "--root", runc_root_, "pause", id}).ok());
+  ASSERT_TRUE(runtime_->Stop(id, milliseconds(200)).ok());
+  ExpectNothingButRootVolume(id);
+}
+
 TEST_F(InstanceRuntimeTest, BadLaunchesLeaveNothing) {
   std::string id = "i-" + tag_ + "00000000c";
   RuntimeSpec spec = Spec(id);
