@@ -90,7 +90,11 @@ pid_t Supervisor::Spawn(const std::vector<std::string>& argv, const std::map<std
 
 void Supervisor::StartUserData() {
   const std::string& path = config_.user_data_path;
-  if (path.empty() || !IsScript(path)) return;
+  if (path.empty() || access(path.c_str(), F_OK) != 0) return;
+  if (!IsScript(path)) {
+    InitLog("user data does not start with #!; not running it");
+    return;
+  }
   if (access(options_.user_data_marker.c_str(), F_OK) == 0) {
     InitLog("user data already ran for this instance; not running it again");
     return;

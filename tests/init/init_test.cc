@@ -190,6 +190,18 @@ TEST_F(InitProcessTest, KillsWhatIgnoresSigtermAfterTheTimeout) {
   EXPECT_NE(Console().find("service stubborn was killed by signal Killed"), std::string::npos) << Console();
 }
 
+TEST_F(InitProcessTest, UserDataThatIsNotAScriptIsNotRun) {
+  InitConfig c;
+  c.instance_id = "i-test";
+  WriteConfig(c, "#cloud-config\nruncmd: [touch /x]\n");
+  StartInit();
+  ASSERT_TRUE(WaitFor([&] { return PathExists(dir_ + "/run/ready"); }));
+  EXPECT_TRUE(ConsoleHas("user data does not start with #!"));
+  EXPECT_FALSE(PathExists(dir_ + "/marker/user-data.done"));
+  int status = StopInit(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status));
+}
+
 TEST_F(InitProcessTest, BadConfigExitsWithAMessage) {
   ASSERT_TRUE(WriteFileAtomic(dir_ + "/run/init.json", "{\"services\": 5}").ok());
   StartInit();
