@@ -247,8 +247,33 @@ Result<Listener> LoadBalancerService::CreateListener(const std::string& lb_key, 
     STRATUS_RETURN_IF_ERROR(Persist(updated));
     *lb = std::move(updated);
   }
-  Changed();
+  // A listener binds a host port: apply it now, so a port in use is refused to this caller.
+  Status applied = PushNow();
+  if (!applied.ok() && applied.code() != Code::kUnavailable) {
+    Status undone = DeleteListener(l.arn);
+    if (!undone.ok()) LogError("cannot undo a refused listener", {{"listener", l.arn}, {"error", undone.ToString()}});
+    return InvalidArgument("cannot listen on port " + std::to_string(port) + ": " + applied.message())
+        .WithErrorCode("InvalidConfigurationRequest");
+  }
   return l;
+}
+
+Status LoadBalancerService::PushNow() {
+  lb::LbConfig snapshot;
+  {
+    std::lock_guard lock(mu_);
+    generation_++;
+    snapshot = BuildSnapshot();
+  }
+  Status st = data_plane_->Apply(snapshot);
+  std::lock_guard lock(mu_);
+  if (st.ok() && pushed_ < snapshot.version) {
+    pushed_ = snapshot.version;
+    status_.version = snapshot.version;
+  }
+  // An unreachable data plane is retried by the sync loop; a refused configuration is the caller's to handle.
+  if (!st.ok() && st.message().find("in use") != std::string::npos) return InvalidArgument(st.message());
+  return st;
 }
 
 Result<std::vector<Listener>> LoadBalancerService::DescribeListeners(const std::string& lb_key,

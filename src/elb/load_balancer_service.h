@@ -101,6 +101,8 @@ class LoadBalancerService {
   lb::LbConfig BuildSnapshot() const;                                  // requires mu_
   // Marks the configuration changed; the sync thread pushes it.
   void Changed();
+  // Pushes the configuration now and waits for the data plane's answer.
+  Status PushNow();
   void SyncLoop();
   void OnInstanceChange(const Instance& instance);
 
