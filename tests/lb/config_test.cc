@@ -106,6 +106,40 @@ TEST(Selection, RoundRobinSkipsUnhealthyAndFailsOpen) {
   EXPECT_EQ(g.Select(0, 1, nullptr, ""), nullptr);
 }
 
+std::unique_ptr<TargetGroupRuntime> Group(Algorithm algo, std::vector<int> weights) {
+  TargetGroupConfig cfg;
+  cfg.name = "g";
+  cfg.algorithm = algo;
+  auto g = std::make_unique<TargetGroupRuntime>(cfg, std::make_shared<MetricSet>(1), 1);
+  for (size_t i = 0; i < weights.size(); ++i) {
+    TargetConfig tc;
+    tc.id = "t" + std::to_string(i);
+    tc.ip = "127.0.0.1";
+    tc.port = 1000 + static_cast<int>(i);
+    tc.weight = weights[i];
+    auto t = std::make_shared<TargetRuntime>(tc.id, "g", tc, 1);
+    t->health = HealthState::kHealthy;
+    g->targets.push_back(t);
+  }
+  return g;
+}
+
+TEST(Selection, WeightedRandomFollowsWeights) {
+  auto g = Group(Algorithm::kWeightedRandom, {1, 3});
+  std::map<std::string, int> seen;
+  for (int i = 0; i < 4000; ++i) seen[g->Select(0, 1, nullptr, "")->id]++;
+  EXPECT_GT(seen["t1"], 2 * seen["t0"]);
+  EXPECT_GT(seen["t0"], 500);
+}
+
+TEST(Selection, LeastOutstandingRequests) {
+  auto g = Group(Algorithm::kLeastOutstandingRequests, {1, 1, 1});
+  g->targets[0]->worker(0).outstanding = 5;
+  g->targets[1]->worker(0).outstanding = 1;
+  g->targets[2]->worker(0).outstanding = 3;
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(g->Select(0, 1, nullptr, "")->id, "t1");
+}
+
 TEST(Selection, OutlierEjection) {
   TargetConfig tc;
   tc.id = "t";

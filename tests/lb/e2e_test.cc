@@ -123,6 +123,19 @@ TEST_F(LbTest, FailoverWithoutFailedRequests) {
   }
 }
 
+TEST_F(LbTest, FailingHealthChecksFailOpen) {
+  Backend a("a");
+  LbConfig c = SimpleConfig(port_, {a.port()});
+  c.target_groups[0].health_check.path = "/status/503";  // every check fails
+  ASSERT_TRUE(ctl_->Apply(c).ok());
+  ASSERT_TRUE(WaitFor([&] { return TargetStateOf(ctl_.get(), "t0") == "unhealthy"; }));
+  auto st = ctl_->GetStatus();
+  ASSERT_TRUE(st.ok());
+  EXPECT_NE(st->targets[0].reason.find("Target.ResponseCodeMismatch"), std::string::npos) << st->targets[0].reason;
+  HttpClient client(port_);
+  EXPECT_EQ(client.Request("GET", "/").status, 200);  // no healthy target: route to all, as ALB does
+}
+
 TEST_F(LbTest, RetryOnConnectFailure) {
   Backend a("a");
   int dead = FreePort();  // nothing listens there
