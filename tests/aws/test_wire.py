@@ -44,8 +44,9 @@ class Server:
 
     def __init__(self):
         binary = os.environ.get('STRATUS_AWS_TEST_SERVER', os.path.join(ROOT, 'build-aws', 'tests', 'aws_test_server'))
+        self.log = tempfile.TemporaryFile()  # server log lines; a pipe nobody reads could fill and stall it
         self.proc = subprocess.Popen([binary, '--port', '0', '--access-key', ACCESS_KEY, '--secret', SECRET],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                     stdout=subprocess.PIPE, stderr=self.log)
         ready, _, _ = select.select([self.proc.stdout], [], [], 20)
         line = self.proc.stdout.readline().decode() if ready else ''
         if not line.startswith('listening on '):
@@ -62,6 +63,8 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
+        self.proc.stdout.close()
+        self.log.close()
 
     def canned(self, service, operation, output=None, error=None):
         body = {'error': error} if error else {'output': output or {}}
