@@ -111,16 +111,33 @@ bool LeaseHeldBy(const std::string& path, const std::string& id, const std::stri
 
 }  // namespace
 
+namespace {
+
+// Holds host-local's store lock (<dir>/lock, flock) for its lifetime.
+class HostLocalLock {
+ public:
+  Status Acquire(const std::string& dir) {
+    fd_.reset(open((dir + "/lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    if (!fd_.valid()) return Internal("open " + dir + "/lock: " + strerror(errno));
+    while (flock(fd_.get(), LOCK_EX) != 0) {
+      if (errno != EINTR) return Internal("lock " + dir + ": " + strerror(errno));
+    }
+    return Status::Ok();
+  }
+
+ private:
+  UniqueFd fd_;  // closing it releases the lock
+};
+
+}  // namespace
+
 Status ReleaseHostLocalLeases(const std::string& data_dir, const std::string& network,
                               const std::string& container_id, const std::string& ifname,
                               const std::string& hint_ip) {
   const std::string dir = data_dir + "/" + network;
   if (!PathExists(dir)) return Status::Ok();
-  UniqueFd lock(open((dir + "/lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
-  if (!lock.valid()) return Internal("open " + dir + "/lock: " + strerror(errno));
-  while (flock(lock.get(), LOCK_EX) != 0) {
-    if (errno != EINTR) return Internal("lock " + dir + ": " + strerror(errno));
-  }
+  HostLocalLock lock;
+  STRATUS_RETURN_IF_ERROR(lock.Acquire(dir));
   if (!hint_ip.empty() && LeaseHeldBy(dir + "/" + hint_ip, container_id, ifname)) {
     unlink((dir + "/" + hint_ip).c_str());
     return Status::Ok();  // one lease per (container, interface): the scan would find nothing more
@@ -135,6 +152,48 @@ Status ReleaseHostLocalLeases(const std::string& data_dir, const std::string& ne
   }
   closedir(d);
   for (const auto& n : held) unlink((dir + "/" + n).c_str());
+  return Status::Ok();
+}
+
+Result<std::vector<HostLocalLease>> ListHostLocalLeases(const std::string& data_dir,
+                                                        const std::string& network) {
+  const std::string dir = data_dir + "/" + network;
+  std::vector<HostLocalLease> leases;
+  if (!PathExists(dir)) return leases;
+  HostLocalLock lock;
+  STRATUS_RETURN_IF_ERROR(lock.Acquire(dir));
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return Internal("open " + dir + ": " + strerror(errno));
+  while (dirent* e = readdir(d)) {
+    std::string n = e->d_name;
+    if (n == "." || n == ".." || n == "lock" || n.rfind("last_reserved_ip", 0) == 0) continue;
+    if (n.find(".tmp") != std::string::npos) continue;
+    Result<std::string> data = ReadFile(dir + "/" + n);
+    if (!data.ok()) continue;
+    leases.push_back({n, data->substr(0, data->find_first_of("\r\n"))});
+  }
+  closedir(d);
+  return leases;
+}
+
+Status ReassignHostLocalLease(const std::string& data_dir, const std::string& network, const std::string& ip,
+                              const std::string& from_id, const std::string& to_id,
+                              const std::string& ifname) {
+  const std::string dir = data_dir + "/" + network;
+  HostLocalLock lock;
+  STRATUS_RETURN_IF_ERROR(lock.Acquire(dir));
+  const std::string path = dir + "/" + ip;
+  if (!LeaseHeldBy(path, from_id, ifname))
+    return FailedPrecondition("lease of " + ip + " is not held by " + from_id);
+  const std::string tmp = path + ".tmp";
+  {
+    UniqueFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!fd.valid()) return Internal("create " + tmp + ": " + strerror(errno));
+    std::string content = to_id + "\r\n" + ifname;
+    if (write(fd.get(), content.data(), content.size()) != static_cast<ssize_t>(content.size()))
+      return Internal("write " + tmp + ": " + strerror(errno));
+  }
+  if (rename(tmp.c_str(), path.c_str()) != 0) return Internal("rename " + tmp + ": " + strerror(errno));
   return Status::Ok();
 }
 

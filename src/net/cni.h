@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 
@@ -59,6 +60,22 @@ nlohmann::json BridgeNetworkJson(const BridgeNetworkConfig& c);
 Status ReleaseHostLocalLeases(const std::string& data_dir, const std::string& network,
                               const std::string& container_id, const std::string& ifname,
                               const std::string& hint_ip = "");
+
+// One lease of host-local's store.
+struct HostLocalLease {
+  std::string ip;
+  std::string container_id;
+};
+
+// The leases in host-local's store for `network` (empty when there is none), read under its lock.
+Result<std::vector<HostLocalLease>> ListHostLocalLeases(const std::string& data_dir,
+                                                        const std::string& network);
+
+// Hands the lease of `ip` from container `from_id` to `to_id` (same interface), under host-local's
+// lock; the file is replaced atomically. FailedPrecondition when `from_id` does not hold it.
+Status ReassignHostLocalLease(const std::string& data_dir, const std::string& network, const std::string& ip,
+                              const std::string& from_id, const std::string& to_id,
+                              const std::string& ifname);
 
 // Runs CNI plugins from one directory.
 class CniInvoker {

@@ -113,6 +113,7 @@ HostNetwork::HostNetwork(HostNetworkConfig config)
     : config_(std::move(config)), cni_(config_.cni_plugin_dir) {}
 
 HostNetwork::~HostNetwork() {
+  StopPool();  // its namespaces go; the addresses are released
   {
     std::lock_guard<std::mutex> lock(unbind_mu_);
     stopping_ = true;
@@ -262,6 +263,9 @@ Status HostNetwork::Setup() {
   STRATUS_RETURN_IF_ERROR(WriteProcFile("/proc/sys/net/ipv4/ip_forward", "1"));
   STRATUS_RETURN_IF_ERROR(CheckNoOverlap());
   STRATUS_RETURN_IF_ERROR(SetupBridges());
+  StopPool();              // a re-run starts from an empty pool
+  RemovePoolNamespaces();  // and one left by a crash goes
+  ReleaseOrphanLeases();
   // Create-delete-create in one transaction: replaces an old version of the table atomically.
   RunOptions opts;
   // Instances attached before a restart keep their port bindings.
@@ -283,6 +287,7 @@ Status HostNetwork::Setup() {
                     NftRuleset(live);
   Result<ProcessResult> r = RunChecked({"nft", "-f", "-"}, opts);
   if (!r.ok()) return r.status().WithContext("install nftables tables " + config_.name);
+  StartPool();
   LogInfo("host network ready", {{"name", config_.name},
                                  {"vpc", vpc_.ToString()},
                                  {"subnets", std::to_string(subnets_.size())},
@@ -313,23 +318,28 @@ Result<Attachment> HostNetwork::Connect(const std::string& instance_id, const st
   if (!IsValidId(instance_id, "i")) return InvalidArgument("invalid instance id '" + instance_id + "'");
   const Subnet* subnet = FindSubnet(subnet_id);
   if (subnet == nullptr) return NotFound("subnet " + subnet_id + " is not configured on this host");
-  CniRuntime rt{instance_id, NetnsPath(NetnsName(instance_id)), "eth0", ""};
   if (!NetnsExists(NetnsName(instance_id)))
     return NotFound("instance " + instance_id + " has no network namespace");
+  return AddToNamespace(instance_id, NetnsName(instance_id), *subnet, requested_ip);
+}
+
+Result<Attachment> HostNetwork::AddToNamespace(const std::string& container_id, const std::string& netns_name,
+                                               const Subnet& subnet, const std::string& requested_ip) {
+  CniRuntime rt{container_id, NetnsPath(netns_name), "eth0", ""};
   if (!requested_ip.empty()) {
     STRATUS_ASSIGN_OR_RETURN(uint32_t ip, ParseIpv4(requested_ip));
-    if (!subnet->cidr.Contains(ip) || ip <= subnet->cidr.FirstHost() ||
-        ip == (subnet->cidr.network | ~subnet->cidr.Mask()))
-      return InvalidArgument("address " + requested_ip + " is not usable in subnet " + subnet->spec.cidr);
+    if (!subnet.cidr.Contains(ip) || ip <= subnet.cidr.FirstHost() ||
+        ip == (subnet.cidr.network | ~subnet.cidr.Mask()))
+      return InvalidArgument("address " + requested_ip + " is not usable in subnet " + subnet.spec.cidr);
     rt.args = "IgnoreUnknown=1;IP=" + requested_ip;
   }
-  nlohmann::json conf = CniConfig(*subnet);
+  nlohmann::json conf = CniConfig(subnet);
   Result<CniResult> added = cni_.Add(conf, rt);
   if (!added.ok() && added.status().message().find("duplicate allocation") != std::string::npos) {
-    // A lease of this instance outlived its namespace (a crash, a reboot). The failed ADD left an
+    // A lease of this container outlived its namespace (a crash, a reboot). The failed ADD left an
     // eth0 behind (the plugin cleans up only after IPAM succeeded): remove it, release the stale
     // lease, and try once more in the same namespace (a runtime may have joined it already).
-    STRATUS_RETURN_IF_ERROR(ReleaseHostLocalLeases(IpamDir(), config_.name, instance_id, "eth0"));
+    STRATUS_RETURN_IF_ERROR(ReleaseHostLocalLeases(IpamDir(), config_.name, container_id, "eth0"));
     STRATUS_RETURN_IF_ERROR(RunInNetns(rt.netns_path, [] {
       Status st = DeleteLink("eth0");
       return st.code() == Code::kNotFound ? Status::Ok() : st;
@@ -340,18 +350,23 @@ Result<Attachment> HostNetwork::Connect(const std::string& instance_id, const st
     // The bridge plugin releases the address itself when it fails after IPAM.
     if (!requested_ip.empty() && added.status().message().find("not available") != std::string::npos)
       return FailedPrecondition("address " + requested_ip + " is in use by another instance");
-    return added.status().WithContext("attach " + instance_id);
+    return added.status().WithContext("attach " + container_id);
   }
-  if (added->host_veth.empty()) return Internal("CNI ADD for " + instance_id + " reported no host veth");
-  STRATUS_RETURN_IF_ERROR(BindPort(added->host_veth, added->ip, true).WithContext("attach " + instance_id));
-  return Attachment{instance_id,    subnet_id,  added->ip,     added->prefix_length,
-                    added->gateway, added->mac, rt.netns_path, added->host_veth};
+  if (added->host_veth.empty()) return Internal("CNI ADD for " + container_id + " reported no host veth");
+  STRATUS_RETURN_IF_ERROR(BindPort(added->host_veth, added->ip, true).WithContext("attach " + container_id));
+  return Attachment{container_id,         subnet.spec.subnet_id, added->ip,
+                    added->prefix_length, added->gateway,        added->mac,
+                    rt.netns_path,        added->host_veth};
 }
 
 Result<Attachment> HostNetwork::Attach(const std::string& instance_id, const std::string& subnet_id,
                                        const std::string& requested_ip) {
   if (FindSubnet(subnet_id) == nullptr)
     return NotFound("subnet " + subnet_id + " is not configured on this host");
+  if (!IsValidId(instance_id, "i")) return InvalidArgument("invalid instance id '" + instance_id + "'");
+  if (requested_ip.empty() && config_.pool_size > 0 && !NetnsExists(NetnsName(instance_id))) {
+    if (std::optional<Attachment> ready = TakeFromPool(instance_id, subnet_id)) return *ready;
+  }
   Result<std::string> path = CreateNamespace(instance_id);
   if (!path.ok()) return path.status();
   NetnsGuard guard(NetnsName(instance_id));
@@ -371,6 +386,20 @@ Result<Attachment> HostNetwork::Attach(const std::string& instance_id, const std
   }
   guard.Release();
   return a;
+}
+
+void HostNetwork::ReleaseOrphanLeases() {
+  Result<std::vector<HostLocalLease>> leases = ListHostLocalLeases(IpamDir(), config_.name);
+  if (!leases.ok()) {
+    LogWarn("cannot list IPAM leases", {{"error", leases.status().ToString()}});
+    return;
+  }
+  for (const HostLocalLease& l : *leases) {
+    if (l.container_id.empty() || NetnsExists(NetnsName(l.container_id))) continue;
+    LogInfo("releasing orphaned address", {{"ip", l.ip}, {"owner", l.container_id}});
+    Status st = ReleaseHostLocalLeases(IpamDir(), config_.name, l.container_id, "eth0", l.ip);
+    if (!st.ok()) LogWarn("cannot release orphaned address", {{"ip", l.ip}, {"error", st.ToString()}});
+  }
 }
 
 Status HostNetwork::Detach(const std::string& instance_id) {
@@ -470,6 +499,8 @@ Status HostNetwork::Teardown() {
   auto keep = [&first](Status st) {
     if (!st.ok() && first.ok()) first = st;
   };
+  StopPool();
+  RemovePoolNamespaces();
   Result<std::vector<std::string>> attached = ListAttached();
   keep(attached.status());
   if (attached.ok()) {

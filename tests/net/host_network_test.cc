@@ -1,5 +1,5 @@
 // Needs root: bridges stnh*, namespaces stnh*-i-*, nftables tables inet stnh*, addresses in
-// 10.251.16.0/20 .. 10.251.223.0/20 (one /20 per test so tests can run in parallel).
+// 10.251.8.0/21 .. 10.251.255.0/21 (one /21 per test so tests can run in parallel).
 #include "net/host_network.h"
 
 #include <gtest/gtest.h>
@@ -23,9 +23,9 @@ namespace stratus::net {
 namespace {
 
 HostNetworkConfig TestConfig(int block, const std::string& name, const std::string& state_dir) {
-  std::string base = "10.251." + std::to_string(16 * block);
-  std::string second = "10.251." + std::to_string(16 * block + 1);
-  return {name, base + ".0/20", {{"subnet-a", base + ".0/24"}, {"subnet-b", second + ".0/24"}}, state_dir, 0,
+  std::string base = "10.251." + std::to_string(8 * block);
+  std::string second = "10.251." + std::to_string(8 * block + 1);
+  return {name, base + ".0/21", {{"subnet-a", base + ".0/24"}, {"subnet-b", second + ".0/24"}}, state_dir, 0,
           0};
 }
 
@@ -94,8 +94,9 @@ class TestDirectory : public InstanceDirectory {
 
 class HostNetworkTest : public ::testing::Test {
  protected:
-  // Each test passes its own block number (1..13) so parallel tests use disjoint addresses.
-  void Init(int block, int api_port = 0) {
+  // Each test passes its own block number (1..31: 10.251.<8*block>.0/21) so parallel tests use
+  // disjoint addresses.
+  void Init(int block, int api_port = 0, int pool_size = 0) {
     if (geteuid() != 0) GTEST_SKIP() << "needs root";
     if (!PathExists(std::string(kDefaultCniPluginDir) + "/bridge"))
       GTEST_SKIP() << "containernetworking-plugins missing";
@@ -104,6 +105,7 @@ class HostNetworkTest : public ::testing::Test {
     state_dir_ = tmpl;
     HostNetworkConfig c = TestConfig(block, "stnh" + RandomHex(4), state_dir_ + "/net");
     c.api_port = api_port;
+    c.pool_size = pool_size;
     c.metadata_port = testing::FreePort();
     auto hn = HostNetwork::Create(c);
     ASSERT_TRUE(hn.ok()) << hn.status().ToString();
@@ -138,7 +140,7 @@ class HostNetworkTest : public ::testing::Test {
 };
 
 TEST_F(HostNetworkTest, AttachConnectDetach) {
-  Init(1);
+  Init(2);
   Attachment a = MustAttach("subnet-a");
   Attachment b = MustAttach("subnet-b");
   EXPECT_EQ(a.ip.rfind("10.251.16.", 0), 0u) << a.ip;
@@ -198,7 +200,7 @@ TEST_F(HostNetworkTest, AttachConnectDetach) {
 }
 
 TEST_F(HostNetworkTest, MetadataThroughDnatIdentifiesTheCaller) {
-  Init(2);
+  Init(4);
   TestDirectory dir;
   auto svc = MetadataService::Start({hn_->MetadataAddress(), hn_->config().metadata_port, false, 2}, &dir);
   ASSERT_TRUE(svc.ok()) << svc.status().ToString();
@@ -247,7 +249,7 @@ TEST_F(HostNetworkTest, MetadataThroughDnatIdentifiesTheCaller) {
 }
 
 TEST_F(HostNetworkTest, NoSpoofingAndBindingsSurviveARestart) {
-  Init(10);
+  Init(20);
   TestDirectory dir;
   auto svc = MetadataService::Start({hn_->MetadataAddress(), hn_->config().metadata_port, false, 2}, &dir);
   ASSERT_TRUE(svc.ok()) << svc.status().ToString();
@@ -302,7 +304,7 @@ TEST_F(HostNetworkTest, NoSpoofingAndBindingsSurviveARestart) {
 
 TEST_F(HostNetworkTest, InstancesCannotReachHostPorts) {
   int api_port = testing::FreePort();
-  Init(3, api_port);
+  Init(6, api_port);
   Attachment a = MustAttach("subnet-a");
   std::string gw = hn_->MetadataAddress();
   UniqueFd api = testing::Listen(gw, api_port);
@@ -323,7 +325,7 @@ TEST_F(HostNetworkTest, InstancesCannotReachHostPorts) {
 }
 
 TEST_F(HostNetworkTest, RequestedAddressForReconcile) {
-  Init(4);
+  Init(8);
   std::string id = NewId("i");
   auto a = hn_->Attach(id, "subnet-a", "10.251.64.50");
   ASSERT_TRUE(a.ok()) << a.status().ToString();
@@ -342,7 +344,7 @@ TEST_F(HostNetworkTest, RequestedAddressForReconcile) {
 }
 
 TEST_F(HostNetworkTest, StaleLeaseOfTheSameInstanceIsReplaced) {
-  Init(8);
+  Init(16);
   std::string id = NewId("i");
   auto a = hn_->Attach(id, "subnet-a");
   ASSERT_TRUE(a.ok()) << a.status().ToString();
@@ -357,7 +359,7 @@ TEST_F(HostNetworkTest, StaleLeaseOfTheSameInstanceIsReplaced) {
 }
 
 TEST_F(HostNetworkTest, StaleLeaseInTwoPhaseAttachKeepsTheNamespace) {
-  Init(13);
+  Init(26);
   std::string id = NewId("i");
   auto a = hn_->Attach(id, "subnet-b");
   ASSERT_TRUE(a.ok()) << a.status().ToString();
@@ -376,7 +378,7 @@ TEST_F(HostNetworkTest, StaleLeaseInTwoPhaseAttachKeepsTheNamespace) {
 }
 
 TEST_F(HostNetworkTest, TwoPhaseAttach) {
-  Init(9);
+  Init(18);
   std::string id = NewId("i");
   EXPECT_EQ(hn_->Connect(id, "subnet-a").status().code(), Code::kNotFound);
   auto path = hn_->CreateNamespace(id);
@@ -393,7 +395,7 @@ TEST_F(HostNetworkTest, TwoPhaseAttach) {
 }
 
 TEST_F(HostNetworkTest, ConcurrentAttachesGetDistinctAddresses) {
-  Init(5);
+  Init(10);
   constexpr int kCount = 8;
   std::vector<std::string> ips(kCount);
   std::vector<std::thread> threads;
@@ -415,7 +417,7 @@ TEST_F(HostNetworkTest, ConcurrentAttachesGetDistinctAddresses) {
 }
 
 TEST_F(HostNetworkTest, TeardownLeavesNothing) {
-  Init(6);
+  Init(12);
   MustAttach("subnet-a");
   MustAttach("subnet-b");
   std::string name = hn_->config().name;
@@ -438,9 +440,9 @@ TEST_F(HostNetworkTest, TeardownLeavesNothing) {
 }
 
 TEST_F(HostNetworkTest, OverlappingDaemonIsRefused) {
-  Init(11);
+  Init(22);
   // A second daemon with the same subnets on this host would steal the first one's routes.
-  HostNetworkConfig c = TestConfig(11, "stnh" + RandomHex(4), state_dir_ + "/other");
+  HostNetworkConfig c = TestConfig(22, "stnh" + RandomHex(4), state_dir_ + "/other");
   c.metadata_port = testing::FreePort();
   auto other = HostNetwork::Create(c);
   ASSERT_TRUE(other.ok());
@@ -452,7 +454,7 @@ TEST_F(HostNetworkTest, OverlappingDaemonIsRefused) {
 }
 
 TEST_F(HostNetworkTest, ManyCyclesLeaveNothingBehind) {
-  Init(12);
+  Init(24);
   const std::string br = hn_->BridgeName(0);
   for (int i = 0; i < 100; i++) {
     std::string id = NewId("i");
@@ -477,9 +479,60 @@ TEST_F(HostNetworkTest, ManyCyclesLeaveNothingBehind) {
   EXPECT_EQ(rules.find("veth"), std::string::npos) << rules;
 }
 
+TEST_F(HostNetworkTest, PoolServesAttachAndCleansUp) {
+  Init(28, 0, 2);
+  ASSERT_TRUE(hn_->WaitForPoolForTest(std::chrono::seconds(20)));
+  const std::string pool_prefix = hn_->config().name + "-pool-";
+  EXPECT_EQ(ListNetns(pool_prefix)->size(), 4u);
+  Attachment a = MustAttach("subnet-b");
+  EXPECT_EQ(hn_->PoolHitsForTest(), 1u);
+  EXPECT_EQ(a.ip.rfind("10.251.225.", 0), 0u) << a.ip;
+  EXPECT_EQ(a.netns_path, NetnsPath(hn_->NetnsName(a.instance_id)));
+  EXPECT_EQ(*hn_->ListAttached(), std::vector<std::string>{a.instance_id});
+  std::string lease = state_dir_ + "/net/ipam/" + hn_->config().name + "/" + a.ip;
+  EXPECT_EQ(ReadFile(lease)->substr(0, a.instance_id.size() + 2), a.instance_id + "\r\n");
+  auto inspected = hn_->Inspect(a.instance_id);
+  ASSERT_TRUE(inspected.ok());
+  EXPECT_EQ(inspected->ip, a.ip);
+  EXPECT_EQ(inspected->host_veth, a.host_veth);
+  UniqueFd listener;
+  Inside(a, [&] { listener = testing::Listen(a.ip, 0); });
+  ASSERT_TRUE(listener.valid());
+  EXPECT_TRUE(testing::Connect(a.ip, testing::BoundPort(listener.get()), 2000).valid());
+  listener.reset();
+  // A requested address never comes from the pool.
+  auto fixed = hn_->Attach(NewId("i"), "subnet-a", "10.251.224.99");
+  ASSERT_TRUE(fixed.ok()) << fixed.status().ToString();
+  EXPECT_EQ(hn_->PoolHitsForTest(), 1u);
+  ASSERT_TRUE(hn_->WaitForPoolForTest(std::chrono::seconds(20))) << "the pool refills";
+  ASSERT_TRUE(hn_->Detach(a.instance_id).ok());
+  EXPECT_FALSE(PathExists(lease));
+  ASSERT_TRUE(hn_->Teardown().ok());
+  EXPECT_TRUE(ListNetns(hn_->config().name + "-")->empty());
+  EXPECT_FALSE(PathExists(state_dir_ + "/net/ipam"));
+}
+
+TEST_F(HostNetworkTest, SetupRemovesWhatACrashLeft) {
+  Init(30);
+  const std::string name = hn_->config().name;
+  const std::string dir = state_dir_ + "/net/ipam/" + name;
+  // A pooled namespace and its lease, and the lease of an instance whose namespace is gone.
+  ASSERT_TRUE(CreateNetns(name + "-pool-0123456789ab").ok());
+  ASSERT_TRUE(MakeDirs(dir).ok());
+  ASSERT_TRUE(WriteFileAtomic(dir + "/10.251.240.7", "pool-0123456789ab\r\neth0").ok());
+  std::string gone = NewId("i");
+  ASSERT_TRUE(WriteFileAtomic(dir + "/10.251.240.8", gone + "\r\neth0").ok());
+  Attachment live = MustAttach("subnet-a");
+  ASSERT_TRUE(hn_->Setup().ok());
+  EXPECT_FALSE(NetnsExists(name + "-pool-0123456789ab"));
+  EXPECT_FALSE(PathExists(dir + "/10.251.240.7"));
+  EXPECT_FALSE(PathExists(dir + "/10.251.240.8"));
+  EXPECT_TRUE(PathExists(dir + "/" + live.ip)) << "a live instance keeps its address";
+}
+
 // Not a timing assertion: prints Attach/Detach latencies for docs/network.md.
 TEST_F(HostNetworkTest, AttachDetachLatency) {
-  Init(7);
+  Init(14);
   constexpr int kRounds = 20;
   std::vector<double> attach_ms, detach_ms;
   for (int i = 0; i < kRounds; i++) {
@@ -501,6 +554,26 @@ TEST_F(HostNetworkTest, AttachDetachLatency) {
       "{\"attach_ms_p50\": %.1f, \"attach_ms_p90\": %.1f, \"detach_ms_p50\": %.1f, \"detach_ms_p90\": "
       "%.1f}\n",
       pct(attach_ms, 0.5), pct(attach_ms, 0.9), pct(detach_ms, 0.5), pct(detach_ms, 0.9));
+}
+
+// Not a timing assertion: Attach served from a ready pool (the pool refills between rounds).
+TEST_F(HostNetworkTest, PooledAttachLatency) {
+  Init(3, 0, 2);
+  std::vector<double> attach_ms;
+  for (int i = 0; i < 20; i++) {
+    ASSERT_TRUE(hn_->WaitForPoolForTest(std::chrono::seconds(20)));
+    std::string id = NewId("i");
+    auto t0 = std::chrono::steady_clock::now();
+    auto a = hn_->Attach(id, "subnet-a");
+    auto t1 = std::chrono::steady_clock::now();
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    ASSERT_TRUE(hn_->Detach(id).ok());
+    attach_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+  }
+  EXPECT_EQ(hn_->PoolHitsForTest(), 20u);
+  std::sort(attach_ms.begin(), attach_ms.end());
+  std::printf("{\"pooled_attach_ms_p50\": %.2f, \"pooled_attach_ms_p90\": %.2f}\n", attach_ms[10],
+              attach_ms[18]);
 }
 
 }  // namespace
