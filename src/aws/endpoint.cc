@@ -248,6 +248,10 @@ AwsResponse AwsEndpoint::Invoke(Routed* routed) {
   if (op.input != nullptr) {
     if (auto err = ValidateInput(service, *op.input, in)) return EncodeError(*routed, *err);
   }
+  // EC2's DryRun checks permissions only; Stratus has no IAM, so a valid dry run always "would have succeeded".
+  if (service.signing_name() == "ec2" && in.value("DryRun", false)) {
+    return EncodeError(*routed, {"DryRunOperation", "Request would have succeeded, but DryRun flag is set.", 412});
+  }
   std::variant<json, AwsError> output;
   try {
     output = handler_->Call(service.signing_name(), op.name, in, routed->ctx);

@@ -106,6 +106,15 @@ TEST_F(EndpointTest, DecodesValidatesAndEncodes) {
   EXPECT_EQ(handler_.calls, before);
 }
 
+TEST_F(EndpointTest, Ec2DryRun) {
+  AwsResponse r = endpoint_->Handle(Form("ec2", "Action=TerminateInstances&InstanceId.1=i-1&DryRun=true"));
+  EXPECT_EQ(r.status, 412);
+  EXPECT_NE(r.body.find("<Code>DryRunOperation</Code>"), std::string::npos) << r.body;
+  EXPECT_EQ(handler_.calls, 0);
+  AwsResponse invalid = endpoint_->Handle(Form("ec2", "Action=TerminateInstances&DryRun=true"));
+  EXPECT_NE(invalid.body.find("<Code>MissingParameter</Code>"), std::string::npos) << invalid.body;
+}
+
 TEST_F(EndpointTest, UnknownAndMissingAction) {
   AwsResponse r = endpoint_->Handle(Form("autoscaling", "Action=LaunchRockets&Version=2011-01-01"));
   EXPECT_EQ(r.status, 400);

@@ -1,0 +1,297 @@
+// ELBv2 (elasticloadbalancing) over LoadBalancerService.
+#include "aws/handler.h"
+#include "aws/handler_util.h"
+#include "elb/load_balancer_service.h"
+
+namespace stratus::aws {
+
+namespace {
+
+constexpr char kService[] = "elasticloadbalancing";
+using Output = StratusAwsHandler::Output;
+using elb::LoadBalancerService;
+
+json LbJson(const elb::LoadBalancer& lb) {
+  json j = elb::ToJson(lb);
+  j.erase("Tags");
+  j["CanonicalHostedZoneId"] = "Z0STRATUS";
+  j["AvailabilityZones"] = json::array();
+  return DropEmpty(std::move(j));
+}
+
+json TgJson(const elb::TargetGroup& tg, const std::vector<std::string>& lb_arns) {
+  json j = elb::ToJson(tg);
+  j.erase("Tags");
+  j.erase("Targets");
+  j.erase("Attributes");
+  j["LoadBalancerArns"] = lb_arns;
+  return DropEmpty(std::move(j));
+}
+
+// The load balancers whose listeners or rules forward to `tg_arn`.
+std::vector<std::string> LbsOfTargetGroup(const LoadBalancerService& svc, const std::string& tg_arn) {
+  std::vector<std::string> out;
+  auto lbs = svc.DescribeLoadBalancers({});
+  if (!lbs.ok()) return out;
+  for (const auto& lb : *lbs) {
+    bool uses = false;
+    for (const auto& l : lb.listeners) {
+      if (l.default_target_group_arn == tg_arn) uses = true;
+      for (const auto& r : l.rules) uses = uses || r.target_group_arn == tg_arn;
+    }
+    if (uses) out.push_back(lb.arn);
+  }
+  return out;
+}
+
+// The target group of a forward action list (Type forward with TargetGroupArn or a one-group ForwardConfig).
+Result<std::string> ForwardTarget(const json& actions) {
+  if (!actions.is_array() || actions.empty()) {
+    return InvalidArgument("an action is required").WithErrorCode("ValidationError");
+  }
+  const json& a = actions[0];
+  if (Str(a, "Type") != "forward" || actions.size() > 1) {
+    return InvalidArgument("Stratus supports one action of type forward").WithErrorCode("UnsupportedFeature");
+  }
+  std::string tg = Str(a, "TargetGroupArn");
+  if (tg.empty() && a.contains("ForwardConfig")) {
+    const json& groups = a["ForwardConfig"].value("TargetGroups", json::array());
+    if (groups.size() != 1) {
+      return InvalidArgument("Stratus forwards to one target group per action").WithErrorCode("UnsupportedFeature");
+    }
+    tg = Str(groups[0], "TargetGroupArn");
+  }
+  if (tg.empty()) return InvalidArgument("a forward action needs a TargetGroupArn").WithErrorCode("ValidationError");
+  return tg;
+}
+
+std::vector<elb::Target> TargetsOf(const json& in) {
+  std::vector<elb::Target> out;
+  for (const auto& t : in.value("Targets", json::array())) {
+    out.push_back({Str(t, "Id"), static_cast<int>(OptInt(t, "Port").value_or(0))});
+  }
+  return out;
+}
+
+void ReadHealthCheck(const json& in, elb::TargetGroupHealthCheck& hc) {
+  hc.protocol = Str(in, "HealthCheckProtocol", hc.protocol);
+  hc.port = Str(in, "HealthCheckPort", hc.port);
+  hc.path = Str(in, "HealthCheckPath", hc.path);
+  hc.interval_seconds = static_cast<int>(OptInt(in, "HealthCheckIntervalSeconds").value_or(hc.interval_seconds));
+  hc.timeout_seconds = static_cast<int>(OptInt(in, "HealthCheckTimeoutSeconds").value_or(hc.timeout_seconds));
+  hc.healthy_threshold = static_cast<int>(OptInt(in, "HealthyThresholdCount").value_or(hc.healthy_threshold));
+  hc.unhealthy_threshold = static_cast<int>(OptInt(in, "UnhealthyThresholdCount").value_or(hc.unhealthy_threshold));
+  if (in.contains("Matcher")) hc.matcher = Str(in["Matcher"], "HttpCode", hc.matcher);
+}
+
+Output CreateTargetGroup(LoadBalancerService& svc, const AwsServices& s, const json& in) {
+  elb::TargetGroup tg;
+  tg.name = Str(in, "Name");
+  tg.protocol = Str(in, "Protocol", tg.protocol);
+  tg.port = static_cast<int>(OptInt(in, "Port").value_or(tg.port));
+  tg.vpc_id = Str(in, "VpcId", s.vpc.vpc_id);
+  tg.target_type = Str(in, "TargetType", tg.target_type);
+  if (tg.protocol == "TCP") tg.health_check.protocol = "TCP";
+  ReadHealthCheck(in, tg.health_check);
+  tg.tags = TagsOf(in.value("Tags", json::array()));
+  AWS_ASSIGN_OR_RETURN(created, svc.CreateTargetGroup(tg));
+  return json{{"TargetGroups", json::array({TgJson(created, {})})}};
+}
+
+Output DescribeTargetGroups(LoadBalancerService& svc, const json& in) {
+  auto refs = StrList(in, "TargetGroupArns");
+  for (auto& n : StrList(in, "Names")) refs.push_back(n);
+  AWS_ASSIGN_OR_RETURN(list, svc.DescribeTargetGroups(refs, Str(in, "LoadBalancerArn")));
+  json out = json::array();
+  for (const auto& tg : list) out.push_back(TgJson(tg, LbsOfTargetGroup(svc, tg.arn)));
+  return json{{"TargetGroups", out}};
+}
+
+Output ModifyTargetGroup(LoadBalancerService& svc, const json& in) {
+  std::string arn = Str(in, "TargetGroupArn");
+  AWS_ASSIGN_OR_RETURN(current, svc.FindTargetGroup(arn));
+  elb::TargetGroupHealthCheck hc = current.health_check;
+  ReadHealthCheck(in, hc);
+  AWS_ASSIGN_OR_RETURN(changed, svc.ModifyTargetGroupHealthCheck(arn, hc));
+  return json{{"TargetGroups", json::array({TgJson(changed, LbsOfTargetGroup(svc, changed.arn))})}};
+}
+
+json AttributeList(const std::map<std::string, std::string>& attrs) {
+  json out = json::array();
+  for (const auto& [k, v] : attrs) out.push_back({{"Key", k}, {"Value", v}});
+  return out;
+}
+
+Output ModifyTargetGroupAttributes(LoadBalancerService& svc, const json& in) {
+  std::map<std::string, std::string> attrs;
+  for (const auto& a : in.value("Attributes", json::array())) attrs[Str(a, "Key")] = Str(a, "Value");
+  AWS_ASSIGN_OR_RETURN(tg, svc.ModifyTargetGroupAttributes(Str(in, "TargetGroupArn"), attrs));
+  return json{{"Attributes", AttributeList(LoadBalancerService::AttributesOf(tg))}};
+}
+
+Output DescribeTargetHealth(LoadBalancerService& svc, const json& in) {
+  AWS_ASSIGN_OR_RETURN(list, svc.DescribeTargetHealth(Str(in, "TargetGroupArn"), TargetsOf(in)));
+  json out = json::array();
+  for (const auto& d : list) {
+    json health = {{"State", d.state}, {"Reason", d.reason}, {"Description", d.description}};
+    out.push_back({{"Target", {{"Id", d.target.id}, {"Port", d.target.port}}},
+                   {"HealthCheckPort", std::to_string(d.target.port)},
+                   {"TargetHealth", DropEmpty(std::move(health))}});
+  }
+  return json{{"TargetHealthDescriptions", out}};
+}
+
+Output CreateLoadBalancer(LoadBalancerService& svc, const json& in) {
+  AWS_ASSIGN_OR_RETURN(lb, svc.CreateLoadBalancer(Str(in, "Name"), Str(in, "Type", "application"),
+                                                  TagsOf(in.value("Tags", json::array()))));
+  return json{{"LoadBalancers", json::array({LbJson(lb)})}};
+}
+
+Output DescribeLoadBalancers(LoadBalancerService& svc, const json& in) {
+  auto refs = StrList(in, "LoadBalancerArns");
+  for (auto& n : StrList(in, "Names")) refs.push_back(n);
+  AWS_ASSIGN_OR_RETURN(list, svc.DescribeLoadBalancers(refs));
+  json out = json::array();
+  for (const auto& lb : list) out.push_back(LbJson(lb));
+  return json{{"LoadBalancers", out}};
+}
+
+Output CreateListener(LoadBalancerService& svc, const json& in) {
+  AWS_ASSIGN_OR_RETURN(tg, ForwardTarget(in.value("DefaultActions", json::array())));
+  AWS_ASSIGN_OR_RETURN(l, svc.CreateListener(Str(in, "LoadBalancerArn"), static_cast<int>(OptInt(in, "Port").value_or(80)),
+                                             Str(in, "Protocol", "HTTP"), tg));
+  return json{{"Listeners", json::array({elb::ToJson(l)})}};
+}
+
+Output DescribeListeners(LoadBalancerService& svc, const json& in) {
+  AWS_ASSIGN_OR_RETURN(list, svc.DescribeListeners(Str(in, "LoadBalancerArn"), StrList(in, "ListenerArns")));
+  json out = json::array();
+  for (const auto& l : list) out.push_back(elb::ToJson(l));
+  return json{{"Listeners", out}};
+}
+
+Output CreateRule(LoadBalancerService& svc, const json& in) {
+  std::vector<std::string> hosts, paths;
+  for (const auto& c : in.value("Conditions", json::array())) {
+    std::string field = Str(c, "Field");
+    std::vector<std::string> values = StrList(c, "Values");
+    if (field == "host-header") {
+      for (auto& v : StrList(c.value("HostHeaderConfig", json::object()), "Values")) values.push_back(v);
+      hosts.insert(hosts.end(), values.begin(), values.end());
+    } else if (field == "path-pattern") {
+      for (auto& v : StrList(c.value("PathPatternConfig", json::object()), "Values")) values.push_back(v);
+      paths.insert(paths.end(), values.begin(), values.end());
+    } else {
+      return AwsError{"UnsupportedFeature", "Stratus rules match host-header and path-pattern only, not " + field, 400};
+    }
+  }
+  AWS_ASSIGN_OR_RETURN(tg, ForwardTarget(in.value("Actions", json::array())));
+  AWS_ASSIGN_OR_RETURN(rule, svc.CreateRule(Str(in, "ListenerArn"), static_cast<int>(OptInt(in, "Priority").value_or(0)),
+                                            hosts, paths, tg));
+  return json{{"Rules", json::array({elb::ToJson(rule)})}};
+}
+
+Output DescribeRules(LoadBalancerService& svc, const json& in) {
+  std::string listener = Str(in, "ListenerArn");
+  auto wanted = StrList(in, "RuleArns");
+  if (listener.empty()) {
+    return AwsError{"ValidationError", "Stratus needs ListenerArn to describe rules", 400};
+  }
+  AWS_ASSIGN_OR_RETURN(rules, svc.DescribeRules(listener));
+  json out = json::array();
+  for (const auto& [rule, is_default] : rules) {
+    if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), rule.arn) == wanted.end()) continue;
+    out.push_back(elb::ToJson(rule, is_default));
+  }
+  return json{{"Rules", out}};
+}
+
+Output DescribeTags(LoadBalancerService& svc, const json& in) {
+  json out = json::array();
+  for (const auto& arn : StrList(in, "ResourceArns")) {
+    std::vector<Tag> tags;
+    if (arn.find(":loadbalancer/") != std::string::npos) {
+      AWS_ASSIGN_OR_RETURN(lbs, svc.DescribeLoadBalancers({arn}));
+      if (!lbs.empty()) tags = lbs[0].tags;
+    } else if (arn.find(":targetgroup/") != std::string::npos) {
+      AWS_ASSIGN_OR_RETURN(tg, svc.FindTargetGroup(arn));
+      tags = tg.tags;
+    }
+    out.push_back({{"ResourceArn", arn}, {"Tags", TagList(tags)}});
+  }
+  return json{{"TagDescriptions", out}};
+}
+
+}  // namespace
+
+void StratusAwsHandler::RegisterElbv2() {
+  const AwsServices& s = s_;
+  auto op = [this, &s](const char* name, std::function<Output(LoadBalancerService&, const json&)> f) {
+    std::string n = name;
+    ops_[std::string(kService) + "/" + n] = [&s, n, f](const json& in, const AwsCallContext&) -> Output {
+      if (s.elb == nullptr) return NotAvailable(n, "load balancer service");
+      return f(*s.elb, in);
+    };
+  };
+  op("CreateLoadBalancer", CreateLoadBalancer);
+  op("DescribeLoadBalancers", DescribeLoadBalancers);
+  op("DeleteLoadBalancer", [](LoadBalancerService& svc, const json& in) -> Output {
+    AWS_RETURN_IF_ERROR(svc.DeleteLoadBalancer(Str(in, "LoadBalancerArn")));
+    return json::object();
+  });
+  op("CreateListener", CreateListener);
+  op("DescribeListeners", DescribeListeners);
+  op("DeleteListener", [](LoadBalancerService& svc, const json& in) -> Output {
+    AWS_RETURN_IF_ERROR(svc.DeleteListener(Str(in, "ListenerArn")));
+    return json::object();
+  });
+  op("ModifyListener", [](LoadBalancerService& svc, const json& in) -> Output {
+    if (!in.contains("DefaultActions")) {
+      return AwsError{"UnsupportedFeature", "Stratus can modify a listener's DefaultActions only", 400};
+    }
+    AWS_ASSIGN_OR_RETURN(tg, ForwardTarget(in["DefaultActions"]));
+    AWS_ASSIGN_OR_RETURN(l, svc.ModifyListenerDefault(Str(in, "ListenerArn"), tg));
+    return json{{"Listeners", json::array({elb::ToJson(l)})}};
+  });
+  op("CreateRule", CreateRule);
+  op("DescribeRules", DescribeRules);
+  op("DeleteRule", [](LoadBalancerService& svc, const json& in) -> Output {
+    AWS_RETURN_IF_ERROR(svc.DeleteRule(Str(in, "RuleArn")));
+    return json::object();
+  });
+  op("DescribeTags", DescribeTags);
+}
+
+void StratusAwsHandler::RegisterElbv2Targets() {
+  const AwsServices& s = s_;
+  auto op = [this, &s](const char* name, std::function<Output(LoadBalancerService&, const json&)> f) {
+    std::string n = name;
+    ops_[std::string(kService) + "/" + n] = [&s, n, f](const json& in, const AwsCallContext&) -> Output {
+      if (s.elb == nullptr) return NotAvailable(n, "load balancer service");
+      return f(*s.elb, in);
+    };
+  };
+  op("CreateTargetGroup", [&s](LoadBalancerService& svc, const json& in) { return CreateTargetGroup(svc, s, in); });
+  op("DescribeTargetGroups", DescribeTargetGroups);
+  op("ModifyTargetGroup", ModifyTargetGroup);
+  op("DeleteTargetGroup", [](LoadBalancerService& svc, const json& in) -> Output {
+    AWS_RETURN_IF_ERROR(svc.DeleteTargetGroup(Str(in, "TargetGroupArn")));
+    return json::object();
+  });
+  op("ModifyTargetGroupAttributes", ModifyTargetGroupAttributes);
+  op("DescribeTargetGroupAttributes", [](LoadBalancerService& svc, const json& in) -> Output {
+    AWS_ASSIGN_OR_RETURN(tg, svc.FindTargetGroup(Str(in, "TargetGroupArn")));
+    return json{{"Attributes", AttributeList(LoadBalancerService::AttributesOf(tg))}};
+  });
+  op("RegisterTargets", [](LoadBalancerService& svc, const json& in) -> Output {
+    AWS_RETURN_IF_ERROR(svc.RegisterTargets(Str(in, "TargetGroupArn"), TargetsOf(in)));
+    return json::object();
+  });
+  op("DeregisterTargets", [](LoadBalancerService& svc, const json& in) -> Output {
+    AWS_RETURN_IF_ERROR(svc.DeregisterTargets(Str(in, "TargetGroupArn"), TargetsOf(in)));
+    return json::object();
+  });
+  op("DescribeTargetHealth", DescribeTargetHealth);
+}
+
+}  // namespace stratus::aws

@@ -1,0 +1,145 @@
+#include "aws/handler_util.h"
+
+#include <ctime>
+
+namespace stratus::aws {
+
+namespace {
+
+// The code a service uses when the Status carries none.
+std::string DefaultCode(const std::string& service, Code code) {
+  bool ec2 = service == "ec2";
+  bool cw = service == "monitoring";
+  switch (code) {
+    case Code::kInvalidArgument: return ec2 || cw ? "InvalidParameterValue" : "ValidationError";
+    case Code::kNotFound: return ec2 ? "InvalidParameterValue" : cw ? "ResourceNotFound" : "ValidationError";
+    case Code::kAlreadyExists: return ec2 ? "InvalidParameterValue" : "AlreadyExists";
+    case Code::kFailedPrecondition: return ec2 ? "IncorrectState" : "ResourceInUse";
+    case Code::kConflict: return "ResourceContention";
+    case Code::kResourceExhausted: return ec2 ? "InstanceLimitExceeded" : "LimitExceeded";
+    case Code::kUnauthenticated: return "AuthFailure";
+    case Code::kPermissionDenied: return ec2 ? "UnauthorizedOperation" : "AccessDenied";
+    case Code::kUnavailable: return "ServiceUnavailable";
+    default: return ec2 ? "InternalError" : "InternalFailure";
+  }
+}
+
+int HttpStatus(Code code) {
+  switch (code) {
+    case Code::kUnavailable: return 503;
+    case Code::kInternal: return 500;
+    case Code::kUnauthenticated:
+    case Code::kPermissionDenied: return 403;
+    default: return 400;
+  }
+}
+
+}  // namespace
+
+AwsError ErrorFrom(const std::string& service, const Status& status) {
+  std::string code = status.error_code().empty() ? DefaultCode(service, status.code()) : status.error_code();
+  int http = HttpStatus(status.code());
+  // AWS answers ResourceContention and ScalingActivityInProgress with 400s that clients may retry; keep 4xx.
+  return AwsError{code, status.message(), http};
+}
+
+AwsError ParamError(const std::string& service, const std::string& message) {
+  bool query = service == "elasticloadbalancing" || service == "autoscaling";
+  return AwsError{query ? "ValidationError" : "InvalidParameterValue", message, 400};
+}
+
+AwsError MissingParam(const std::string& service, const std::string& name) {
+  bool query = service == "elasticloadbalancing" || service == "autoscaling";
+  return AwsError{query ? "ValidationError" : "MissingParameter",
+                  "The request must contain the parameter " + name, 400};
+}
+
+std::string Str(const json& j, const char* name, const std::string& def) {
+  if (!j.is_object()) return def;
+  auto it = j.find(name);
+  if (it == j.end() || !it->is_string()) return def;
+  return it->get<std::string>();
+}
+
+std::vector<std::string> StrList(const json& j, const char* name) {
+  std::vector<std::string> out;
+  if (!j.is_object()) return out;
+  auto it = j.find(name);
+  if (it == j.end() || !it->is_array()) return out;
+  for (const auto& v : *it) {
+    if (v.is_string()) out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+std::optional<int64_t> OptInt(const json& j, const char* name) {
+  if (!j.is_object()) return std::nullopt;
+  auto it = j.find(name);
+  if (it == j.end() || !it->is_number()) return std::nullopt;
+  return it->get<int64_t>();
+}
+
+std::optional<double> OptNum(const json& j, const char* name) {
+  if (!j.is_object()) return std::nullopt;
+  auto it = j.find(name);
+  if (it == j.end() || !it->is_number()) return std::nullopt;
+  return it->get<double>();
+}
+
+std::optional<bool> OptBool(const json& j, const char* name) {
+  if (!j.is_object()) return std::nullopt;
+  auto it = j.find(name);
+  if (it == j.end() || !it->is_boolean()) return std::nullopt;
+  return it->get<bool>();
+}
+
+std::vector<Tag> TagsOf(const json& list) {
+  std::vector<Tag> tags;
+  if (!list.is_array()) return tags;
+  for (const auto& t : list) tags.push_back({Str(t, "Key"), Str(t, "Value")});
+  return tags;
+}
+
+std::vector<Tag> TagSpecTags(const json& input, const std::string& resource_type) {
+  std::vector<Tag> tags;
+  auto it = input.find("TagSpecifications");
+  if (it == input.end() || !it->is_array()) return tags;
+  for (const auto& spec : *it) {
+    std::string type = Str(spec, "ResourceType");
+    if (!type.empty() && type != resource_type) continue;
+    for (auto& t : TagsOf(spec.value("Tags", json::array()))) tags.push_back(std::move(t));
+  }
+  return tags;
+}
+
+json TagList(const std::vector<Tag>& tags) {
+  json a = json::array();
+  for (const auto& t : tags) a.push_back({{"Key", t.key}, {"Value", t.value}});
+  return a;
+}
+
+json DropEmpty(json j) {
+  if (j.is_object()) {
+    json out = json::object();
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      if (it->is_string() && it->get_ref<const std::string&>().empty()) continue;
+      out[it.key()] = DropEmpty(std::move(it.value()));
+    }
+    return out;
+  }
+  if (j.is_array()) {
+    for (auto& v : j) v = DropEmpty(std::move(v));
+  }
+  return j;
+}
+
+std::string IsoSeconds(double epoch_seconds) {
+  time_t t = static_cast<time_t>(epoch_seconds);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  char buf[32];
+  strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace stratus::aws

@@ -1,0 +1,70 @@
+// Helpers shared by the handler_*.cc files: Status -> AwsError in each service's vocabulary, and readers for the
+// neutral JSON input (already validated against the model, so types are right; absent members are common).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "aws/types.h"
+#include "common/status.h"
+#include "image/image.h"
+
+namespace stratus::aws {
+
+using nlohmann::json;
+
+// The AWS error for a failed Status: its error_code() when set, otherwise the code `service` uses for that kind
+// of failure (ec2: InvalidParameterValue, elasticloadbalancing/autoscaling: ValidationError, ...). 4xx unless the
+// failure is Unavailable (503) or Internal (500).
+AwsError ErrorFrom(const std::string& service, const Status& status);
+
+// An error for a parameter problem found by the handler itself.
+AwsError ParamError(const std::string& service, const std::string& message);
+AwsError MissingParam(const std::string& service, const std::string& name);
+
+// Member readers: the value, or the default when absent or null.
+std::string Str(const json& j, const char* name, const std::string& def = "");
+std::vector<std::string> StrList(const json& j, const char* name);
+std::optional<int64_t> OptInt(const json& j, const char* name);
+std::optional<double> OptNum(const json& j, const char* name);
+std::optional<bool> OptBool(const json& j, const char* name);
+
+// [{Key, Value}] -> tags (missing Value = "").
+std::vector<Tag> TagsOf(const json& list);
+// The tags of TagSpecifications entries whose ResourceType is `resource_type` (or has none).
+std::vector<Tag> TagSpecTags(const json& input, const std::string& resource_type);
+// Tags in the API form, [{Key, Value}].
+json TagList(const std::vector<Tag>& tags);
+
+// Removes members whose value is an empty string (timestamps and enums the services leave empty would not
+// encode), recursively in objects and arrays.
+json DropEmpty(json j);
+
+// The ISO 8601 "YYYY-MM-DDTHH:MM:SSZ" of epoch seconds.
+std::string IsoSeconds(double epoch_seconds);
+
+}  // namespace stratus::aws
+
+// Inside a handler lambda (returning StratusAwsHandler::Output) of a file that defines `kService`:
+// unwraps a Result<T> into `var`, or returns its error in the service's vocabulary.
+#define AWS_ASSIGN_OR_RETURN(var, expr)                                               \
+  auto var##_result = (expr);                                                         \
+  if (!var##_result.ok()) return ::stratus::aws::ErrorFrom(kService, var##_result.status()); \
+  auto& var = *var##_result
+
+#define AWS_RETURN_IF_ERROR(expr)                                               \
+  do {                                                                          \
+    ::stratus::Status _aws_st = (expr);                                         \
+    if (!_aws_st.ok()) return ::stratus::aws::ErrorFrom(kService, _aws_st);     \
+  } while (0)
+
+namespace stratus::aws {
+// The error for an operation whose service this daemon does not run (yet): names the operation.
+inline AwsError NotAvailable(const std::string& operation, const std::string& what) {
+  return AwsError{"UnsupportedOperation",
+                  operation + " is not available: this stratusd runs no " + what, 400};
+}
+}  // namespace stratus::aws
