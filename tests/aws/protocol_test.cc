@@ -2,6 +2,7 @@
 // awsJson1_0 and RPC v2 CBOR documents, errors.
 #include <gtest/gtest.h>
 
+#include "aws/errors.h"
 #include "aws/model.h"
 #include "aws/protocol_cbor.h"
 #include "aws/protocol_json.h"
@@ -299,6 +300,25 @@ TEST(WireTest, Base64AndUrl) {
   EXPECT_EQ(UriEncode("a b/~", false), "a%20b%2F~");
   EXPECT_EQ(ParseQueryString("a=1&&b&c=%3D", false),
             (std::vector<std::pair<std::string, std::string>>{{"a", "1"}, {"b", ""}, {"c", "="}}));
+}
+
+}  // namespace
+}  // namespace stratus::aws
+
+namespace stratus::aws {
+namespace {
+
+TEST(ErrorsTest, StatusFallbacks) {
+  EXPECT_EQ(AwsErrorFromStatus(InvalidArgument("bad"), "ec2").code, "InvalidParameterValue");
+  EXPECT_EQ(AwsErrorFromStatus(InvalidArgument("bad"), "autoscaling").code, "ValidationError");
+  AwsError nf = AwsErrorFromStatus(NotFound("alarm x not found"), "monitoring");
+  EXPECT_EQ(nf.code, "ResourceNotFound");
+  EXPECT_EQ(nf.http_status, 404);
+  EXPECT_EQ(nf.message, "alarm x not found");
+  EXPECT_EQ(AwsErrorFromStatus(FailedPrecondition("stopped"), "ec2").code, "IncorrectState");
+  EXPECT_EQ(AwsErrorFromStatus(Conflict("busy"), "autoscaling").code, "ResourceContention");
+  EXPECT_EQ(AwsErrorFromStatus(Unavailable("down"), "elasticloadbalancing").http_status, 503);
+  EXPECT_EQ(AwsErrorFromStatus(Internal("bug"), "ec2").http_status, 500);
 }
 
 }  // namespace
