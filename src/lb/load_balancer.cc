@@ -130,6 +130,7 @@ Status LoadBalancer::PublishLocked() {
       auto it = targets_.find(TargetKey(tgc.name, tc));
       if (it != targets_.end()) g->targets.push_back(it->second);
     }
+    g->Finalize();
     snap->groups.push_back(std::move(g));
   }
   for (auto& [key, d] : draining_) {

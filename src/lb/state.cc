@@ -104,6 +104,12 @@ TargetGroupRuntime::TargetGroupRuntime(TargetGroupConfig c, std::shared_ptr<Metr
   weighted_ = cfg.slow_start_ms > 0 || cfg.algorithm == Algorithm::kWeightedRandom;
 }
 
+void TargetGroupRuntime::Finalize() {
+  for (const auto& t : targets) {
+    if (t->weight.load() != 1) weighted_ = true;
+  }
+}
+
 int64_t TargetGroupRuntime::EffectiveWeight(const TargetRuntime& t, int64_t now_ms) const {
   int64_t w = t.weight.load(std::memory_order_relaxed);
   if (cfg.slow_start_ms > 0) {

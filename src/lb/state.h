@@ -121,6 +121,9 @@ class TargetGroupRuntime {
   std::vector<TargetPtr> draining;  // deregistered, finishing their connections
   std::shared_ptr<MetricSet> metrics;
 
+  // Call once `targets` is filled: chooses the plain or the weighted round robin.
+  void Finalize();
+
   // Picks a target for a new request on worker `w`. Healthy ones first; when none is healthy, every registered
   // target (fail open). `exclude` is skipped when another choice exists; `sticky` (from the cookie) is preferred
   // when it is in service. Returns nullptr when the group has no registered target.

@@ -132,6 +132,16 @@ TEST(Selection, WeightedRandomFollowsWeights) {
   EXPECT_GT(seen["t0"], 500);
 }
 
+TEST(Selection, WeightedRoundRobin) {
+  auto g = Group(Algorithm::kRoundRobin, {1, 2, 0});
+  g->Finalize();
+  std::map<std::string, int> seen;
+  for (int i = 0; i < 30; ++i) seen[g->Select(0, 1, nullptr, "")->id]++;
+  EXPECT_EQ(seen["t0"], 10);
+  EXPECT_EQ(seen["t1"], 20);
+  EXPECT_EQ(seen["t2"], 0);  // weight 0: standby
+}
+
 TEST(Selection, LeastOutstandingRequests) {
   auto g = Group(Algorithm::kLeastOutstandingRequests, {1, 1, 1});
   g->targets[0]->worker(0).outstanding = 5;
