@@ -1,7 +1,8 @@
 // aws_test_server: the AWS endpoint on 127.0.0.1 over a fake service layer, so tests can drive it with real
 // boto3 / aws CLI clients and check the wire format end to end.
 //
-//   aws_test_server [--port N] [--access-key AK] [--secret SK]
+//   aws_test_server [--port N] [--access-key AK] [--secret SK] [--credentials FILE]
+// --credentials also accepts the keys of FILE (created with a [stratus] profile when missing).
 // prints "listening on <port>" once ready. Besides AWS calls it answers two control routes:
 //   POST /__control/canned?service=ec2&operation=RunInstances  body {"output": {...}} or
 //                                                               {"error": {"code", "message", "status"}}
@@ -16,6 +17,7 @@
 #include <mutex>
 #include <string>
 
+#include "aws/credentials.h"
 #include "aws/endpoint.h"
 #include "aws/httplib_adapter.h"
 
@@ -63,18 +65,25 @@ class FakeHandler : public stratus::aws::AwsHandler {
 
 int main(int argc, char** argv) {
   int port = 0;
-  std::string access_key = "AKIDSTRATUSTEST", secret = "stratus-test-secret";
+  std::string access_key = "AKIDSTRATUSTEST", secret = "stratus-test-secret", credentials;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--port") port = std::atoi(argv[i + 1]);
     else if (flag == "--access-key") access_key = argv[i + 1];
     else if (flag == "--secret") secret = argv[i + 1];
+    else if (flag == "--credentials") credentials = argv[i + 1];
   }
   FakeHandler handler;
-  auto lookup = [access_key, secret](const std::string& key) -> std::optional<std::string> {
-    if (key == access_key) return secret;
-    return std::nullopt;
-  };
+  std::vector<stratus::aws::AccessKey> keys = {{"test", access_key, secret}};
+  if (!credentials.empty()) {
+    auto loaded = stratus::aws::LoadOrCreateCredentials(credentials);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "aws_test_server: %s\n", loaded.status().ToString().c_str());
+      return 1;
+    }
+    keys.insert(keys.end(), loaded->begin(), loaded->end());
+  }
+  auto lookup = stratus::aws::LookupFromKeys(keys);
   auto endpoint = stratus::aws::AwsEndpoint::Create(lookup, &handler, {});
   if (!endpoint.ok()) {
     std::fprintf(stderr, "aws_test_server: %s\n", endpoint.status().ToString().c_str());

@@ -42,11 +42,11 @@ EPOCH0 = 1714564800
 class Server:
     """aws_test_server on an ephemeral loopback port, stopped at teardown."""
 
-    def __init__(self):
+    def __init__(self, *extra_args):
         binary = os.environ.get('STRATUS_AWS_TEST_SERVER', os.path.join(ROOT, 'build-aws', 'tests', 'aws_test_server'))
         self.log = tempfile.TemporaryFile()  # server log lines; a pipe nobody reads could fill and stall it
-        self.proc = subprocess.Popen([binary, '--port', '0', '--access-key', ACCESS_KEY, '--secret', SECRET],
-                                     stdout=subprocess.PIPE, stderr=self.log)
+        self.proc = subprocess.Popen([binary, '--port', '0', '--access-key', ACCESS_KEY, '--secret', SECRET] +
+                                     list(extra_args), stdout=subprocess.PIPE, stderr=self.log)
         ready, _, _ = select.select([self.proc.stdout], [], [], 20)
         line = self.proc.stdout.readline().decode() if ready else ''
         if not line.startswith('listening on '):
@@ -447,6 +447,30 @@ def test_aws_cli():
         r = run('ec2', 'run-instances', '--image-id', 'ami-1', '--count', '1', '--user-data', 'echo hi')
         assert r.returncode == 0, (aws, r.stderr)
         assert base64.b64decode(s.last()['input']['UserData']) == b'echo hi'
+
+
+def test_aws_cli_with_state_dir_credentials():
+    """The credentials file the endpoint creates works as AWS_SHARED_CREDENTIALS_FILE with --profile stratus."""
+    if os.environ.get('STRATUS_AWS_WIRE_NESTED'):
+        return
+    with tempfile.TemporaryDirectory(prefix='stratus-aws-state-') as state:
+        path = os.path.join(state, 'credentials')
+        srv = Server('--credentials', path)
+        try:
+            assert oct(os.stat(path).st_mode & 0o777) == '0o600'
+            env = dict(os.environ, AWS_SHARED_CREDENTIALS_FILE=path, AWS_CONFIG_FILE='/dev/null', AWS_PAGER='')
+            for k in ('AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_PROFILE', 'AWS_DEFAULT_PROFILE'):
+                env.pop(k, None)
+            for aws in aws_cli_binaries():
+                r = subprocess.run([aws, '--profile', 'stratus', '--endpoint-url', srv.url, '--region', 'local',
+                                    '--output', 'json', 'ec2', 'describe-regions', '--region-names', 'local'],
+                                   env=env, capture_output=True, text=True, timeout=120)
+                assert r.returncode == 0, (aws, r.stderr)
+                last = srv.last()
+                assert last['access_key_id'].startswith('AKIA') and last['region'] == 'local', last
+                assert last['input'] == {'RegionNames': ['local']}
+        finally:
+            srv.stop()
 
 
 # ---- Both client generations ----
