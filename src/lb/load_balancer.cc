@@ -1,5 +1,6 @@
 #include "lb/load_balancer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -106,6 +107,12 @@ Status LoadBalancer::Apply(const LbConfig& config) {
   std::map<std::string, std::shared_ptr<ListenerSockets>> old = std::move(sockets_);
   sockets_ = std::move(sockets);
   config_ = config;
+  // Metrics of listeners and target groups that are gone (sessions still using one hold their own reference).
+  std::erase_if(listener_metrics_, [&](const auto& kv) {
+    return std::none_of(config.listeners.begin(), config.listeners.end(),
+                        [&](const ListenerConfig& l) { return l.name == kv.first; });
+  });
+  std::erase_if(group_metrics_, [&](const auto& kv) { return !config.FindTargetGroup(kv.first); });
   STRATUS_RETURN_IF_ERROR(PublishLocked());
   for (auto& [bind, s] : old) {
     if (!sockets_.count(bind)) s->CloseAll();  // every worker has stopped polling it
