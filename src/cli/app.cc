@@ -16,6 +16,8 @@ constexpr RegisterFn kNouns[] = {
     RegisterImageCommands,
     RegisterInstanceTypeCommands,
     RegisterNetworkCommands,
+    RegisterTemplateCommands,
+    RegisterAsgCommands,
     RegisterHealthCommand,
 };
 

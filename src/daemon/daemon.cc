@@ -14,6 +14,7 @@
 #include "api/http_errors.h"
 #include "api/rest_api.h"
 #include "api/rest_scaling.h"
+#include "api/rest_scaling.h"
 #include "api/rest_images.h"
 #include "api/rest_lb.h"
 #include "common/files.h"
@@ -33,6 +34,9 @@
 #include "image/image_store.h"
 #include "net/host_network.h"
 #include "net/metadata_service.h"
+#include "scaling/adapters.h"
+#include "scaling/auto_scaling_service.h"
+#include "scaling/elb_adapter.h"
 #include "scaling/adapters.h"
 #include "scaling/auto_scaling_service.h"
 #include "scaling/elb_adapter.h"
@@ -109,6 +113,11 @@ struct Daemon::Parts {
   std::unique_ptr<scaling::TargetGroupPort> asg_target_groups;
   std::unique_ptr<scaling::AutoScalingService> asg;
   std::unique_ptr<RestScaling> rest_scaling;
+  std::unique_ptr<scaling::LaunchTemplateService> templates;
+  std::unique_ptr<scaling::InstancePort> asg_instances;
+  std::unique_ptr<scaling::TargetGroupPort> asg_target_groups;
+  std::unique_ptr<scaling::AutoScalingService> asg;
+  std::unique_ptr<RestScaling> rest_scaling;
   std::unique_ptr<RestApi> rest;
   httplib::Server server;
   std::thread server_thread;
@@ -128,6 +137,7 @@ Daemon::~Daemon() {
   if (parts_->server_thread.joinable()) parts_->server_thread.join();
   // Order: stop taking requests, finish operations in progress, then the rest. Instances keep running.
   parts_->metadata.reset();
+  parts_->asg.reset();  // joins the reconcile loop before the services it uses go
   parts_->asg.reset();  // joins the reconcile loop before the services it uses go
   parts_->elb.reset();  // stratus-lb keeps serving its last configuration
   parts_->instances.reset();
@@ -219,6 +229,35 @@ Status Daemon::Start() {
   p.asg->StartLoop();
   p.rest_scaling = std::make_unique<RestScaling>(p.templates.get(), p.asg.get());
 
+  // Launch templates and Auto Scaling (docs/scaling.md); the reconcile loop runs on its own thread.
+  scaling::LaunchTemplateOptions lo;
+  lo.resolve_image = [images = p.images.get()](const std::string& id) -> Result<std::string> {
+    STRATUS_ASSIGN_OR_RETURN(auto image, images->Find(id));
+    return image.image_id;
+  };
+  lo.validate_type = [&types = p.types](const std::string& t) { return types.Find(t).status(); };
+  lo.validate_sysctls = ValidateSysctls;
+  p.templates = std::make_unique<scaling::LaunchTemplateService>(p.store.get(), lo);
+  STRATUS_RETURN_IF_ERROR(p.templates->Load());
+  p.asg_instances = std::make_unique<scaling::InstanceServicePort>(p.instances.get());
+  if (p.elb) p.asg_target_groups = std::make_unique<scaling::LoadBalancerTargetGroups>(p.elb.get());
+  scaling::AutoScalingOptions ao;
+  ao.region = o.region;
+  std::set<std::string> subnets;
+  for (const auto& s : p.vpc.subnets) {
+    ao.default_subnets.push_back(s.subnet_id);
+    subnets.insert(s.subnet_id);
+  }
+  ao.validate_subnet = [subnets](const std::string& s) {
+    return subnets.count(s) ? Status::Ok() : NotFound("subnet " + s + " does not exist");
+  };
+  // The metric store and the alarm service join here when stratusd has them (nullptr: no target tracking data).
+  p.asg = std::make_unique<scaling::AutoScalingService>(p.store.get(), p.templates.get(), p.asg_instances.get(),
+                                                        p.asg_target_groups.get(), nullptr, nullptr, ao);
+  STRATUS_RETURN_IF_ERROR(p.asg->Load());
+  p.asg->StartLoop();
+  p.rest_scaling = std::make_unique<RestScaling>(p.templates.get(), p.asg.get());
+
   p.directory = std::make_unique<ServiceInstanceDirectory>(p.instances.get(), &p.vpc, o.region);
   net::MetadataServiceOptions mo;
   mo.listen_address = p.network->MetadataAddress();
@@ -235,6 +274,7 @@ Status Daemon::Start() {
     return httplib::Server::HandlerResponse::Handled;
   });
   p.rest->Mount(p.server);
+  p.rest_scaling->Mount(p.server);
   p.rest_scaling->Mount(p.server);
   MountImageRoutes(p.server, p.image_service.get());
   MountLoadBalancerRoutes(p.server, p.elb.get());

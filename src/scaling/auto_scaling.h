@@ -145,6 +145,10 @@ struct AutoScalingGroup {
 
 inline constexpr size_t kMaxActivities = 100;
 
+// StepAdjustments in the API form ({MetricIntervalLowerBound, MetricIntervalUpperBound, ScalingAdjustment}).
+void to_json(nlohmann::json& j, const StepAdjustment& s);
+void from_json(const nlohmann::json& j, StepAdjustment& s);
+
 // The processes SuspendProcesses knows (AWS's names).
 const std::set<std::string>& ScalingProcessNames();
 

@@ -1,0 +1,153 @@
+// stratus template create|list|show|version|set-default|delete (EC2 launch templates)
+#include <memory>
+
+#include "cli/commands.h"
+#include "cli/requests.h"
+#include "common/files.h"
+
+namespace stratus::cli {
+
+namespace {
+
+std::string Str(const Json& j, const char* key) {
+  if (!j.contains(key)) return "";
+  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
+}
+
+Columns TemplateColumns() {
+  return {{"ID", [](const Json& j) { return Str(j, "LaunchTemplateId"); }},
+          {"NAME", [](const Json& j) { return Str(j, "LaunchTemplateName"); }},
+          {"DEFAULT", [](const Json& j) { return Str(j, "DefaultVersionNumber"); }},
+          {"LATEST", [](const Json& j) { return Str(j, "LatestVersionNumber"); }},
+          {"CREATED", [](const Json& j) { return Str(j, "CreateTime"); }}};
+}
+
+Columns TemplateDetails() {
+  Columns c = TemplateColumns();
+  c.push_back({"VERSIONS", [](const Json& j) {
+                 std::string out;
+                 for (const auto& v : j.value("LaunchTemplateVersions", Json::array())) {
+                   const Json& d = v["LaunchTemplateData"];
+                   out += (out.empty() ? "" : "; ") + Str(v, "VersionNumber") + ": " + Str(d, "ImageId") + " " +
+                          Str(d, "InstanceType");
+                 }
+                 return out;
+               }});
+  return c;
+}
+
+struct DataArgs {
+  std::string image, type, user_data_file, description, source;
+  std::vector<std::string> tags, sysctls;
+};
+
+void AddDataOptions(CLI::App* sub, DataArgs& a) {
+  sub->add_option("--image", a.image, "image id or name");
+  sub->add_option("--type", a.type, "instance type (default t3.micro)");
+  sub->add_option("--user-data", a.user_data_file, "file run once at each instance's first boot");
+  sub->add_option("--tag", a.tags, "KEY=VALUE instance tag; repeatable")->check(KeyValueValidator());
+  sub->add_option("--sysctl", a.sysctls, "KEY=VALUE namespaced sysctl; repeatable")->check(KeyValueValidator());
+  sub->add_option("--description", a.description, "version description");
+}
+
+Result<Json> DataJson(const DataArgs& a) {
+  Json d = Json::object();
+  if (!a.image.empty()) d["ImageId"] = a.image;
+  if (!a.type.empty()) d["InstanceType"] = a.type;
+  if (!a.user_data_file.empty()) {
+    auto data = ReadFile(a.user_data_file);
+    if (!data.ok()) return InvalidArgument("--user-data: " + data.status().message());
+    d["UserData"] = Base64Encode(*data);
+  }
+  Json tags = Json::array();
+  for (const auto& t : a.tags) {
+    STRATUS_ASSIGN_OR_RETURN(KeyValue kv, ParseKeyValue(t, "--tag"));
+    tags.push_back({{"Key", kv.key}, {"Value", kv.value}});
+  }
+  if (!tags.empty()) d["TagSpecifications"] = Json::array({{{"ResourceType", "instance"}, {"Tags", tags}}});
+  for (const auto& s : a.sysctls) {
+    STRATUS_ASSIGN_OR_RETURN(KeyValue kv, ParseKeyValue(s, "--sysctl"));
+    d["Sysctls"][kv.key] = kv.value;
+  }
+  return d;
+}
+
+ApiRequest Request(std::string method, std::string path, std::optional<Json> body = std::nullopt) {
+  ApiRequest r;
+  r.method = std::move(method);
+  r.path = std::move(path);
+  r.body = std::move(body);
+  return r;
+}
+
+}  // namespace
+
+void RegisterTemplateCommands(CLI::App& root, CliContext& ctx) {
+  CLI::App* tmpl = AddNoun(root, "template", "Launch templates (what auto scaling groups launch)");
+
+  auto create_args = std::make_shared<DataArgs>();
+  auto name = std::make_shared<std::string>();
+  CLI::App* create = tmpl->add_subcommand("create", "Create a launch template (version 1)");
+  create->add_option("NAME", *name, "template name")->required();
+  AddDataOptions(create, *create_args);
+  create->get_option("--image")->required();
+  OnSelected(create, ctx, [&ctx, name, create_args]() -> int {
+    auto data = DataJson(*create_args);
+    if (!data.ok()) return ctx.UsageError(data.status());
+    Json body = {{"LaunchTemplateName", *name}, {"LaunchTemplateData", *data}};
+    if (!create_args->description.empty()) body["VersionDescription"] = create_args->description;
+    return ctx.ShowEach({Request("POST", "/v1/launch-templates", body)}, "LaunchTemplate", TemplateColumns());
+  });
+
+  auto version_args = std::make_shared<DataArgs>();
+  auto vname = std::make_shared<std::string>();
+  CLI::App* version = tmpl->add_subcommand("version", "Add a version (unset fields come from --source, default $Latest)");
+  version->add_option("TEMPLATE", *vname, "template id or name")->required();
+  AddDataOptions(version, *version_args);
+  version->add_option("--source", version_args->source, "version to start from")->default_str("$Latest");
+  OnSelected(version, ctx, [&ctx, vname, version_args]() -> int {
+    auto data = DataJson(*version_args);
+    if (!data.ok()) return ctx.UsageError(data.status());
+    Json body = {{"LaunchTemplateData", *data},
+                 {"SourceVersion", version_args->source.empty() ? "$Latest" : version_args->source}};
+    if (!version_args->description.empty()) body["VersionDescription"] = version_args->description;
+    Columns cols = {{"TEMPLATE", [](const Json& j) { return Str(j, "LaunchTemplateId"); }},
+                    {"VERSION", [](const Json& j) { return Str(j, "VersionNumber"); }}};
+    return ctx.ShowEach({Request("POST", "/v1/launch-templates/" + *vname + "/versions", body)},
+                        "LaunchTemplateVersion", cols);
+  });
+
+  CLI::App* list = tmpl->add_subcommand("list", "List launch templates");
+  OnSelected(list, ctx, [&ctx] {
+    return ctx.List(Request("GET", "/v1/launch-templates"), "LaunchTemplates", TemplateColumns());
+  });
+
+  auto ids = std::make_shared<std::vector<std::string>>();
+  CLI::App* show = tmpl->add_subcommand("show", "Show launch templates with their versions");
+  show->add_option("TEMPLATE", *ids, "template ids or names")->required();
+  OnSelected(show, ctx, [&ctx, ids] {
+    std::vector<ApiRequest> reqs;
+    for (const auto& id : *ids) reqs.push_back(Request("GET", "/v1/launch-templates/" + id));
+    return ctx.ShowEach(reqs, "LaunchTemplate", TemplateDetails());
+  });
+
+  auto def = std::make_shared<std::pair<std::string, std::string>>();
+  CLI::App* set_default = tmpl->add_subcommand("set-default", "Make a version the default");
+  set_default->add_option("TEMPLATE", def->first, "template id or name")->required();
+  set_default->add_option("VERSION", def->second, "version number or $Latest")->required();
+  OnSelected(set_default, ctx, [&ctx, def] {
+    return ctx.ShowEach({Request("PATCH", "/v1/launch-templates/" + def->first, Json{{"DefaultVersion", def->second}})},
+                        "LaunchTemplate", TemplateColumns());
+  });
+
+  auto del = std::make_shared<std::vector<std::string>>();
+  CLI::App* remove = tmpl->add_subcommand("delete", "Delete launch templates");
+  remove->add_option("TEMPLATE", *del, "template ids or names")->required();
+  OnSelected(remove, ctx, [&ctx, del] {
+    std::vector<ApiRequest> reqs;
+    for (const auto& id : *del) reqs.push_back(Request("DELETE", "/v1/launch-templates/" + id));
+    return ctx.SendEach(reqs);
+  });
+}
+
+}  // namespace stratus::cli

@@ -1,0 +1,422 @@
+// The reconcile logic against fakes: instances that start at once (or when told), target groups,
+// metrics and alarms held in maps, and a clock the test moves.
+#include "scaling/auto_scaling_service.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+
+#include "common/ids.h"
+#include "store/sqlite_store.h"
+
+namespace stratus::scaling {
+namespace {
+
+class FakeInstances : public InstancePort {
+ public:
+  Result<std::string> Launch(const LaunchSpec& spec) override {
+    std::string id = NewId("i");
+    instances[id] = {id, start_running ? "running" : "pending", spec.subnet_id, "10.0.0.1"};
+    specs[id] = spec;
+    order.push_back(id);
+    return id;
+  }
+  Result<InstanceView> Get(const std::string& id) override {
+    auto it = instances.find(id);
+    if (it == instances.end()) return NotFound(id);
+    return it->second;
+  }
+  Status Terminate(const std::string& id) override {
+    auto it = instances.find(id);
+    if (it == instances.end()) return NotFound(id);
+    it->second.state = "terminated";
+    return Status::Ok();
+  }
+  Result<std::vector<InstanceView>> ListTagged(const std::string& key, const std::string& value) override {
+    std::vector<InstanceView> out;
+    for (const auto& [id, v] : instances) {
+      if (v.state == "terminated") continue;
+      for (const auto& t : specs[id].tags) {
+        if (t.key == key && t.value == value) out.push_back(v);
+      }
+    }
+    return out;
+  }
+  int Running() const {
+    int n = 0;
+    for (const auto& [id, v] : instances) n += v.state == "running";
+    return n;
+  }
+  bool start_running = true;
+  std::map<std::string, InstanceView> instances;
+  std::map<std::string, LaunchSpec> specs;
+  std::vector<std::string> order;
+};
+
+class FakeTargetGroups : public TargetGroupPort {
+ public:
+  Result<std::string> Resolve(const std::string& name) override {
+    if (name != "web") return NotFound("target group " + name);
+    return std::string("arn:tg/web");
+  }
+  Status Register(const std::string&, const std::string& id) override {
+    state[id] = "healthy";
+    return Status::Ok();
+  }
+  Status Deregister(const std::string&, const std::string& id) override {
+    state[id] = "draining";
+    return Status::Ok();
+  }
+  Result<std::vector<TargetState>> Health(const std::string&) override {
+    std::vector<TargetState> out;
+    for (const auto& [id, s] : state) out.push_back({id, s});
+    return out;
+  }
+  std::map<std::string, std::string> state;
+};
+
+class FakeMetrics : public MetricReader {
+ public:
+  std::optional<double> Read(const MetricQuery& q) override {
+    if (q.dimensions.empty()) return std::nullopt;
+    auto it = cpu.find(q.dimensions[0].value);
+    if (it == cpu.end()) return default_cpu;
+    return it->second;
+  }
+  std::optional<double> default_cpu;
+  std::map<std::string, double> cpu;
+};
+
+class FakeAlarms : public cloudwatch::AlarmService {
+ public:
+  Result<cloudwatch::MetricAlarm> PutMetricAlarm(cloudwatch::MetricAlarm a) override {
+    a.alarm_arn = "arn:aws:cloudwatch:local:0:alarm:" + a.alarm_name;
+    alarms[a.alarm_name] = a;
+    return a;
+  }
+  Result<std::vector<cloudwatch::MetricAlarm>> DescribeAlarms(const std::vector<std::string>&, const std::string&,
+                                                              const std::string&) const override {
+    std::vector<cloudwatch::MetricAlarm> out;
+    for (const auto& [n, a] : alarms) out.push_back(a);
+    return out;
+  }
+  Status DeleteAlarms(const std::vector<std::string>& names) override {
+    for (const auto& n : names) {
+      if (!alarms.erase(n)) return NotFound(n);
+    }
+    return Status::Ok();
+  }
+  Status SetAlarmState(const std::string&, const std::string&, const std::string&) override { return Status::Ok(); }
+  std::vector<cloudwatch::AlarmHistoryItem> DescribeAlarmHistory(const std::string&) const override { return {}; }
+  void SetActionHandler(const std::string&, cloudwatch::AlarmActionHandler h) override { handler = std::move(h); }
+  std::map<std::string, cloudwatch::MetricAlarm> alarms;
+  cloudwatch::AlarmActionHandler handler;
+};
+
+class AutoScalingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("scaling-test-" + RandomHex(8));
+    std::filesystem::create_directories(dir_);
+    auto opened = OpenSqliteStore((dir_ / "db").string());
+    ASSERT_TRUE(opened.ok());
+    store_ = std::move(opened).value();
+    LaunchTemplateOptions lo;
+    lo.resolve_image = [](const std::string& id) -> Result<std::string> {
+      if (id == "missing") return NotFound("image missing not found");
+      return id;
+    };
+    templates_ = std::make_unique<LaunchTemplateService>(store_.get(), lo);
+    ASSERT_TRUE(templates_->Load().ok());
+    LaunchTemplateData d;
+    d.image_id = "ami-1";
+    d.tags = {{"Role", "web"}};
+    lt_ = templates_->Create("web-lt", d, "v1")->launch_template_id;
+    MakeService();
+  }
+  void TearDown() override {
+    service_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void MakeService() {
+    service_.reset();
+    AutoScalingOptions o;
+    o.default_subnets = {"subnet-a", "subnet-b", "subnet-c"};
+    o.clock = [this] { return now_; };
+    o.max_drain_seconds = 5;
+    service_ = std::make_unique<AutoScalingService>(store_.get(), templates_.get(), &instances_, &tgs_, &metrics_,
+                                                    &alarms_, o);
+    ASSERT_TRUE(service_->Load().ok());
+  }
+  GroupSpec Spec(int min, int max, std::optional<int> desired) {
+    GroupSpec s;
+    s.name = "web";
+    s.launch_template = "web-lt";
+    s.min_size = min;
+    s.max_size = max;
+    s.desired_capacity = desired;
+    return s;
+  }
+  // Advances the clock by `seconds`, one tick per second.
+  void Run(int seconds) {
+    for (int k = 0; k < seconds; ++k) {
+      now_ += 1000;
+      service_->Tick();
+    }
+  }
+  AutoScalingGroup G() {
+    auto g = service_->GetGroup("web");
+    return g.ok() ? *g : AutoScalingGroup{};
+  }
+  int Count(const char* state) {
+    int n = 0;
+    AutoScalingGroup g = G();
+    for (const auto& i : g.instances) n += i.lifecycle_state == state;
+    return n;
+  }
+
+  std::filesystem::path dir_;
+  StorePtr store_;
+  std::unique_ptr<LaunchTemplateService> templates_;
+  FakeInstances instances_;
+  FakeTargetGroups tgs_;
+  FakeMetrics metrics_;
+  FakeAlarms alarms_;
+  std::unique_ptr<AutoScalingService> service_;
+  std::string lt_;
+  int64_t now_ = 1795759200000;
+};
+
+TEST_F(AutoScalingTest, LaunchesDesiredSpreadOverSubnetsWithTags) {
+  GroupSpec s = Spec(1, 5, 3);
+  s.tags = std::vector<AsgTag>{{"Team", "blue", true}, {"Secret", "x", false}};
+  ASSERT_TRUE(service_->CreateGroup(s).ok());
+  Run(2);
+  EXPECT_EQ(Count("InService"), 3);
+  std::set<std::string> subnets;
+  for (const auto& [id, v] : instances_.instances) subnets.insert(v.subnet_id);
+  EXPECT_EQ(subnets.size(), 3u);
+  const auto& tags = instances_.specs.begin()->second.tags;
+  auto has = [&](const std::string& k, const std::string& v) {
+    return std::any_of(tags.begin(), tags.end(), [&](const Tag& t) { return t.key == k && t.value == v; });
+  };
+  EXPECT_TRUE(has("aws:autoscaling:groupName", "web"));
+  EXPECT_TRUE(has("Team", "blue"));
+  EXPECT_TRUE(has("Role", "web"));
+  EXPECT_FALSE(has("Secret", "x"));
+  auto g = service_->GetGroup("web");
+  ASSERT_FALSE(g->activities.empty());
+  EXPECT_NE(g->activities.front().cause.find("a user request created an AutoScalingGroup"), std::string::npos);
+  EXPECT_EQ(g->activities.front().status_code, "Successful");
+}
+
+TEST_F(AutoScalingTest, BadInputChangesNothing) {
+  EXPECT_EQ(service_->CreateGroup(Spec(3, 1, std::nullopt)).status().error_code(), "ValidationError");
+  EXPECT_EQ(service_->CreateGroup(Spec(1, 3, 5)).status().error_code(), "ValidationError");
+  GroupSpec s = Spec(1, 3, 2);
+  s.launch_template = "nope";
+  EXPECT_EQ(service_->CreateGroup(s).status().error_code(), "ValidationError");
+  s = Spec(1, 3, 2);
+  s.target_groups = std::vector<std::string>{"unknown-tg"};
+  EXPECT_EQ(service_->CreateGroup(s).status().error_code(), "ValidationError");
+  EXPECT_TRUE(service_->DescribeGroups({}).empty());
+  EXPECT_TRUE(store_->List("asg/")->empty());
+  ASSERT_TRUE(service_->CreateGroup(Spec(1, 3, 2)).ok());
+  EXPECT_FALSE(service_->SetDesiredCapacity("web", 4, false).ok());
+  EXPECT_EQ(G().desired_capacity, 2);
+  LaunchTemplateData bad;
+  bad.image_id = "missing";
+  EXPECT_FALSE(templates_->Create("bad", bad, "").ok());
+}
+
+TEST_F(AutoScalingTest, ReplacesDeadInstances) {
+  ASSERT_TRUE(service_->CreateGroup(Spec(2, 4, 2)).ok());
+  Run(2);
+  ASSERT_EQ(Count("InService"), 2);
+  std::string victim = G().instances[0].instance_id;
+  instances_.instances[victim].state = "terminated";  // its processes died
+  Run(3);
+  EXPECT_EQ(Count("InService"), 2);
+  EXPECT_FALSE(G().FindInstance(victim));
+  bool found = false;
+  AutoScalingGroup g = G();
+  for (const auto& a : g.activities) {
+    found = found || a.cause.find("EC2 health check indicating it has been terminated or stopped") != std::string::npos;
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(AutoScalingTest, ScaleInDrainsTargetsBeforeTerminating) {
+  GroupSpec s = Spec(1, 4, 3);
+  s.target_groups = std::vector<std::string>{"web"};
+  ASSERT_TRUE(service_->CreateGroup(s).ok());
+  Run(3);  // launch, register, healthy
+  ASSERT_EQ(Count("InService"), 3);
+  ASSERT_TRUE(service_->SetDesiredCapacity("web", 1, false).ok());
+  Run(1);
+  EXPECT_EQ(Count("Terminating:Wait"), 2);
+  EXPECT_EQ(instances_.Running(), 3);  // still draining
+  Run(6);                              // past the drain bound
+  EXPECT_EQ(instances_.Running(), 1);
+  EXPECT_EQ(G().instances.size(), 1u);
+}
+
+TEST_F(AutoScalingTest, ScaleInProtectionAndTerminationPolicy) {
+  GroupSpec s = Spec(0, 4, 3);
+  s.termination_policies = std::vector<std::string>{"NewestInstance"};
+  ASSERT_TRUE(service_->CreateGroup(s).ok());
+  for (int k = 0; k < 3; ++k) {  // launched one second apart
+    ASSERT_TRUE(service_->SetDesiredCapacity("web", k + 1, false).ok());
+    Run(1);
+  }
+  auto order = instances_.order;
+  ASSERT_EQ(order.size(), 3u);
+  ASSERT_TRUE(service_->SetInstanceProtection("web", {order[2]}, true).ok());
+  ASSERT_TRUE(service_->SetDesiredCapacity("web", 2, false).ok());
+  Run(2);
+  EXPECT_EQ(instances_.instances[order[1]].state, "terminated");  // newest unprotected
+  EXPECT_EQ(instances_.instances[order[2]].state, "running");
+}
+
+TEST_F(AutoScalingTest, TargetTrackingScalesOutFastAndInAfterTheWindow) {
+  ASSERT_TRUE(service_->CreateGroup(Spec(1, 10, 2)).ok());
+  Run(2);
+  ScalingPolicy p;
+  p.policy_name = "cpu50";
+  p.policy_type = "TargetTrackingScaling";
+  p.predefined_metric_type = "ASGAverageCPUUtilization";
+  p.target_value = 50;
+  p.scale_in_stabilization = 10;
+  auto put = service_->PutScalingPolicy("web", p);
+  ASSERT_TRUE(put.ok()) << put.status().ToString();
+  ASSERT_EQ(put->alarms.size(), 2u);
+  EXPECT_EQ(alarms_.alarms[put->alarms[0].first].evaluation_periods, 3);
+  EXPECT_EQ(alarms_.alarms[put->alarms[1].first].threshold, 45);
+  Run(10);  // past the warmup, at no load yet: metrics absent
+  EXPECT_EQ(G().desired_capacity, 2);
+  metrics_.default_cpu = 100;
+  Run(1);
+  EXPECT_EQ(G().desired_capacity, 4);
+  // New instances are warming up: their (absent here, in reality low) metrics do not count, and the
+  // old ones at 100% do not push the group further.
+  Run(2);
+  EXPECT_EQ(G().desired_capacity, 4);
+  metrics_.default_cpu = 50;
+  Run(10);
+  EXPECT_EQ(G().desired_capacity, 4);
+  metrics_.default_cpu = 10;
+  Run(5);
+  EXPECT_EQ(G().desired_capacity, 4);  // the stabilisation window holds it
+  Run(12);
+  EXPECT_EQ(G().desired_capacity, 1);
+  ASSERT_TRUE(service_->DeletePolicy("web", "cpu50").ok());
+  EXPECT_TRUE(alarms_.alarms.empty());
+}
+
+TEST_F(AutoScalingTest, SimpleScalingHonoursCooldown) {
+  ASSERT_TRUE(service_->CreateGroup(Spec(1, 10, 1)).ok());
+  ScalingPolicy p;
+  p.policy_name = "up";
+  p.scaling_adjustment = 2;
+  p.cooldown = 30;
+  auto put = service_->PutScalingPolicy("web", p);
+  ASSERT_TRUE(put.ok());
+  cloudwatch::MetricAlarm alarm;
+  alarm.alarm_name = "high";
+  alarms_.handler(put->policy_arn, alarm);
+  Run(1);
+  EXPECT_EQ(G().desired_capacity, 3);
+  alarms_.handler(put->policy_arn, alarm);  // within the cooldown: ignored
+  Run(1);
+  EXPECT_EQ(G().desired_capacity, 3);
+  Run(30);
+  alarms_.handler(put->policy_arn, alarm);
+  Run(1);
+  EXPECT_EQ(G().desired_capacity, 5);
+}
+
+TEST_F(AutoScalingTest, InstanceRefreshKeepsMinHealthy) {
+  ASSERT_TRUE(service_->CreateGroup(Spec(1, 10, 4)).ok());
+  Run(2);
+  LaunchTemplateData d2;
+  d2.image_id = "ami-2";
+  ASSERT_TRUE(templates_->CreateVersion("web-lt", d2, "", "v2").ok());
+  ASSERT_TRUE(templates_->ModifyDefaultVersion("web-lt", "2").ok());
+  instances_.start_running = false;  // new instances take a few ticks to run
+  ASSERT_TRUE(service_->StartInstanceRefresh("web", 75, 0).ok());
+  int min_in_service = 100;
+  for (int k = 0; k < 60; ++k) {
+    Run(1);
+    for (auto& [id, v] : instances_.instances) {
+      if (v.state == "pending") v.state = "running";  // one tick after launch
+    }
+    min_in_service = std::min(min_in_service, Count("InService"));
+  }
+  EXPECT_GE(min_in_service, 3);
+  auto g = service_->GetGroup("web");
+  EXPECT_EQ(g->refreshes.front().status, "Successful");
+  EXPECT_EQ(g->instances.size(), 4u);
+  for (const auto& i : g->instances) EXPECT_EQ(i.launch_template_version, 2);
+}
+
+TEST_F(AutoScalingTest, RestartMidScalingConverges) {
+  ASSERT_TRUE(service_->CreateGroup(Spec(1, 10, 2)).ok());
+  Run(2);
+  instances_.start_running = false;
+  ASSERT_TRUE(service_->SetDesiredCapacity("web", 5, false).ok());
+  Run(1);
+  EXPECT_EQ(Count("Pending"), 3);
+  MakeService();  // stratusd restarts
+  for (auto& [id, v] : instances_.instances) v.state = "running";
+  Run(2);
+  EXPECT_EQ(Count("InService"), 5);
+  EXPECT_EQ(instances_.instances.size(), 5u);
+}
+
+TEST_F(AutoScalingTest, ForceDeleteTerminatesEverything) {
+  ASSERT_TRUE(service_->CreateGroup(Spec(1, 10, 2)).ok());
+  Run(2);
+  EXPECT_EQ(service_->DeleteGroup("web", false).error_code(), "ResourceInUse");
+  ASSERT_TRUE(service_->DeleteGroup("web", true).ok());
+  Run(3);
+  EXPECT_FALSE(service_->GetGroup("web").ok());
+  EXPECT_EQ(instances_.Running(), 0);
+  EXPECT_TRUE(store_->List("asg/")->empty());
+}
+
+TEST_F(AutoScalingTest, ScheduledActionRuns) {
+  ASSERT_TRUE(service_->CreateGroup(Spec(1, 10, 1)).ok());
+  ScheduledAction a;
+  a.name = "morning";
+  a.start_ms = now_ + 5000;
+  a.desired_capacity = 3;
+  ASSERT_TRUE(service_->PutScheduledAction("web", a).ok());
+  Run(3);
+  EXPECT_EQ(G().desired_capacity, 1);
+  Run(3);
+  EXPECT_EQ(G().desired_capacity, 3);
+  a.time_zone = "Europe/Paris";
+  EXPECT_FALSE(service_->PutScheduledAction("web", a).ok());
+}
+
+TEST_F(AutoScalingTest, LaunchTemplatesVersionsAndImageUse) {
+  EXPECT_TRUE(templates_->UsesImage("ami-1"));
+  EXPECT_FALSE(templates_->UsesImage("ami-9"));
+  LaunchTemplateData d;
+  d.instance_type = "c5.large";
+  auto v = templates_->CreateVersion("web-lt", d, "$Latest", "bigger");
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->second, 2);
+  EXPECT_EQ(templates_->ResolveVersion("web-lt", "$Latest")->data.image_id, "ami-1");  // from the source
+  EXPECT_EQ(templates_->ResolveVersion("web-lt", "$Default")->version_number, 1);
+  EXPECT_FALSE(templates_->ResolveVersion("web-lt", "7").ok());
+  d.image_id = "ami-1";
+  EXPECT_EQ(templates_->Create("web-lt", d, "").status().code(), Code::kAlreadyExists);
+  LaunchTemplateService reloaded(store_.get(), {});
+  ASSERT_TRUE(reloaded.Load().ok());
+  EXPECT_EQ(reloaded.Find(lt_)->latest_version_number, 2);
+}
+
+}  // namespace
+}  // namespace stratus::scaling
