@@ -4,6 +4,7 @@
 
 #include "aws/handler.h"
 #include "aws/handler_util.h"
+#include "common/ids.h"
 #include "compute/instance_service.h"
 #include "image/image_service.h"
 #include "image/image_store.h"

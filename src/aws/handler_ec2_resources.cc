@@ -6,6 +6,7 @@
 
 #include "aws/handler.h"
 #include "aws/handler_util.h"
+#include "common/ids.h"
 #include "compute/instance_types.h"
 #include "image/image_service.h"
 #include "image/image_store.h"

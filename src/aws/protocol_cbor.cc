@@ -276,12 +276,12 @@ void EncodeValue(const ShapeRef& ref, const json& v, std::string* out, int depth
       Head(5, count, out);
       for (auto it = v.begin(); it != v.end(); ++it) {
         if (!Writable(shape.value, it.value())) continue;
-        Text(it.key(), out);
+        Text(ToValidUtf8(it.key()), out);
         EncodeValue(shape.value, it.value(), out, depth + 1);
       }
       return;
     }
-    case ShapeType::kString: return Text(v.get_ref<const std::string&>(), out);
+    case ShapeType::kString: return Text(ToValidUtf8(v.get_ref<const std::string&>()), out);
     case ShapeType::kInteger:
     case ShapeType::kLong:
       return Integer(v.is_number_float() ? static_cast<long long>(v.get<double>()) : v.get<long long>(), out);
@@ -359,9 +359,9 @@ AwsResponse EncodeCborError(const AwsError& error, bool query_compatible) {
   resp.status = error.http_status;
   Head(5, 2, &resp.body);
   Text("__type", &resp.body);
-  Text(error.code, &resp.body);
+  Text(ToValidUtf8(error.code), &resp.body);
   Text("message", &resp.body);
-  Text(error.message, &resp.body);
+  Text(ToValidUtf8(error.message), &resp.body);
   if (query_compatible) {
     resp.headers.emplace("x-amzn-query-error", error.code + (error.http_status >= 500 ? ";Receiver" : ";Sender"));
   }

@@ -185,7 +185,7 @@ void EncodeMap(std::string* out, const ShapeRef& ref, const json& v, const std::
   if (!flat) *out += "<" + name + ">";
   for (auto it = v.begin(); it != v.end(); ++it) {
     *out += flat ? "<" + name + ">" : std::string("<entry>");
-    Element(out, key_name, it.key());
+    Element(out, key_name, ToValidUtf8(it.key()));
     EncodeValue(out, shape.value, it.value(), value_name, depth + 1);
     *out += flat ? "</" + name + ">" : std::string("</entry>");
   }
@@ -278,8 +278,8 @@ AwsResponse EncodeXmlError(const std::string& xml_namespace, const AwsError& err
   out = kXmlDecl;
   if (protocol == Protocol::kEc2) {
     out += "<Response><Errors><Error>";
-    Element(&out, "Code", error.code);
-    Element(&out, "Message", error.message);
+    Element(&out, "Code", ToValidUtf8(error.code));
+    Element(&out, "Message", ToValidUtf8(error.message));
     out += "</Error></Errors>";
     Element(&out, "RequestID", request_id);
     out += "</Response>";
@@ -287,8 +287,8 @@ AwsResponse EncodeXmlError(const std::string& xml_namespace, const AwsError& err
   }
   out += "<ErrorResponse xmlns=\"" + XmlEscape(xml_namespace) + "\"><Error>";
   Element(&out, "Type", error.http_status >= 500 ? "Receiver" : "Sender");
-  Element(&out, "Code", error.code);
-  Element(&out, "Message", error.message);
+  Element(&out, "Code", ToValidUtf8(error.code));
+  Element(&out, "Message", ToValidUtf8(error.message));
   out += "</Error>";
   Element(&out, "RequestId", request_id);
   out += "</ErrorResponse>";

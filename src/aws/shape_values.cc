@@ -228,6 +228,24 @@ bool IsValidUtf8(std::string_view s) {
   return true;
 }
 
+std::string ToValidUtf8(std::string_view s) {
+  if (IsValidUtf8(s)) return std::string(s);
+  std::string out;
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    if (n != 0 && i + n <= s.size() && IsValidUtf8(s.substr(i, n))) {
+      out.append(s.substr(i, n));
+      i += n;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return out;
+}
+
 std::optional<AwsError> ValidateInput(const ServiceModel& service, const Shape& shape, const json& input) {
   return ValidateValue(service, shape, input, "", 0);
 }
@@ -235,7 +253,7 @@ std::optional<AwsError> ValidateInput(const ServiceModel& service, const Shape& 
 std::optional<std::string> ScalarToXmlText(const ShapeRef& ref, const json& v) {
   switch (ref.shape->type) {
     case ShapeType::kString:
-      if (v.is_string()) return v.get<std::string>();
+      if (v.is_string()) return ToValidUtf8(v.get_ref<const std::string&>());
       if (v.is_number() || v.is_boolean()) return v.dump();
       return std::nullopt;
     case ShapeType::kInteger:

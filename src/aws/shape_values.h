@@ -40,6 +40,9 @@ std::optional<std::string> BlobBytes(const nlohmann::json& v);
 // True when `s` is well-formed UTF-8 (clients always send UTF-8; the service layer may rely on it).
 bool IsValidUtf8(std::string_view s);
 
+// Returns `s` with every invalid UTF-8 sequence replaced by U+FFFD (outputs must stay parseable by clients).
+std::string ToValidUtf8(std::string_view s);
+
 // Checks `input` against structure `shape`: required members present, bounds (min/max length or value) respected.
 // Types were already checked by the decoder. Returns the first violation.
 std::optional<AwsError> ValidateInput(const ServiceModel& service, const Shape& shape, const nlohmann::json& input);

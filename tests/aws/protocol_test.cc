@@ -323,3 +323,20 @@ TEST(ErrorsTest, StatusFallbacks) {
 
 }  // namespace
 }  // namespace stratus::aws
+
+namespace stratus::aws {
+namespace {
+
+TEST(OutputTest, InvalidUtf8FromTheServiceIsReplaced) {
+  EXPECT_EQ(ToValidUtf8("ok \xc3\xa9"), "ok \xc3\xa9");
+  EXPECT_EQ(ToValidUtf8("a\xff" "b\xc3"), "a\xEF\xBF\xBD" "b\xEF\xBF\xBD");
+  json out = {{"Output", "boot \xff log"}, {"InstanceId", "i-1"}};
+  AwsResponse x = EncodeXmlResponse(Service("ec2"), Op("ec2", "GetConsoleOutput"), out, "rid", Protocol::kEc2);
+  EXPECT_NE(x.body.find("<output>boot \xEF\xBF\xBD log</output>"), std::string::npos) << x.body;
+  AwsResponse c = EncodeCborResponse(Op("monitoring", "DescribeAlarms"),
+                                     json::parse(R"({"MetricAlarms":[{"AlarmName":"x"}]})"));
+  EXPECT_TRUE(CborToJson(c.body).ok());
+}
+
+}  // namespace
+}  // namespace stratus::aws
