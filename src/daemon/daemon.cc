@@ -14,9 +14,12 @@
 #include "api/http_errors.h"
 #include "api/rest_api.h"
 #include "api/rest_scaling.h"
-#include "api/rest_scaling.h"
 #include "api/rest_images.h"
 #include "api/rest_lb.h"
+#include "aws/endpoint.h"
+#include "aws/handler.h"
+#include "aws/handler_credentials.h"
+#include "aws/httplib_adapter.h"
 #include "common/files.h"
 #include "common/ids.h"
 #include "common/log.h"
@@ -34,9 +37,6 @@
 #include "image/image_store.h"
 #include "net/host_network.h"
 #include "net/metadata_service.h"
-#include "scaling/adapters.h"
-#include "scaling/auto_scaling_service.h"
-#include "scaling/elb_adapter.h"
 #include "scaling/adapters.h"
 #include "scaling/auto_scaling_service.h"
 #include "scaling/elb_adapter.h"
@@ -113,12 +113,9 @@ struct Daemon::Parts {
   std::unique_ptr<scaling::TargetGroupPort> asg_target_groups;
   std::unique_ptr<scaling::AutoScalingService> asg;
   std::unique_ptr<RestScaling> rest_scaling;
-  std::unique_ptr<scaling::LaunchTemplateService> templates;
-  std::unique_ptr<scaling::InstancePort> asg_instances;
-  std::unique_ptr<scaling::TargetGroupPort> asg_target_groups;
-  std::unique_ptr<scaling::AutoScalingService> asg;
-  std::unique_ptr<RestScaling> rest_scaling;
   std::unique_ptr<RestApi> rest;
+  std::unique_ptr<aws::StratusAwsHandler> aws_handler;  // the AWS API (docs/aws-compat.md)
+  std::unique_ptr<aws::AwsEndpoint> aws_endpoint;
   httplib::Server server;
   std::thread server_thread;
   std::string token;
@@ -127,6 +124,28 @@ struct Daemon::Parts {
   std::condition_variable cv;
   bool shutdown = false;  // GUARDED_BY(mu)
 };
+
+// The AWS endpoint over the services, with the key of STATE_DIR/credentials (created on first start).
+Status Daemon::StartAwsEndpoint(Parts& p, const DaemonOptions& o) {
+  STRATUS_ASSIGN_OR_RETURN(auto creds, aws::LoadOrCreateAwsCredentials(o.state_dir + "/credentials"));
+  aws::AwsServices as;
+  as.instances = p.instances.get();
+  as.images = p.images.get();
+  as.image_service = p.image_service.get();
+  as.types = &p.types;
+  as.vpc = p.vpc;
+  as.templates = p.templates.get();
+  as.elb = p.elb.get();
+  as.autoscaling = p.asg.get();
+  as.region = o.region;
+  // as.metrics / as.alarms: set here once stratusd runs the metric store and the alarm service.
+  p.aws_handler = std::make_unique<aws::StratusAwsHandler>(as);
+  aws::AwsEndpointOptions eo;
+  eo.region = o.region;
+  eo.account_id = "000000000000";  // the account the ELB and Auto Scaling ARNs carry
+  STRATUS_ASSIGN_OR_RETURN(p.aws_endpoint, aws::AwsEndpoint::Create(aws::LookupFor(creds), p.aws_handler.get(), eo));
+  return Status::Ok();
+}
 
 Daemon::Daemon(DaemonOptions options) : options_(std::move(options)), parts_(std::make_unique<Parts>()) {
   if (options_.lib_dir.empty()) options_.lib_dir = DefaultLibDir();
@@ -137,7 +156,6 @@ Daemon::~Daemon() {
   if (parts_->server_thread.joinable()) parts_->server_thread.join();
   // Order: stop taking requests, finish operations in progress, then the rest. Instances keep running.
   parts_->metadata.reset();
-  parts_->asg.reset();  // joins the reconcile loop before the services it uses go
   parts_->asg.reset();  // joins the reconcile loop before the services it uses go
   parts_->elb.reset();  // stratus-lb keeps serving its last configuration
   parts_->instances.reset();
@@ -229,35 +247,6 @@ Status Daemon::Start() {
   p.asg->StartLoop();
   p.rest_scaling = std::make_unique<RestScaling>(p.templates.get(), p.asg.get());
 
-  // Launch templates and Auto Scaling (docs/scaling.md); the reconcile loop runs on its own thread.
-  scaling::LaunchTemplateOptions lo;
-  lo.resolve_image = [images = p.images.get()](const std::string& id) -> Result<std::string> {
-    STRATUS_ASSIGN_OR_RETURN(auto image, images->Find(id));
-    return image.image_id;
-  };
-  lo.validate_type = [&types = p.types](const std::string& t) { return types.Find(t).status(); };
-  lo.validate_sysctls = ValidateSysctls;
-  p.templates = std::make_unique<scaling::LaunchTemplateService>(p.store.get(), lo);
-  STRATUS_RETURN_IF_ERROR(p.templates->Load());
-  p.asg_instances = std::make_unique<scaling::InstanceServicePort>(p.instances.get());
-  if (p.elb) p.asg_target_groups = std::make_unique<scaling::LoadBalancerTargetGroups>(p.elb.get());
-  scaling::AutoScalingOptions ao;
-  ao.region = o.region;
-  std::set<std::string> subnets;
-  for (const auto& s : p.vpc.subnets) {
-    ao.default_subnets.push_back(s.subnet_id);
-    subnets.insert(s.subnet_id);
-  }
-  ao.validate_subnet = [subnets](const std::string& s) {
-    return subnets.count(s) ? Status::Ok() : NotFound("subnet " + s + " does not exist");
-  };
-  // The metric store and the alarm service join here when stratusd has them (nullptr: no target tracking data).
-  p.asg = std::make_unique<scaling::AutoScalingService>(p.store.get(), p.templates.get(), p.asg_instances.get(),
-                                                        p.asg_target_groups.get(), nullptr, nullptr, ao);
-  STRATUS_RETURN_IF_ERROR(p.asg->Load());
-  p.asg->StartLoop();
-  p.rest_scaling = std::make_unique<RestScaling>(p.templates.get(), p.asg.get());
-
   p.directory = std::make_unique<ServiceInstanceDirectory>(p.instances.get(), &p.vpc, o.region);
   net::MetadataServiceOptions mo;
   mo.listen_address = p.network->MetadataAddress();
@@ -266,15 +255,18 @@ Status Daemon::Start() {
   STRATUS_ASSIGN_OR_RETURN(p.metadata, net::MetadataService::Start(mo, p.directory.get()));
 
   p.rest = std::make_unique<RestApi>(RestServices{p.instances.get(), p.images.get(), &p.types, p.vpc, o.name, kVersion});
+  STRATUS_RETURN_IF_ERROR(StartAwsEndpoint(p, o));
   p.server.set_pre_routing_handler([&p](const httplib::Request& req, httplib::Response& res) {
     if (req.path == "/v1/health") return httplib::Server::HandlerResponse::Unhandled;
+    // AWS API calls (POST /, GET /?Action=, POST /service/...) authenticate with SigV4 in the endpoint instead.
+    if (req.path == "/" || req.path.rfind("/service/", 0) == 0) return httplib::Server::HandlerResponse::Unhandled;
     if (req.get_header_value("Authorization") == "Bearer " + p.token) return httplib::Server::HandlerResponse::Unhandled;
     ReplyJson(res, Unauthenticated("missing or wrong bearer token; it is in " + std::string("STATE_DIR/api-token"))
                        .WithErrorCode("AuthFailure"));
     return httplib::Server::HandlerResponse::Handled;
   });
   p.rest->Mount(p.server);
-  p.rest_scaling->Mount(p.server);
+  aws::MountAwsRoutes(p.server, *p.aws_endpoint);
   p.rest_scaling->Mount(p.server);
   MountImageRoutes(p.server, p.image_service.get());
   MountLoadBalancerRoutes(p.server, p.elb.get());
