@@ -414,12 +414,26 @@ bool Worker::OnResponseHead(Session* s, const ResponseHead& r) {
     return true;
   }
   int64_t rt = NowUs() - s->sent_at_us;
+  bool client_close = !s->keep_alive || r.body == BodyKind::kUntilClose || !s->req_body.done();
+  if (!AppendResponseHead(s, r, client_close)) {
+    UpstreamFailed(s, Failure::kBadResponse);
+    return true;
+  }
+  if (client_close) s->close_after = true;
   s->resp_status = r.status;
   s->resp_keep_alive = r.keep_alive;
   s->resp_head_done = true;
   s->resp_body.Start(r.body, r.content_length);
-  bool client_close = !s->keep_alive || r.body == BodyKind::kUntilClose || !s->req_body.done();
-  if (client_close) s->close_after = true;
+  u->in.consume(r.head_len);
+  CountResponse(s, r.status, rt);
+  s->deadline_ms = now_ms_ + snap_->settings.idle_timeout_ms;
+  return true;
+}
+
+// The response head as the client gets it: HTTP/1.1 status line, the target's headers without hop-by-hop ones,
+// the stickiness cookie, our Connection header. False when it does not fit.
+bool Worker::AppendResponseHead(Session* s, const ResponseHead& r, bool client_close) {
+  uint32_t mark = s->out.end;
   Appender a{&s->out};
   a.Add("HTTP/1.1 ");
   a.AddInt(static_cast<uint64_t>(r.status));
@@ -447,13 +461,13 @@ bool Worker::OnResponseHead(Session* s, const ResponseHead& r) {
     a.Add("Connection: keep-alive\r\n");
   }
   a.Add("\r\n");
-  if (!a.ok) {
-    s->resp_head_done = false;
-    UpstreamFailed(s, Failure::kBadResponse);
-    return true;
-  }
-  u->in.consume(r.head_len);
-  int klass = r.status / 100;
+  if (!a.ok) s->out.end = mark;
+  return a.ok;
+}
+
+// Status class and response time on the listener, the target group and the target; passive outlier detection.
+void Worker::CountResponse(Session* s, int status, int64_t rt) {
+  int klass = status / 100;
   Metric m = klass == 2 ? kTarget2xx : klass == 3 ? kTarget3xx : klass == 4 ? kTarget4xx : kTarget5xx;
   MetricSet* sets[3] = {s->listener->metrics.get(), s->group->metrics.get(), &s->target->metrics};
   for (MetricSet* ms : sets) {
@@ -466,8 +480,6 @@ bool Worker::OnResponseHead(Session* s, const ResponseHead& r) {
   } else {
     s->target->RecordSuccess();
   }
-  s->deadline_ms = now_ms_ + snap_->settings.idle_timeout_ms;
-  return true;
 }
 
 bool Worker::WriteClient(Session* s) {

@@ -25,38 +25,37 @@ bool Worker::StartTcp(Session* s) {
   return false;
 }
 
-bool Worker::StepTcp(Session* s) {
+// A connect in progress: false while waiting; on failure the next target is tried (or the session closed).
+bool Worker::TcpCheckConnect(Session* s) {
   Upstream* u = s->up;
-  if (!u) {
-    CloseSession(s);
-    return true;
-  }
-  if (u->connecting) {
-    if (!u->writable && !u->error && !u->readable) return false;
-    int err = 0;
-    socklen_t len = sizeof err;
-    getsockopt(u->fd, SOL_SOCKET, SO_ERROR, &err, &len);
-    if (err != 0 || u->error) {
-      TargetRuntime* t = s->target;
-      t->worker(id_).outstanding--;
-      t->RecordFailure(now_ms_, snap_->settings);
-      t->metrics.shard(id_).c[kTargetConnectionErrors].Add(1);
-      CloseUpstream(u);
-      s->up = nullptr;
-      TargetRuntime* next = ++s->attempts <= snap_->settings.max_retries ? s->group->Select(id_, now_ms_, t, {})
-                                                                          : nullptr;
-      if (!next || !ConnectUpstream(s, next, OwnerOf(s->group, next))) {
-        s->up = nullptr;
-        CloseSession(s);
-      }
-      return true;
-    }
+  if (!u->writable && !u->error && !u->readable) return false;
+  int err = 0;
+  socklen_t len = sizeof err;
+  getsockopt(u->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+  if (err == 0 && !u->error) {
     u->connecting = false;
     u->writable = true;
+    return true;
   }
-  bool progress = false;
-  // client -> target
-  if (!s->c_eof && ReadClient(s)) progress = true;
+  TargetRuntime* t = s->target;
+  t->worker(id_).outstanding--;
+  t->RecordFailure(now_ms_, snap_->settings);
+  t->metrics.shard(id_).c[kTargetConnectionErrors].Add(1);
+  CloseUpstream(u);
+  s->up = nullptr;
+  TargetRuntime* next =
+      ++s->attempts <= snap_->settings.max_retries ? s->group->Select(id_, now_ms_, t, {}) : nullptr;
+  if (!next || !ConnectUpstream(s, next, OwnerOf(s->group, next))) {
+    s->up = nullptr;
+    CloseSession(s);
+  }
+  return true;
+}
+
+// Client -> target: read, write, and pass the client's FIN on once everything is written.
+bool Worker::TcpClientToTarget(Session* s) {
+  Upstream* u = s->up;
+  bool progress = !s->c_eof && ReadClient(s);
   if (!s->in.empty() && u->writable) {
     ssize_t n = write(u->fd, s->in.rptr(), s->in.size());
     if (n > 0) {
@@ -75,7 +74,13 @@ bool Worker::StepTcp(Session* s) {
     s->u_shut_wr = true;
     progress = true;
   }
-  // target -> client
+  return progress;
+}
+
+// Target -> client, the same way round; a reset from the target resets the client (by closing).
+bool Worker::TcpTargetToClient(Session* s) {
+  Upstream* u = s->up;
+  bool progress = false;
   if (!u->eof && u->readable) {
     Acquire(&u->in);
     if (u->in.space() == 0 && u->in.start > 0) {
@@ -84,21 +89,19 @@ bool Worker::StepTcp(Session* s) {
       u->in.start = 0;
     }
     size_t space = u->in.space();
-    if (space > 0) {
-      ssize_t n = read(u->fd, u->in.wptr(), space);
-      if (n > 0) {
-        u->in.end += static_cast<uint32_t>(n);
-        if (static_cast<size_t>(n) < space && !u->hup) u->readable = false;
-        progress = true;
-      } else if (n == 0) {
-        u->eof = true;
-        progress = true;
-      } else if (errno == EAGAIN || errno == EINTR) {
-        u->readable = false;
-      } else {
-        CloseSession(s);  // reset by the target: reset the client too
-        return true;
-      }
+    ssize_t n = space > 0 ? read(u->fd, u->in.wptr(), space) : -2;
+    if (n > 0) {
+      u->in.end += static_cast<uint32_t>(n);
+      if (static_cast<size_t>(n) < space && !u->hup) u->readable = false;
+      progress = true;
+    } else if (n == 0) {
+      u->eof = true;
+      progress = true;
+    } else if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+      u->readable = false;
+    } else if (n == -1) {
+      CloseSession(s);
+      return true;
     }
   }
   if (!u->in.empty() && s->c_writable) {
@@ -120,6 +123,19 @@ bool Worker::StepTcp(Session* s) {
     s->shut_wr = true;
     progress = true;
   }
+  return progress;
+}
+
+bool Worker::StepTcp(Session* s) {
+  if (!s->up) {
+    CloseSession(s);
+    return true;
+  }
+  if (s->up->connecting) return TcpCheckConnect(s);
+  bool progress = TcpClientToTarget(s);
+  if (s->dead) return true;
+  progress |= TcpTargetToClient(s);
+  if (s->dead) return true;
   if (s->shut_wr && s->u_shut_wr) {
     CloseSession(s);
     return true;

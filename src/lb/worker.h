@@ -150,6 +150,11 @@ class Worker {
   void SendError(Session* s, int code);
   bool StepClosing(Session* s);
   bool StepTcp(Session* s);
+  bool TcpCheckConnect(Session* s);
+  bool TcpClientToTarget(Session* s);
+  bool TcpTargetToClient(Session* s);
+  bool AppendResponseHead(Session* s, const ResponseHead& r, bool client_close);
+  void CountResponse(Session* s, int status, int64_t response_time_us);
   bool StartTcp(Session* s);
   TargetPtr OwnerOf(TargetGroupRuntime* g, TargetRuntime* t);
   void CountElbError(Session* s, int code);
