@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
   if (log_level == "warn") stratus::SetLogLevel(stratus::LogLevel::kWarn);
   if (log_level == "error") stratus::SetLogLevel(stratus::LogLevel::kError);
   signal(SIGPIPE, SIG_IGN);
+  signal(SIGHUP, SIG_IGN);  // outlive the terminal / session of whoever started us (stratusd may die)
   signal(SIGTERM, OnSignal);
   signal(SIGINT, OnSignal);
   RaiseFdLimit();
