@@ -31,7 +31,8 @@ std::string RandomFrom(const std::string& alphabet, size_t n) {
 
 Result<AwsCredentials> ParseCredentialsFile(const std::string& text, const std::string& profile) {
   AwsCredentials creds;
-  bool in_profile = false;
+  std::map<std::string, std::pair<std::string, std::string>> profiles;  // name -> (key id, secret)
+  std::string current;
   size_t start = 0;
   while (start < text.size()) {
     size_t nl = text.find('\n', start);
@@ -39,14 +40,21 @@ Result<AwsCredentials> ParseCredentialsFile(const std::string& text, const std::
     start = nl == std::string::npos ? text.size() : nl + 1;
     if (line.empty() || line[0] == '#' || line[0] == ';') continue;
     if (line.front() == '[' && line.back() == ']') {
-      in_profile = Trim(line.substr(1, line.size() - 2)) == profile;
+      current = Trim(line.substr(1, line.size() - 2));
       continue;
     }
     size_t eq = line.find('=');
-    if (!in_profile || eq == std::string::npos) continue;
+    if (current.empty() || eq == std::string::npos) continue;
     std::string key = Trim(line.substr(0, eq)), value = Trim(line.substr(eq + 1));
-    if (key == "aws_access_key_id") creds.access_key_id = value;
-    if (key == "aws_secret_access_key") creds.secret_access_key = value;
+    if (key == "aws_access_key_id") profiles[current].first = value;
+    if (key == "aws_secret_access_key") profiles[current].second = value;
+  }
+  for (const auto& [name, kv] : profiles) {
+    if (!kv.first.empty() && !kv.second.empty()) creds.all_keys[kv.first] = kv.second;
+    if (name == profile) {
+      creds.access_key_id = kv.first;
+      creds.secret_access_key = kv.second;
+    }
   }
   if (creds.access_key_id.empty() || creds.secret_access_key.empty()) {
     return InvalidArgument("the credentials file has no [" + profile +
@@ -71,13 +79,17 @@ Result<AwsCredentials> LoadOrCreateAwsCredentials(const std::string& path) {
                      "[" + kCredentialsProfile + "]\n" + "aws_access_key_id = " + creds.access_key_id + "\n" +
                      "aws_secret_access_key = " + creds.secret_access_key + "\n";
   STRATUS_RETURN_IF_ERROR(WriteFileAtomic(path, text, 0600));
+  creds.all_keys[creds.access_key_id] = creds.secret_access_key;
   return creds;
 }
 
 CredentialLookup LookupFor(const AwsCredentials& creds) {
-  return [creds](const std::string& key) -> std::optional<std::string> {
-    if (key == creds.access_key_id) return creds.secret_access_key;
-    return std::nullopt;
+  std::map<std::string, std::string> keys = creds.all_keys;
+  if (keys.empty()) keys[creds.access_key_id] = creds.secret_access_key;
+  return [keys](const std::string& key) -> std::optional<std::string> {
+    auto it = keys.find(key);
+    if (it == keys.end()) return std::nullopt;
+    return it->second;
   };
 }
 

@@ -1,0 +1,111 @@
+// StratusAwsHandler without services: the operations that need none (VPC, regions), the clear error for
+// operations whose service is missing, unsupported operations, Status -> AWS error mapping, credentials file.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "aws/handler.h"
+#include "aws/handler_credentials.h"
+#include "aws/handler_util.h"
+#include "common/files.h"
+
+namespace stratus::aws {
+namespace {
+
+using nlohmann::json;
+
+AwsServices Network() {
+  AwsServices s;
+  s.vpc = {"vpc-0123456789abcdef0", "172.31.0.0/16", {{"subnet-01234567", "172.31.0.0/20", "locala"}}};
+  return s;
+}
+
+AwsCallContext Ctx(const std::string& region = "local") {
+  return {"req-1", region, "000000000000", "AKIATEST", "ec2"};
+}
+
+TEST(AwsHandlerTest, DescribesTheVpcSubnetsZonesAndRegions) {
+  StratusAwsHandler h(Network());
+  auto vpcs = std::get<json>(h.Call("ec2", "DescribeVpcs", json::object(), Ctx()));
+  EXPECT_EQ(vpcs["Vpcs"][0]["VpcId"], "vpc-0123456789abcdef0");
+  EXPECT_EQ(vpcs["Vpcs"][0]["IsDefault"], true);
+  auto subnets = std::get<json>(h.Call("ec2", "DescribeSubnets", json::object(), Ctx()));
+  EXPECT_EQ(subnets["Subnets"][0]["AvailabilityZone"], "locala");
+  EXPECT_EQ(subnets["Subnets"][0]["AvailableIpAddressCount"], 4091);
+  auto missing = std::get<AwsError>(h.Call("ec2", "DescribeSubnets", {{"SubnetIds", {"subnet-0000"}}}, Ctx()));
+  EXPECT_EQ(missing.code, "InvalidSubnetID.NotFound");
+  // The region the client signed for is listed besides the daemon's own.
+  auto regions = std::get<json>(h.Call("ec2", "DescribeRegions", json::object(), Ctx("us-east-1")));
+  EXPECT_EQ(regions["Regions"].size(), 2u);
+  auto zones = std::get<json>(h.Call("ec2", "DescribeAvailabilityZones", json::object(), Ctx()));
+  EXPECT_EQ(zones["AvailabilityZones"][0]["ZoneName"], "locala");
+}
+
+TEST(AwsHandlerTest, MissingServiceNamesTheOperation) {
+  StratusAwsHandler h(Network());
+  for (auto [service, op] : std::vector<std::pair<std::string, std::string>>{
+           {"ec2", "RunInstances"}, {"elasticloadbalancing", "CreateLoadBalancer"},
+           {"autoscaling", "CreateAutoScalingGroup"}, {"monitoring", "PutMetricData"}, {"monitoring", "DescribeAlarms"}}) {
+    auto r = h.Call(service, op, json::object(), Ctx());
+    ASSERT_TRUE(std::holds_alternative<AwsError>(r)) << op;
+    const auto& e = std::get<AwsError>(r);
+    EXPECT_EQ(e.http_status, 400) << op;
+    EXPECT_NE(e.message.find(op), std::string::npos) << e.message;
+  }
+}
+
+TEST(AwsHandlerTest, UnsupportedOperationIsNamed) {
+  StratusAwsHandler h(Network());
+  auto e = std::get<AwsError>(h.Call("ec2", "CreateVpc", json::object(), Ctx()));
+  EXPECT_EQ(e.code, "InvalidAction");
+  EXPECT_NE(e.message.find("CreateVpc"), std::string::npos);
+  EXPECT_GE(h.SupportedOperations().size(), 80u);
+}
+
+TEST(AwsHandlerTest, StatusMapsToEachServicesCodes) {
+  EXPECT_EQ(ErrorFrom("ec2", InvalidArgument("x")).code, "InvalidParameterValue");
+  EXPECT_EQ(ErrorFrom("autoscaling", InvalidArgument("x")).code, "ValidationError");
+  EXPECT_EQ(ErrorFrom("elasticloadbalancing", NotFound("x").WithErrorCode("LoadBalancerNotFound")).code,
+            "LoadBalancerNotFound");
+  EXPECT_EQ(ErrorFrom("monitoring", NotFound("x")).code, "ResourceNotFound");
+  EXPECT_EQ(ErrorFrom("ec2", FailedPrecondition("x").WithErrorCode("IncorrectInstanceState")).http_status, 400);
+  EXPECT_EQ(ErrorFrom("ec2", Unavailable("x")).http_status, 503);
+  EXPECT_EQ(ErrorFrom("ec2", Internal("x")).http_status, 500);
+}
+
+TEST(AwsCredentialsTest, CreatedOnceOwnerOnlyAndReadBack) {
+  std::string dir = "/tmp/stratus-awsh-test-" + std::to_string(getpid());
+  ASSERT_TRUE(MakeDirs(dir, 0700).ok());
+  std::string path = dir + "/credentials";
+  auto first = LoadOrCreateAwsCredentials(path);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->access_key_id.substr(0, 4), "AKIA");
+  EXPECT_EQ(first->access_key_id.size(), 20u);
+  EXPECT_EQ(first->secret_access_key.size(), 40u);
+  struct stat st;
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto again = LoadOrCreateAwsCredentials(path);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->secret_access_key, first->secret_access_key);
+  auto lookup = LookupFor(*again);
+  EXPECT_EQ(lookup(first->access_key_id), first->secret_access_key);
+  EXPECT_FALSE(lookup("AKIAOTHER").has_value());
+  EXPECT_TRUE(RemoveAll(dir).ok());
+}
+
+TEST(AwsCredentialsTest, ParsesProfilesAndRefusesAFileWithoutOne) {
+  auto c = ParseCredentialsFile("[default]\naws_access_key_id=A\naws_secret_access_key=B\n"
+                                "[stratus]\n aws_access_key_id = AKIAX \naws_secret_access_key = S/x+\n",
+                                "stratus");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->access_key_id, "AKIAX");
+  EXPECT_EQ(c->secret_access_key, "S/x+");
+  EXPECT_EQ(c->all_keys.size(), 2u);  // hand-added profiles are keys too
+  EXPECT_EQ(LookupFor(*c)("A"), "B");
+  EXPECT_FALSE(ParseCredentialsFile("[default]\naws_access_key_id=A\n", "stratus").ok());
+}
+
+}  // namespace
+}  // namespace stratus::aws
