@@ -55,8 +55,9 @@ Status LocalInstanceHost::Boot(const BootSpec& boot) {
 }
 
 Status LocalInstanceHost::Halt(const std::string& instance_id, bool force) {
-  return runtime_->Stop(instance_id, force ? std::chrono::milliseconds(0) : options_.stop_timeout,
-                        InstanceDir(instance_id));
+  // Init gets its own stop timeout to stop the services, and a second more before the host forces it.
+  auto grace = options_.stop_timeout + std::chrono::seconds(1);
+  return runtime_->Stop(instance_id, force ? std::chrono::milliseconds(0) : grace, InstanceDir(instance_id));
 }
 
 Status LocalInstanceHost::Destroy(const std::string& instance_id) {
@@ -72,11 +73,10 @@ Result<std::string> LocalInstanceHost::ConsoleOutput(const std::string& instance
 
 Result<HostInventory> LocalInstanceHost::Inventory() {
   HostInventory inv;
-  STRATUS_ASSIGN_OR_RETURN(auto ids, runtime_->List());
-  for (const auto& id : ids) {
+  STRATUS_ASSIGN_OR_RETURN(auto states, runtime_->ListStates());
+  for (const auto& [id, state] : states) {
     inv.present.insert(id);
-    auto state = runtime_->State(id);
-    if (state.ok() && state->status == InstanceStatus::kRunning) inv.running.insert(id);
+    if (state.status == InstanceStatus::kRunning) inv.running.insert(id);
   }
   STRATUS_ASSIGN_OR_RETURN(auto attached, network_->ListAttached());
   inv.attached.insert(attached.begin(), attached.end());
