@@ -13,6 +13,7 @@
 
 #include "api/http_errors.h"
 #include "api/rest_api.h"
+#include "api/rest_cloudwatch.h"
 #include "api/rest_scaling.h"
 #include "api/rest_images.h"
 #include "api/rest_lb.h"
@@ -20,6 +21,9 @@
 #include "aws/handler.h"
 #include "aws/handler_credentials.h"
 #include "aws/httplib_adapter.h"
+#include "cloudwatch/alarm_manager.h"
+#include "cloudwatch/collector.h"
+#include "cloudwatch/daemon_sources.h"
 #include "common/files.h"
 #include "common/ids.h"
 #include "common/log.h"
@@ -108,6 +112,10 @@ struct Daemon::Parts {
   std::unique_ptr<net::MetadataService> metadata;
   std::unique_ptr<elb::LbProcess> lb_process;
   std::unique_ptr<elb::LoadBalancerService> elb;
+  MetricStorePtr metric_store;                      // CloudWatch (docs/cloudwatch.md)
+  std::unique_ptr<cloudwatch::AlarmManager> alarms;
+  std::unique_ptr<cloudwatch::Collector> collector;
+  std::unique_ptr<scaling::MetricReader> asg_metrics;
   std::unique_ptr<scaling::LaunchTemplateService> templates;
   std::unique_ptr<scaling::InstancePort> asg_instances;
   std::unique_ptr<scaling::TargetGroupPort> asg_target_groups;
@@ -138,12 +146,30 @@ Status Daemon::StartAwsEndpoint(Parts& p, const DaemonOptions& o) {
   as.elb = p.elb.get();
   as.autoscaling = p.asg.get();
   as.region = o.region;
-  // as.metrics / as.alarms: set here once stratusd runs the metric store and the alarm service.
+  as.metrics = p.metric_store.get();
+  as.alarms = p.alarms.get();
   p.aws_handler = std::make_unique<aws::StratusAwsHandler>(as);
   aws::AwsEndpointOptions eo;
   eo.region = o.region;
   eo.account_id = "000000000000";  // the account the ELB and Auto Scaling ARNs carry
   STRATUS_ASSIGN_OR_RETURN(p.aws_endpoint, aws::AwsEndpoint::Create(aws::LookupFor(creds), p.aws_handler.get(), eo));
+  return Status::Ok();
+}
+
+// The metric store under STATE_DIR/metrics, the alarm service over it and the 1-second collector.
+Status Daemon::StartCloudWatch(Parts& p, const DaemonOptions& o) {
+  MetricStoreOptions mo;
+  mo.dir = o.state_dir + "/metrics";
+  STRATUS_ASSIGN_OR_RETURN(p.metric_store, OpenMetricStore(mo));
+  cloudwatch::AlarmManagerOptions ao;
+  ao.region = o.region;
+  p.alarms = std::make_unique<cloudwatch::AlarmManager>(p.store.get(), p.metric_store.get(), ao);
+  STRATUS_RETURN_IF_ERROR(p.alarms->Start());
+  p.collector = std::make_unique<cloudwatch::Collector>(
+      p.metric_store.get(),
+      cloudwatch::MakeDaemonCollectorSources(p.instances.get(), p.runtime.get(), p.network.get(), &p.types, p.elb.get()),
+      cloudwatch::CollectorOptions{});
+  p.collector->Start();
   return Status::Ok();
 }
 
@@ -156,6 +182,9 @@ Daemon::~Daemon() {
   if (parts_->server_thread.joinable()) parts_->server_thread.join();
   // Order: stop taking requests, finish operations in progress, then the rest. Instances keep running.
   parts_->metadata.reset();
+  parts_->collector.reset();
+  if (parts_->asg) parts_->asg->Stop();  // the alarm thread calls into it, it calls the alarms
+  parts_->alarms.reset();
   parts_->asg.reset();  // joins the reconcile loop before the services it uses go
   parts_->elb.reset();  // stratus-lb keeps serving its last configuration
   parts_->instances.reset();
@@ -218,6 +247,8 @@ Status Daemon::Start() {
   p.elb = std::make_unique<elb::LoadBalancerService>(p.store.get(), p.instances.get(), p.lb_process.get(), eo);
   STRATUS_RETURN_IF_ERROR(p.elb->Start());
 
+  STRATUS_RETURN_IF_ERROR(StartCloudWatch(p, o));
+
   // Launch templates and Auto Scaling (docs/scaling.md); the reconcile loop runs on its own thread.
   scaling::LaunchTemplateOptions lo;
   lo.resolve_image = [images = p.images.get()](const std::string& id) -> Result<std::string> {
@@ -240,9 +271,10 @@ Status Daemon::Start() {
   ao.validate_subnet = [subnets](const std::string& s) {
     return subnets.count(s) ? Status::Ok() : NotFound("subnet " + s + " does not exist");
   };
-  // The metric store and the alarm service join here when stratusd has them (nullptr: no target tracking data).
+  p.asg_metrics = std::make_unique<scaling::MetricStoreReader>(p.metric_store.get());
   p.asg = std::make_unique<scaling::AutoScalingService>(p.store.get(), p.templates.get(), p.asg_instances.get(),
-                                                        p.asg_target_groups.get(), nullptr, nullptr, ao);
+                                                        p.asg_target_groups.get(), p.asg_metrics.get(),
+                                                        p.alarms.get(), ao);
   STRATUS_RETURN_IF_ERROR(p.asg->Load());
   p.asg->StartLoop();
   p.rest_scaling = std::make_unique<RestScaling>(p.templates.get(), p.asg.get());
@@ -270,6 +302,7 @@ Status Daemon::Start() {
   p.rest_scaling->Mount(p.server);
   MountImageRoutes(p.server, p.image_service.get());
   MountLoadBalancerRoutes(p.server, p.elb.get());
+  MountCloudWatchRoutes(p.server, {p.metric_store.get(), p.alarms.get(), [elb = p.elb.get()] { return elb->PrometheusMetrics(); }, {}});
   p.server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
     Status st = res.status == 404 ? NotFound("no route for " + req.method + " " + req.path).WithErrorCode("UnknownOperation")
