@@ -250,12 +250,13 @@ Result<std::unique_ptr<MetadataService>> MetadataService::Start(const MetadataSe
     if (!r.ttl_seconds.empty()) res.set_header("X-aws-ec2-metadata-token-ttl-seconds", r.ttl_seconds);
     res.set_content(r.body, r.content_type.c_str());
   };
-  srv.Get(".*", serve);
-  srv.Put(".*", serve);
-  srv.Post(".*", serve);
-  srv.Delete(".*", serve);
-  srv.Patch(".*", serve);
-  srv.Options(".*", serve);
+  // Every request is answered in the pre-routing handler, which cpp-httplib runs before it reads a
+  // body: IMDS requests have none, and `curl -X PUT .../api/token` (EC2's own example) sends no
+  // Content-Length, for which httplib would otherwise wait for EOF and answer 400.
+  srv.set_pre_routing_handler([serve](const httplib::Request& req, httplib::Response& res) {
+    serve(req, res);
+    return httplib::Server::HandlerResponse::Handled;
+  });
   if (options.port == 0) {
     s->port_ = srv.bind_to_any_port(options.listen_address);
     if (s->port_ <= 0) return Unavailable("metadata service cannot listen on " + options.listen_address);
