@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "test_util.h"
+
 namespace stratus::net {
 namespace {
 
@@ -167,6 +169,21 @@ TEST(MetadataServiceTest, ServesOverHttp) {
   auto no_ttl = cli.Put("/latest/api/token", "", "text/plain");
   ASSERT_TRUE(no_ttl);
   EXPECT_EQ(no_ttl->status, 400);
+}
+
+// `curl -X PUT .../api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 60"` (EC2's own example)
+// sends no Content-Length and no body.
+TEST(MetadataServiceTest, TokenPutWithoutContentLength) {
+  FakeDirectory dir;
+  dir.by_ip["127.0.0.1"] = Sample("i-0000000000000007f", "127.0.0.1");
+  auto svc = MetadataService::Start({"127.0.0.1", 0, false, 2}, &dir);
+  ASSERT_TRUE(svc.ok()) << svc.status().ToString();
+  std::string resp =
+      testing::HttpExchange("127.0.0.1", (*svc)->port(),
+                            "PUT /latest/api/token HTTP/1.1\r\nHost: 169.254.169.254\r\nConnection: close\r\n"
+                            "X-aws-ec2-metadata-token-ttl-seconds: 60\r\n\r\n");
+  EXPECT_EQ(testing::StatusCode(resp), 200) << resp;
+  EXPECT_GE(testing::Body(resp).size(), 40u) << resp;
 }
 
 TEST(MetadataServiceTest, BindFailureIsReported) {
