@@ -454,7 +454,8 @@ Result<std::string> ImageBuilder::ExecuteRun(const Job& job, const RecipeStep& s
   spec.layer_dirs = job.LowersTopFirst(*images_);
   spec.instance_dir = dir;
   spec.type = InstanceType{"build", 2, 4096, 8192};
-  spec.netns_path = "/proc/1/ns/net";  // the host's network: steps may fetch what they install
+  // The daemon's own network (the host's): steps may fetch what they install.
+  spec.netns_path = "/proc/" + std::to_string(getpid()) + "/ns/net";
   spec.runtime = options_.runtime;
   spec.stop_timeout = milliseconds(1000);
   if (PathExists("/etc/resolv.conf")) spec.extra_mounts.push_back({"/etc/resolv.conf", "/etc/resolv.conf", true});
