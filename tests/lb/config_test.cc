@@ -142,6 +142,30 @@ TEST(Selection, WeightedRoundRobin) {
   EXPECT_EQ(seen["t2"], 0);  // weight 0: standby
 }
 
+TEST(Selection, SlowStartRampsANewTargetUp) {
+  TargetGroupConfig cfg;
+  cfg.name = "g";
+  cfg.slow_start_ms = 10000;
+  TargetGroupRuntime g(cfg, std::make_shared<MetricSet>(1), 1);
+  for (int i = 0; i < 2; ++i) {
+    TargetConfig tc;
+    tc.id = "t" + std::to_string(i);
+    tc.ip = "127.0.0.1";
+    tc.port = 1000 + i;
+    auto t = std::make_shared<TargetRuntime>(tc.id, "g", tc, 1);
+    t->health = HealthState::kHealthy;
+    g.targets.push_back(t);
+  }
+  g.Finalize();
+  int64_t now = 1000000;
+  g.targets[0]->healthy_since_ms = now - 100000;  // long in service
+  g.targets[1]->healthy_since_ms = now;           // just became healthy: 10% of its weight
+  std::map<std::string, int> seen;
+  for (int i = 0; i < 110; ++i) seen[g.Select(0, now, nullptr, "")->id]++;
+  EXPECT_EQ(seen["t1"], 10);
+  EXPECT_EQ(seen["t0"], 100);
+}
+
 TEST(Selection, LeastOutstandingRequests) {
   auto g = Group(Algorithm::kLeastOutstandingRequests, {1, 1, 1});
   g->targets[0]->worker(0).outstanding = 5;
