@@ -16,8 +16,11 @@ constexpr RegisterFn kNouns[] = {
     RegisterImageCommands,
     RegisterInstanceTypeCommands,
     RegisterNetworkCommands,
+    RegisterLoadBalancerCommands,
     RegisterTemplateCommands,
     RegisterAsgCommands,
+    RegisterMetricsCommands,
+    RegisterAlarmCommands,
     RegisterHealthCommand,
 };
 

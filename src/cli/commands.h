@@ -26,10 +26,16 @@ void RegisterInstanceTypeCommands(CLI::App& root, CliContext& ctx);
 void RegisterNetworkCommands(CLI::App& root, CliContext& ctx);
 // stratus health
 void RegisterHealthCommand(CLI::App& root, CliContext& ctx);
+// stratus lb create|list|show|delete|listen|route and stratus tg create|list|show|delete|register|deregister|health
+void RegisterLoadBalancerCommands(CLI::App& root, CliContext& ctx);
 // stratus template create|version|list|show|set-default|delete
 void RegisterTemplateCommands(CLI::App& root, CliContext& ctx);
 // stratus asg create|list|show|instances|activities|set-desired|terminate|delete|policy|refresh
 void RegisterAsgCommands(CLI::App& root, CliContext& ctx);
+// stratus metrics get|list|put
+void RegisterMetricsCommands(CLI::App& root, CliContext& ctx);
+// stratus alarm create|list|show|history|delete|set-state
+void RegisterAlarmCommands(CLI::App& root, CliContext& ctx);
 
 // Makes `action` the one to run when `sub` is the command given.
 void OnSelected(CLI::App* sub, CliContext& ctx, std::function<int()> action);
