@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -174,8 +175,9 @@ Status StripRuntimeArtifacts(const std::string& upper, const std::vector<std::st
   (void)unlink((upper + kUserDataMarker).c_str());
   for (const char* rel : {"run/stratus", "var/lib/stratus", "sbin", "run", "var/lib", "var", "etc"}) {
     std::string path = upper + "/" + rel;
-    struct stat below;
-    if (DirIsEmpty(path) && !StatInLayers(lowers, rel, &below)) rmdir(path.c_str());
+    // Empty and not opaque: either runc made it, or overlay copied it up for a mount point; it adds nothing.
+    char opaque[2] = {};
+    if (DirIsEmpty(path) && lgetxattr(path.c_str(), kOverlayOpaqueXattr, opaque, sizeof opaque) <= 0) rmdir(path.c_str());
   }
   return CleanOverlayXattrs(upper);
 }
