@@ -49,7 +49,12 @@ json InstanceJson(const Instance& i, const AwsServices& s, int launch_index) {
       {"Monitoring", {{"State", "enabled"}}},
       {"Tags", TagList(i.tags)},
   };
-  if (!i.state_reason.empty()) j["StateReason"] = {{"Code", "Client.UserInitiatedShutdown"}, {"Message", i.state_reason}};
+  bool down = i.state != InstanceState::kPending && i.state != InstanceState::kRunning;
+  if (down && !i.state_reason.empty()) {
+    std::string code = i.state_reason.find("User initiated") != std::string::npos ? "Client.UserInitiatedShutdown"
+                                                                                  : "Server.InternalError";
+    j["StateReason"] = {{"Code", code}, {"Message", i.state_reason}};
+  }
   if (!i.mac.empty()) {
     j["NetworkInterfaces"] = json::array({{{"MacAddress", i.mac},
                                            {"PrivateIpAddress", i.private_ip},

@@ -61,8 +61,12 @@ def main():
     except ClientError as e:
         out["missing_error"] = [e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"]]
 
-    bad = boto3.Session(aws_access_key_id=session.get_credentials().access_key, aws_secret_access_key="wrong" * 8,
-                        region_name="local").client("ec2", endpoint_url=endpoint, config=cfg)
+    # A wrong secret: EC2 answers AuthFailure (401), the query services SignatureDoesNotMatch (403); nothing changes.
+    bad_session = boto3.Session(aws_access_key_id=session.get_credentials().access_key,
+                                aws_secret_access_key="wrong" * 8, region_name="local")
+    bad = bad_session.client("ec2", endpoint_url=endpoint, config=cfg)
+    bad_elb = bad_session.client("elbv2", endpoint_url=endpoint, config=cfg)
+    elb = session.client("elbv2", endpoint_url=endpoint, config=cfg)
     before = len([i for res in ec2.describe_instances()["Reservations"] for i in res["Instances"]])
     try:
         bad.run_instances(ImageId=image, MinCount=1, MaxCount=1)
@@ -70,7 +74,13 @@ def main():
     except ClientError as e:
         out["bad_secret_error"] = [e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"]]
     after = len([i for res in ec2.describe_instances()["Reservations"] for i in res["Instances"]])
-    out["bad_secret_changed_nothing"] = before == after
+    try:
+        bad_elb.create_target_group(Name="bad-" + tag, Protocol="HTTP", Port=80)
+        out["bad_secret_elb_error"] = None
+    except ClientError as e:
+        out["bad_secret_elb_error"] = [e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"]]
+    names = [t["TargetGroupName"] for t in elb.describe_target_groups()["TargetGroups"]]
+    out["bad_secret_changed_nothing"] = before == after and "bad-" + tag not in names
 
     try:
         now = time.time()
