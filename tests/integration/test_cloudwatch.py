@@ -178,3 +178,33 @@ def test_prometheus_endpoint_needs_the_token(stratus):
         text = r.read().decode()
         assert r.headers["Content-Type"].startswith("text/plain")
     assert "stratus_app_queue" in text and " 7" in text, text[:2000]
+
+
+def test_load_balancer_metrics(stratus):
+    from test_load_balancer import setup_lb
+    instances, url = setup_lb(stratus, count=2)
+    lb_arn = stratus.request("GET", "/v1/load-balancers")["LoadBalancers"][0]["LoadBalancerArn"]
+    tg_arn = stratus.request("GET", "/v1/target-groups")["TargetGroups"][0]["TargetGroupArn"]
+    lb_dim = lb_arn.split(":loadbalancer/")[1]
+    tg_dim = tg_arn.split(":")[-1]
+    assert lb_dim.startswith("app/front/") and tg_dim.startswith("targetgroup/web/")
+    time.sleep(2)  # the collector's baseline
+    for _ in range(40):
+        with urllib.request.urlopen(url + "/", timeout=5) as r:
+            r.read()
+
+    def total(metric, dims, statistic="Sum"):
+        pts = stats(stratus, "AWS/ApplicationELB", metric, dims, statistic=statistic, since=60, period=60)
+        return sum(p[statistic] for p in pts)
+
+    assert wait_for(lambda: total("RequestCount", {"LoadBalancer": lb_dim}) == 40, timeout=15), \
+        total("RequestCount", {"LoadBalancer": lb_dim})
+    assert wait_for(lambda: total("RequestCount", {"TargetGroup": tg_dim}) == 40, timeout=15)
+    assert total("HTTPCode_Target_2XX_Count", {"TargetGroup": tg_dim}) == 40
+    assert total("RequestCountPerTarget", {"TargetGroup": tg_dim}) == 20
+    assert total("HealthyHostCount", {"TargetGroup": tg_dim}, "Maximum") == 2
+    assert total("TargetResponseTime", {"TargetGroup": tg_dim}, "SampleCount") == 40
+    req = urllib.request.Request(stratus.endpoint + "/metrics", headers={"Authorization": "Bearer " + stratus.token})
+    with urllib.request.urlopen(req, timeout=5) as r:
+        text = r.read().decode()
+    assert "stratus_aws_application_elb_healthy_host_count" in text and "stratus_lb_" in text
