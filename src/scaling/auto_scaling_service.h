@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -39,6 +40,9 @@ struct AutoScalingOptions {
   int tick_ms = 1000;
   int max_drain_seconds = 330;               // a draining target is terminated after this at the latest
   int launch_retry_seconds = 10;             // after a failed launch
+  // The instance status check: ids of the instances whose init runs on the host. An InService
+  // instance whose record says running but whose init is gone is Unhealthy. Unset: not checked.
+  std::function<Result<std::set<std::string>>()> running_instances;
 };
 
 // The settable fields of CreateAutoScalingGroup / UpdateAutoScalingGroup; unset = unchanged (update)

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 
 #include "common/ids.h"
 #include "common/log.h"
@@ -112,9 +113,15 @@ void AutoScalingService::RefreshMembers(AutoScalingGroup& g, int64_t now) {
       for (const auto& t : *h) health[tg][t.instance_id] = t.state;
     }
   }
+  std::optional<std::set<std::string>> alive;
+  if (options_.running_instances) {
+    auto running = options_.running_instances();
+    if (running.ok()) alive = std::move(*running);
+  }
   for (auto& i : g.instances) {
     if (IsTerminating(i)) continue;
     auto view = instances_->Get(i.instance_id);
+    bool impaired = false;
     bool gone = !view.ok() || view->state == "terminated" || view->state == "shutting-down" ||
                 view->state == "stopped" || view->state == "stopping";
     if (view.ok() && i.subnet_id.empty()) i.subnet_id = view->subnet_id;
@@ -151,7 +158,9 @@ void AutoScalingService::RefreshMembers(AutoScalingGroup& g, int64_t now) {
         i.health_status = "Unhealthy";
       }
     } else if (i.lifecycle_state == "InService" && !Suspended(g, "HealthCheck")) {
-      if (gone) i.health_status = "Unhealthy";
+      // InService means it ran at an earlier tick, before `alive` was read: absent now is dead.
+      impaired = !gone && view->state == "running" && alive && !alive->count(i.instance_id);
+      if (gone || impaired) i.health_status = "Unhealthy";
       bool in_grace = now - i.launched_ms < g.health_check_grace_period * 1000LL;
       if (g.health_check_type == "ELB" && !in_grace) {
         for (const auto& tg : g.target_group_arns) {
@@ -160,8 +169,9 @@ void AutoScalingService::RefreshMembers(AutoScalingGroup& g, int64_t now) {
       }
     }
     if (i.health_status == "Unhealthy" && !Suspended(g, "ReplaceUnhealthy")) {
-      std::string why = gone ? "an EC2 health check indicating it has been terminated or stopped"
-                             : (g.health_check_type == "ELB" ? "an ELB system health check failure"
+      std::string why = gone       ? "an EC2 health check indicating it has been terminated or stopped"
+                        : impaired ? "an EC2 instance status check failure"
+                                   : (g.health_check_type == "ELB" ? "an ELB system health check failure"
                                                              : "an EC2 health check failure");
       BeginTerminate(g, i, now, At(now) + " an instance was taken out of service in response to " + why + ".");
     }
