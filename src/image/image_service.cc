@@ -119,10 +119,6 @@ Result<std::string> ImageService::StartBuild(BuildRequest request) {
   if (!request.context_dir.empty() && request.context_dir.front() != '/') {
     return InvalidArgument("the build context must be an absolute path on the daemon's host: " + request.context_dir);
   }
-  if (!request.name.empty()) {
-    auto existing = images_->Find(request.name);
-    (void)existing;  // a same-named identical image is fine: the build finds it; a different one fails then
-  }
   auto build = std::make_unique<Build>();
   build->id = "build-" + RandomHex(12);
   build->request = std::move(request);
