@@ -271,6 +271,14 @@ Status Daemon::Start() {
   ao.validate_subnet = [subnets](const std::string& s) {
     return subnets.count(s) ? Status::Ok() : NotFound("subnet " + s + " does not exist");
   };
+  ao.running_instances = [runtime = p.runtime.get()]() -> Result<std::set<std::string>> {
+    STRATUS_ASSIGN_OR_RETURN(auto states, runtime->ListStates());
+    std::set<std::string> running;
+    for (const auto& [id, st] : states) {
+      if (st.status == InstanceStatus::kRunning) running.insert(id);
+    }
+    return running;
+  };
   p.asg_metrics = std::make_unique<scaling::MetricStoreReader>(p.metric_store.get());
   p.asg = std::make_unique<scaling::AutoScalingService>(p.store.get(), p.templates.get(), p.asg_instances.get(),
                                                         p.asg_target_groups.get(), p.asg_metrics.get(),
