@@ -2,8 +2,8 @@
 unchanged (AWS_SHARED_CREDENTIALS_FILE=$STATE/credentials --profile stratus --endpoint-url ... --region local).
 
 Generations: Debian's /usr/bin/aws 2.9 with /usr/bin/python3's boto3 1.26, and the machine python's aws CLI 1.45
-with its boto3 1.43 (skipped when absent). Parts whose service stratusd does not run yet (CloudWatch metrics and
-alarms) are exercised and skipped with the service's own UnsupportedOperation message."""
+with its boto3 1.43 (skipped when absent). A daemon without the CloudWatch services answers UnsupportedOperation;
+the CloudWatch part is then skipped with that message."""
 import json
 import os
 import stat
