@@ -2,6 +2,7 @@
 
 #include <time.h>
 
+#include <cmath>
 #include <cstdio>
 
 namespace stratus::cli {
@@ -28,6 +29,13 @@ std::string OneLine(std::string s) {
 std::string ScalarText(const Json& v) {
   if (v.is_string()) return v.get<std::string>();
   if (v.is_null()) return "";
+  if (v.is_number_float()) {
+    // 2.0 reads better as 2 (a VCpus count sent as a double).
+    double d = v.get<double>();
+    if (std::isfinite(d) && d == std::trunc(d) && std::fabs(d) < 1e15) {
+      return std::to_string(static_cast<long long>(d));
+    }
+  }
   return v.dump();
 }
 

@@ -60,6 +60,8 @@ TEST(RenderDetails, AlignsLabels) {
 TEST(Field, FormatsScalarsAndArrays) {
   Json obj = {{"n", 2}, {"b", true}, {"a", {80, 443}}, {"s", ""}, {"z", nullptr}};
   EXPECT_EQ(Field("/n")(obj), "2");
+  EXPECT_EQ(Field("/f")(Json{{"f", 2.0}}), "2");
+  EXPECT_EQ(Field("/f")(Json{{"f", 0.5}}), "0.5");
   EXPECT_EQ(Field("/b")(obj), "true");
   EXPECT_EQ(Field("/a")(obj), "80,443");
   EXPECT_EQ(Field("/s")(obj), "-");
