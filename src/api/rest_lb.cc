@@ -109,6 +109,30 @@ void MountLoadBalancers(httplib::Server& server, elb::LoadBalancerService* s) {
     if (!l.ok()) return ReplyJson(res, l.status());
     ReplyJson(res, elb::ToJson(*l));
   });
+  // A rule on the listener of a given port: what `stratus lb route` sends.
+  server.Post(R"(/v1/load-balancers/([^/]+)/rules)", [s](const httplib::Request& req, httplib::Response& res) {
+    auto body = Body(req);
+    if (!body.ok()) return ReplyJson(res, body.status());
+    int port = 0, priority = 0;
+    std::vector<std::string> hosts, paths;
+    std::string tg;
+    Status st = Field(*body, "Port", port);
+    if (st.ok()) st = Field(*body, "Priority", priority);
+    if (st.ok()) st = Field(*body, "Hosts", hosts);
+    if (st.ok()) st = Field(*body, "Paths", paths);
+    if (st.ok()) st = Field(*body, "TargetGroup", tg);
+    if (!st.ok()) return ReplyJson(res, st);
+    auto listeners = s->DescribeListeners(req.matches[1].str(), {});
+    if (!listeners.ok()) return ReplyJson(res, listeners.status());
+    for (const auto& l : *listeners) {
+      if (l.port != port) continue;
+      auto r = s->CreateRule(l.arn, priority, hosts, paths, tg);
+      if (!r.ok()) return ReplyJson(res, r.status());
+      return ReplyJson(res, elb::ToJson(*r));
+    }
+    ReplyJson(res, NotFound("load balancer " + req.matches[1].str() + " has no listener on port " + std::to_string(port))
+                       .WithErrorCode("ListenerNotFound"));
+  });
   server.Get(R"(/v1/load-balancers/([^/]+)/listeners)", [s](const httplib::Request& req, httplib::Response& res) {
     auto ls = s->DescribeListeners(req.matches[1].str(), {});
     if (!ls.ok()) return ReplyJson(res, ls.status());

@@ -74,6 +74,14 @@ Status ValidateInstanceFilter(const std::string& text, std::string_view what) {
   return Status::Ok();
 }
 
+ApiRequest MakeRequest(std::string method, std::string path, std::optional<Json> body) {
+  ApiRequest r;
+  r.method = std::move(method);
+  r.path = std::move(path);
+  r.body = std::move(body);
+  return r;
+}
+
 std::vector<ApiRequest> RequestsForIds(const std::vector<std::string>& ids,
                                        const std::function<ApiRequest(const std::string&)>& make) {
   std::vector<ApiRequest> out;

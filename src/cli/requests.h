@@ -33,6 +33,9 @@ Result<KeyValue> ParseKeyValue(const std::string& text, std::string_view what);
 // prefixes the message as for ParseKeyValue.
 Status ValidateInstanceFilter(const std::string& text, std::string_view what);
 
+// A request with an optional JSON body: the common shape of every call below.
+ApiRequest MakeRequest(std::string method, std::string path, std::optional<Json> body = std::nullopt);
+
 // One request per id: make(id) for each of `ids`, in order.
 std::vector<ApiRequest> RequestsForIds(const std::vector<std::string>& ids,
                                        const std::function<ApiRequest(const std::string&)>& make);

@@ -22,6 +22,11 @@ std::function<std::string(const Json&)> TimeAndAge(std::string pointer, Clock::t
 
 }  // namespace
 
+std::string FieldText(const Json& j, const char* key) {
+  if (!j.is_object() || !j.contains(key)) return "";
+  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
+}
+
 Columns InstanceColumns(Clock::time_point now) {
   return {
       {"ID", Field("/InstanceId")},

@@ -657,7 +657,7 @@ Result<std::vector<TargetHealthDescription>> LoadBalancerService::DescribeTarget
   }
   // Deregistered targets the data plane still drains.
   for (const auto& h : status_.targets) {
-    if (h.target_group != tg->name || h.state != "draining") continue;
+    if (h.target_group != tg->name) continue;
     Target t{h.id, h.port};
     if (std::find(tg->targets.begin(), tg->targets.end(), t) != tg->targets.end() || !wanted(t)) continue;
     out.push_back({t, "draining", "Target.DeregistrationInProgress", "Target deregistration is in progress"});
