@@ -28,10 +28,12 @@ class Stratus:
     def __init__(self, tag, extra_args=()):
         n = next(_counter)
         # Names and CIDRs unique per pytest worker process and fixture instance.
-        slot = (os.getpid() * 7 + n) % 200
+        # Names, ports and CIDRs unique per process and fixture: 10.100.0.0/16 .. 10.199.0.0/16, ports 28000..28199,
+        # clear of the ranges unit tests use (10.230+, 10.248+, 10.251).
+        slot = (os.getpid() * 7 + n) % 100
         self.name = f"sti{slot}"
         self.port = 28000 + 2 * slot
-        self.cidr = f"10.{40 + slot % 200}.0.0/16"
+        self.cidr = f"10.{100 + slot}.0.0/16"
         self.state_dir = tempfile.mkdtemp(prefix=f"stratus-it-{tag}-")
         self.extra_args = list(extra_args)
         self.proc = None
