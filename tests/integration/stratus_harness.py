@@ -27,7 +27,6 @@ class Stratus:
 
     def __init__(self, tag, extra_args=()):
         n = next(_counter)
-        # Names and CIDRs unique per pytest worker process and fixture instance.
         # Names, ports and CIDRs unique per process and fixture: 10.100.0.0/16 .. 10.199.0.0/16, ports 28000..28199,
         # clear of the ranges unit tests use (10.230+, 10.248+, 10.251).
         slot = (os.getpid() * 7 + n) % 100
