@@ -198,6 +198,13 @@ def test_bad_input_is_refused_and_changes_nothing(stratus):
     with pytest.raises(ApiError) as e:
         stratus.action(i["InstanceId"], "stop")
     assert e.value.status == 409 and e.value.code == "IncorrectInstanceState" and "terminated" in e.value.message
+    # The CLI prints the API's words and exits non-zero.
+    r = stratus.cli("run", "no-such-image", check=False)
+    assert r.returncode == 1 and "image no-such-image does not exist" in r.stderr
+    r = stratus.cli("instance", "stop", i["InstanceId"], check=False)
+    assert r.returncode == 1 and "terminated" in r.stderr
+    r = stratus.cli("run", "busybox", "--type", "z9.huge", check=False)
+    assert r.returncode == 1 and "z9.huge" in r.stderr
     after = stratus.instances()
     assert [x["InstanceId"] for x in after] == [x["InstanceId"] for x in before]
     assert len(after) == len(before)
