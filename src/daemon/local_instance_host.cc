@@ -22,9 +22,10 @@ Result<NetworkAttachment> LocalInstanceHost::AttachNetwork(const std::string& in
   auto a = network_->Attach(instance_id, subnet_id, private_ip);
   if (a.ok()) return NetworkAttachment{a->ip, a->mac};
   if (a.status().code() != Code::kAlreadyExists) return a.status();
-  // Attached before (a restart, or a start after stop): the namespace and its address are still there.
-  STRATUS_ASSIGN_OR_RETURN(std::string ip, network_->InstanceIp(instance_id));
-  return NetworkAttachment{ip, ""};
+  // Attached before (a restart, or a start after stop): the namespace, its address and its MAC are
+  // still there.
+  STRATUS_ASSIGN_OR_RETURN(net::Attachment existing, network_->Inspect(instance_id));
+  return NetworkAttachment{existing.ip, existing.mac};
 }
 
 Status LocalInstanceHost::DetachNetwork(const std::string& instance_id) { return network_->Detach(instance_id); }
