@@ -397,9 +397,12 @@ void AutoScalingService::RunInstanceRefresh(AutoScalingGroup& g, int64_t now) {
   int in_service = InServiceCount(g);
   r->min_in_service_seen = r->min_in_service_seen < 0 ? in_service : std::min(r->min_in_service_seen, in_service);
   std::vector<AsgInstance> old, active;
-  int ready = 0, pending = 0;
+  int ready = 0, pending = 0, old_leaving = 0;
   for (const auto& i : g.instances) {
-    if (IsTerminating(i)) continue;
+    if (IsTerminating(i)) {
+      old_leaving += i.launch_template_version != r->target_version;
+      continue;
+    }
     active.push_back(i);
     if (i.lifecycle_state == "Pending") pending++;
     if (i.lifecycle_state == "InService" && i.health_status == "Healthy" && now - i.in_service_ms >= warmup * 1000LL) ready++;
@@ -410,7 +413,7 @@ void AutoScalingService::RunInstanceRefresh(AutoScalingGroup& g, int64_t now) {
   r->percentage_complete = total ? (total - static_cast<int>(old.size())) * 100 / total : 100;
   if (old.empty()) {
     g.surge = 0;
-    if (pending == 0 && ready >= g.desired_capacity) {
+    if (pending == 0 && old_leaving == 0 && ready >= g.desired_capacity) {  // the last old ones drained too
       r->status = "Successful";
       r->percentage_complete = 100;
       r->end_ms = now;
