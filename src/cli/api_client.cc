@@ -77,8 +77,8 @@ class HttpTransport : public Transport {
   }
 
   Result<ApiResponse> Send(const ApiRequest& request) override {
-    if (request.method != "GET" && request.method != "POST" && request.method != "PATCH" &&
-        request.method != "DELETE") {
+    if (request.method != "GET" && request.method != "POST" && request.method != "PUT" &&
+        request.method != "PATCH" && request.method != "DELETE") {
       return Internal("unsupported HTTP method " + request.method);
     }
     httplib::Result res = Dispatch(request);
@@ -97,6 +97,7 @@ class HttpTransport : public Transport {
     const httplib::Headers headers = {{"Accept", "application/json"}};
     if (request.method == "GET") return client_.Get(target, headers);
     if (request.method == "POST") return client_.Post(target, headers, body, type);
+    if (request.method == "PUT") return client_.Put(target, headers, body, type);
     if (request.method == "PATCH") return client_.Patch(target, headers, body, type);
     if (request.body) return client_.Delete(target, headers, body, type);
     return client_.Delete(target, headers);

@@ -1,4 +1,5 @@
 // stratus lb create|list|show|delete|listen|route and stratus tg create|list|show|delete|register|deregister|health
+#include <algorithm>
 #include <memory>
 
 #include "cli/commands.h"
@@ -175,7 +176,10 @@ void RegisterTg(CLI::App& root, CliContext& ctx) {
   OnSelected(create, ctx, [&ctx, c]() -> int {
     Json body = {{"Name", c->name}, {"Port", c->port}, {"Protocol", Upper(c->protocol)}};
     if (!c->health_path.empty()) body["HealthCheckPath"] = c->health_path;
-    if (c->interval) body["HealthCheckIntervalSeconds"] = c->interval;
+    if (c->interval) {
+      body["HealthCheckIntervalSeconds"] = c->interval;
+      body["HealthCheckTimeoutSeconds"] = std::min(2, c->interval);  // the timeout may not exceed the interval
+    }
     if (!c->algorithm.empty()) body["Algorithm"] = c->algorithm;
     auto created = ctx.Call(MakeRequest("POST", "/v1/target-groups", body));
     if (!created.ok()) return ctx.Failure(created.status());

@@ -85,7 +85,7 @@ Result<Instance> InstanceFromStoreJson(const json& j) {
     i.state_reason = j.value("StateReason", "");
     i.launch_time = j.value("LaunchTime", "");
     i.state_time = j.value("StateTransitionTime", "");
-    STRATUS_ASSIGN_OR_RETURN(i.tags, TagsFromJson(j.value("Tags", json::array())));
+    STRATUS_ASSIGN_OR_RETURN(i.tags, TagsFromJson(j.value("Tags", json::array()), /*from_user=*/false));
     i.sysctls = j.value("Sysctls", std::map<std::string, std::string>{});
     STRATUS_ASSIGN_OR_RETURN(i.user_data, Base64Decode(j.value("UserData", "")));
     i.client_token = j.value("ClientToken", "");

@@ -73,7 +73,7 @@ Result<TargetGroup> TargetGroupFromJson(const json& j) {
     tg.attributes.slow_start_seconds = a.value("slow_start.duration_seconds", 0);
     tg.attributes.algorithm = a.value("load_balancing.algorithm.type", "round_robin");
     for (const auto& t : j.value("Targets", json::array())) tg.targets.push_back({t.at("Id"), t.value("Port", 0)});
-    STRATUS_ASSIGN_OR_RETURN(tg.tags, TagsFromJson(j.value("Tags", json::array())));
+    STRATUS_ASSIGN_OR_RETURN(tg.tags, TagsFromJson(j.value("Tags", json::array()), /*from_user=*/false));
     return tg;
   } catch (const json::exception& e) {
     return InvalidArgument(std::string("bad target group record: ") + e.what());
@@ -147,7 +147,7 @@ Result<LoadBalancer> LoadBalancerFromStoreJson(const json& j) {
     lb.vpc_id = j.value("VpcId", "");
     lb.state = j.value("State", json::object()).value("Code", "active");
     lb.created_time = j.value("CreatedTime", "");
-    STRATUS_ASSIGN_OR_RETURN(lb.tags, TagsFromJson(j.value("Tags", json::array())));
+    STRATUS_ASSIGN_OR_RETURN(lb.tags, TagsFromJson(j.value("Tags", json::array()), /*from_user=*/false));
     for (const auto& lj : j.value("Listeners", json::array())) {
       Listener l;
       l.arn = lj.at("ListenerArn");

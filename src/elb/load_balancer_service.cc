@@ -43,7 +43,7 @@ Status ValidateHealthCheck(const TargetGroupHealthCheck& hc) {
   if (hc.interval_seconds < 1 || hc.interval_seconds > 300) return Invalid("HealthCheckIntervalSeconds must be 1 to 300");
   if (hc.timeout_seconds < 1 || hc.timeout_seconds > 120) return Invalid("HealthCheckTimeoutSeconds must be 1 to 120");
   if (hc.timeout_seconds > hc.interval_seconds) {
-    return Invalid("HealthCheckTimeoutSeconds must be smaller than HealthCheckIntervalSeconds");
+    return Invalid("HealthCheckTimeoutSeconds must not be larger than HealthCheckIntervalSeconds");
   }
   if (hc.healthy_threshold < 2 || hc.healthy_threshold > 10) return Invalid("HealthyThresholdCount must be 2 to 10");
   if (hc.unhealthy_threshold < 2 || hc.unhealthy_threshold > 10) return Invalid("UnhealthyThresholdCount must be 2 to 10");

@@ -25,7 +25,7 @@ json TagsToJson(const std::vector<Tag>& tags) {
   return a;
 }
 
-Result<std::vector<Tag>> TagsFromJson(const json& j) {
+Result<std::vector<Tag>> TagsFromJson(const json& j, bool from_user) {
   std::vector<Tag> tags;
   if (j.is_null()) return tags;
   if (!j.is_array()) return InvalidArgument("Tags must be a list of {\"Key\": ..., \"Value\": ...}");
@@ -36,7 +36,7 @@ Result<std::vector<Tag>> TagsFromJson(const json& j) {
     Tag tag{t["Key"].get<std::string>(), t.value("Value", json("")).is_string() ? t.value("Value", "") : ""};
     if (tag.key.empty() || tag.key.size() > 128) return InvalidArgument("tag keys are 1 to 128 characters");
     if (tag.value.size() > 256) return InvalidArgument("tag values are at most 256 characters");
-    if (tag.key.rfind("aws:", 0) == 0) return InvalidArgument("tag keys may not start with aws:");
+    if (from_user && tag.key.rfind("aws:", 0) == 0) return InvalidArgument("tag keys may not start with aws:");
     tags.push_back(std::move(tag));
   }
   return tags;
@@ -94,7 +94,7 @@ Result<Image> ImageFromJson(const json& j) {
     for (const auto& [k, v] : j.value("Sysctls", json::object()).items()) {
       image.config.sysctls.emplace_back(k, v.get<std::string>());
     }
-    STRATUS_ASSIGN_OR_RETURN(image.tags, TagsFromJson(j.value("Tags", json::array())));
+    STRATUS_ASSIGN_OR_RETURN(image.tags, TagsFromJson(j.value("Tags", json::array()), /*from_user=*/false));
     image.builtin = j.value("Builtin", false);
     return image;
   } catch (const json::exception& e) {

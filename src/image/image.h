@@ -50,7 +50,9 @@ nlohmann::json ToJson(const Image& image);
 Result<Image> ImageFromJson(const nlohmann::json& j);
 
 nlohmann::json TagsToJson(const std::vector<Tag>& tags);
-Result<std::vector<Tag>> TagsFromJson(const nlohmann::json& j);
+// Parses [{"Key", "Value"}...]. A user's tags (`from_user`) may not use the reserved "aws:" prefix;
+// Stratus's own records may (auto scaling tags its instances aws:autoscaling:groupName, as AWS does).
+Result<std::vector<Tag>> TagsFromJson(const nlohmann::json& j, bool from_user = true);
 
 // Current UTC time as "2026-11-27T05:30:00.123Z".
 std::string NowIso8601();

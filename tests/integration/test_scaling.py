@@ -173,8 +173,6 @@ def test_instance_refresh_keeps_min_healthy_in_service(stratus):
     assert all(tags[i]["build"] == "2" for i in in_service(g))
 
 
-@pytest.mark.xfail(strict=False, reason="stratusd refuses to load instance records carrying aws: tags "
-                   "(src/compute/instance.cc parses stored tags with the API's TagsFromJson); reported")
 def test_restart_in_the_middle_of_a_scale_out_converges(stratus):
     template(stratus)
     create_group(stratus, desired=1)
