@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 PYTEST = /usr/bin/python3 -m pytest
 
-.PHONY: all deps build test unit-test integration-test demo fuzz bench clean
+.PHONY: all deps build test test-slow unit-test integration-test demo fuzz bench clean
 
 all: build
 
@@ -18,6 +18,10 @@ build: deps
 # Every test: unit tests (CTest/GoogleTest), bounded fuzz runs, then integration tests against real daemons.
 test: build
 	scripts/run-tests.sh $(BUILD)
+
+# The minutes-long tests too (the debian + nginx image build).
+test-slow: build
+	STRATUS_BUILD=$(abspath $(BUILD)) $(PYTEST) -v -p no:cacheprovider -m slow tests/integration
 
 unit-test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

@@ -15,6 +15,7 @@ echo "== fuzz targets (bounded)"
 
 if [ -d "$root/tests/integration" ] && ls "$root"/tests/integration/test_*.py >/dev/null 2>&1; then
   echo "== integration tests"
-  STRATUS_BUILD="$build" /usr/bin/python3 -m pytest -v -p no:cacheprovider "$root/tests/integration" || status=1
+  STRATUS_BUILD="$build" /usr/bin/python3 -m pytest -v -p no:cacheprovider -m "${STRATUS_PYTEST_MARKERS:-not slow}" \
+    "$root/tests/integration" || status=1
 fi
 exit $status

@@ -23,3 +23,7 @@ def pytest_runtest_makereport(item, call):
     setattr(item, "rep_" + rep.when, rep)
 
 
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: minutes long (the debian + nginx image build); run by `make test-slow`")
