@@ -8,14 +8,6 @@ namespace stratus::cli {
 
 namespace {
 
-ApiRequest Request(std::string method, std::string path, std::optional<Json> body = std::nullopt) {
-  ApiRequest r;
-  r.method = std::move(method);
-  r.path = std::move(path);
-  r.body = std::move(body);
-  return r;
-}
-
 Columns AlarmColumns() {
   return {{"NAME", Field("/AlarmName")},
           {"STATE", Field("/StateValue")},
@@ -93,7 +85,7 @@ void RegisterCreate(CLI::App* noun, CliContext& ctx) {
                  {"TreatMissingData", a->missing}, {"AlarmActions", a->alarm_actions},
                  {"OKActions", a->ok_actions}, {"AlarmDescription", a->description}};
     if (!a->unit.empty()) body["Unit"] = a->unit;
-    return ctx.ShowEach({Request("POST", "/v1/alarms", body)}, "MetricAlarm", AlarmColumns());
+    return ctx.ShowEach({MakeRequest("POST", "/v1/alarms", body)}, "MetricAlarm", AlarmColumns());
   });
 }
 
@@ -104,7 +96,7 @@ void RegisterReads(CLI::App* noun, CliContext& ctx) {
   list->add_option("--state", *state, "OK, ALARM or INSUFFICIENT_DATA");
   list->add_option("--prefix", *prefix, "alarm name prefix");
   OnSelected(list, ctx, [&ctx, state, prefix] {
-    ApiRequest r = Request("GET", "/v1/alarms");
+    ApiRequest r = MakeRequest("GET", "/v1/alarms");
     if (!state->empty()) r.query.push_back({"state", *state});
     if (!prefix->empty()) r.query.push_back({"prefix", *prefix});
     return ctx.List(r, "MetricAlarms", AlarmColumns());
@@ -115,7 +107,7 @@ void RegisterReads(CLI::App* noun, CliContext& ctx) {
   show->add_option("NAME", *names, "alarm names")->required();
   OnSelected(show, ctx, [&ctx, names] {
     std::vector<ApiRequest> reqs;
-    for (const auto& n : *names) reqs.push_back(Request("GET", "/v1/alarms/" + n));
+    for (const auto& n : *names) reqs.push_back(MakeRequest("GET", "/v1/alarms/" + n));
     return ctx.ShowEach(reqs, "MetricAlarm", AlarmDetails());
   });
 
@@ -125,7 +117,7 @@ void RegisterReads(CLI::App* noun, CliContext& ctx) {
   OnSelected(history, ctx, [&ctx, hname] {
     Columns cols = {{"TIMESTAMP", Field("/Timestamp")}, {"TYPE", Field("/HistoryItemType")},
                     {"SUMMARY", Field("/HistorySummary")}};
-    return ctx.List(Request("GET", "/v1/alarms/" + *hname + "/history"), "AlarmHistoryItems", cols);
+    return ctx.List(MakeRequest("GET", "/v1/alarms/" + *hname + "/history"), "AlarmHistoryItems", cols);
   });
 }
 
@@ -134,7 +126,7 @@ void RegisterWrites(CLI::App* noun, CliContext& ctx) {
   CLI::App* del = noun->add_subcommand("delete", "Delete alarms (all or none)");
   del->add_option("NAME", *names, "alarm names")->required();
   OnSelected(del, ctx, [&ctx, names] {
-    return ctx.SendEach({Request("POST", "/v1/alarms/delete", Json{{"AlarmNames", *names}})});
+    return ctx.SendEach({MakeRequest("POST", "/v1/alarms/delete", Json{{"AlarmNames", *names}})});
   });
 
   auto set = std::make_shared<std::array<std::string, 3>>();
@@ -145,7 +137,7 @@ void RegisterWrites(CLI::App* noun, CliContext& ctx) {
   OnSelected(set_state, ctx, [&ctx, set] {
     Json body = {{"StateValue", (*set)[1]},
                  {"StateReason", (*set)[2].empty() ? "set by stratus alarm set-state" : (*set)[2]}};
-    return ctx.SendEach({Request("POST", "/v1/alarms/" + (*set)[0] + "/state", body)});
+    return ctx.SendEach({MakeRequest("POST", "/v1/alarms/" + (*set)[0] + "/state", body)});
   });
 }
 

@@ -4,15 +4,11 @@
 
 #include "cli/commands.h"
 #include "cli/requests.h"
+#include "cli/views.h"
 
 namespace stratus::cli {
 
 namespace {
-
-std::string Str(const Json& j, const char* key) {
-  if (!j.contains(key)) return "";
-  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
-}
 
 int CountState(const Json& g, const char* state) {
   int n = 0;
@@ -21,42 +17,34 @@ int CountState(const Json& g, const char* state) {
 }
 
 Columns GroupColumns() {
-  return {{"NAME", [](const Json& j) { return Str(j, "AutoScalingGroupName"); }},
+  return {{"NAME", [](const Json& j) { return FieldText(j, "AutoScalingGroupName"); }},
           {"TEMPLATE", [](const Json& j) {
-             return Str(j["LaunchTemplate"], "LaunchTemplateName") + ":" + Str(j["LaunchTemplate"], "Version");
+             return FieldText(j["LaunchTemplate"], "LaunchTemplateName") + ":" + FieldText(j["LaunchTemplate"], "Version");
            }},
-          {"MIN", [](const Json& j) { return Str(j, "MinSize"); }},
-          {"MAX", [](const Json& j) { return Str(j, "MaxSize"); }},
-          {"DESIRED", [](const Json& j) { return Str(j, "DesiredCapacity"); }},
+          {"MIN", [](const Json& j) { return FieldText(j, "MinSize"); }},
+          {"MAX", [](const Json& j) { return FieldText(j, "MaxSize"); }},
+          {"DESIRED", [](const Json& j) { return FieldText(j, "DesiredCapacity"); }},
           {"INSERVICE", [](const Json& j) { return std::to_string(CountState(j, "InService")); }},
           {"PENDING", [](const Json& j) { return std::to_string(CountState(j, "Pending")); }},
-          {"STATUS", [](const Json& j) { return Str(j, "Status"); }}};
+          {"STATUS", [](const Json& j) { return FieldText(j, "Status"); }}};
 }
 
 Columns GroupDetails() {
   Columns c = GroupColumns();
-  c.push_back({"TARGET GROUPS", [](const Json& j) { return Str(j, "TargetGroupARNs"); }});
+  c.push_back({"TARGET GROUPS", [](const Json& j) { return FieldText(j, "TargetGroupARNs"); }});
   c.push_back({"HEALTH CHECK", [](const Json& j) {
-                 return Str(j, "HealthCheckType") + " (grace " + Str(j, "HealthCheckGracePeriod") + " s)";
+                 return FieldText(j, "HealthCheckType") + " (grace " + FieldText(j, "HealthCheckGracePeriod") + " s)";
                }});
-  c.push_back({"SUBNETS", [](const Json& j) { return Str(j, "VPCZoneIdentifier"); }});
+  c.push_back({"SUBNETS", [](const Json& j) { return FieldText(j, "VPCZoneIdentifier"); }});
   c.push_back({"INSTANCES", [](const Json& j) {
                  std::string out;
                  for (const auto& i : j.value("Instances", Json::array())) {
-                   out += (out.empty() ? "" : ", ") + Str(i, "InstanceId") + " " + Str(i, "LifecycleState") + " " +
-                          Str(i, "HealthStatus") + " v" + Str(i["LaunchTemplate"], "Version");
+                   out += (out.empty() ? "" : ", ") + FieldText(i, "InstanceId") + " " + FieldText(i, "LifecycleState") + " " +
+                          FieldText(i, "HealthStatus") + " v" + FieldText(i["LaunchTemplate"], "Version");
                  }
                  return out;
                }});
   return c;
-}
-
-ApiRequest Request(std::string method, std::string path, std::optional<Json> body = std::nullopt) {
-  ApiRequest r;
-  r.method = std::move(method);
-  r.path = std::move(path);
-  r.body = std::move(body);
-  return r;
 }
 
 std::string GroupPath(const std::string& name) { return "/v1/auto-scaling-groups/" + name; }
@@ -96,42 +84,42 @@ void AddCreate(CLI::App* asg, CliContext& ctx) {
       if (!kv.ok()) return ctx.UsageError(kv.status());
       body["Tags"].push_back({{"Key", kv->key}, {"Value", kv->value}, {"PropagateAtLaunch", true}});
     }
-    return ctx.ShowEach({Request("POST", "/v1/auto-scaling-groups", body)}, "AutoScalingGroup", GroupColumns());
+    return ctx.ShowEach({MakeRequest("POST", "/v1/auto-scaling-groups", body)}, "AutoScalingGroup", GroupColumns());
   });
 }
 
 void AddReads(CLI::App* asg, CliContext& ctx) {
   CLI::App* list = asg->add_subcommand("list", "List auto scaling groups");
   OnSelected(list, ctx, [&ctx] {
-    return ctx.List(Request("GET", "/v1/auto-scaling-groups"), "AutoScalingGroups", GroupColumns());
+    return ctx.List(MakeRequest("GET", "/v1/auto-scaling-groups"), "AutoScalingGroups", GroupColumns());
   });
   auto names = std::make_shared<std::vector<std::string>>();
   CLI::App* show = asg->add_subcommand("show", "Show groups in detail");
   show->add_option("NAME", *names, "group names")->required();
   OnSelected(show, ctx, [&ctx, names] {
     std::vector<ApiRequest> reqs;
-    for (const auto& n : *names) reqs.push_back(Request("GET", GroupPath(n)));
+    for (const auto& n : *names) reqs.push_back(MakeRequest("GET", GroupPath(n)));
     return ctx.ShowEach(reqs, "AutoScalingGroup", GroupDetails());
   });
   auto name = std::make_shared<std::string>();
   CLI::App* acts = asg->add_subcommand("activities", "A group's scaling activities, newest first");
   acts->add_option("NAME", *name, "group name")->required();
   OnSelected(acts, ctx, [&ctx, name] {
-    Columns cols = {{"START", [](const Json& j) { return Str(j, "StartTime"); }},
-                    {"STATUS", [](const Json& j) { return Str(j, "StatusCode"); }},
-                    {"DESCRIPTION", [](const Json& j) { return Str(j, "Description"); }},
-                    {"CAUSE", [](const Json& j) { return Str(j, "Cause"); }}};
-    return ctx.List(Request("GET", GroupPath(*name) + "/activities"), "Activities", cols);
+    Columns cols = {{"START", [](const Json& j) { return FieldText(j, "StartTime"); }},
+                    {"STATUS", [](const Json& j) { return FieldText(j, "StatusCode"); }},
+                    {"DESCRIPTION", [](const Json& j) { return FieldText(j, "Description"); }},
+                    {"CAUSE", [](const Json& j) { return FieldText(j, "Cause"); }}};
+    return ctx.List(MakeRequest("GET", GroupPath(*name) + "/activities"), "Activities", cols);
   });
   CLI::App* inst = asg->add_subcommand("instances", "Instances of every group");
   OnSelected(inst, ctx, [&ctx] {
-    Columns cols = {{"INSTANCE", [](const Json& j) { return Str(j, "InstanceId"); }},
-                    {"GROUP", [](const Json& j) { return Str(j, "AutoScalingGroupName"); }},
-                    {"LIFECYCLE", [](const Json& j) { return Str(j, "LifecycleState"); }},
-                    {"HEALTH", [](const Json& j) { return Str(j, "HealthStatus"); }},
-                    {"VERSION", [](const Json& j) { return Str(j["LaunchTemplate"], "Version"); }},
-                    {"PROTECTED", [](const Json& j) { return Str(j, "ProtectedFromScaleIn"); }}};
-    return ctx.List(Request("GET", "/v1/auto-scaling-instances"), "AutoScalingInstances", cols);
+    Columns cols = {{"INSTANCE", [](const Json& j) { return FieldText(j, "InstanceId"); }},
+                    {"GROUP", [](const Json& j) { return FieldText(j, "AutoScalingGroupName"); }},
+                    {"LIFECYCLE", [](const Json& j) { return FieldText(j, "LifecycleState"); }},
+                    {"HEALTH", [](const Json& j) { return FieldText(j, "HealthStatus"); }},
+                    {"VERSION", [](const Json& j) { return FieldText(j["LaunchTemplate"], "Version"); }},
+                    {"PROTECTED", [](const Json& j) { return FieldText(j, "ProtectedFromScaleIn"); }}};
+    return ctx.List(MakeRequest("GET", "/v1/auto-scaling-instances"), "AutoScalingInstances", cols);
   });
 }
 
@@ -141,7 +129,7 @@ void AddChanges(CLI::App* asg, CliContext& ctx) {
   set->add_option("NAME", sd->first, "group name")->required();
   set->add_option("N", sd->second, "desired capacity")->required();
   OnSelected(set, ctx, [&ctx, sd] {
-    return ctx.ShowEach({Request("POST", GroupPath(sd->first) + "/desired-capacity", Json{{"DesiredCapacity", sd->second}})},
+    return ctx.ShowEach({MakeRequest("POST", GroupPath(sd->first) + "/desired-capacity", Json{{"DesiredCapacity", sd->second}})},
                         "AutoScalingGroup", GroupColumns());
   });
   struct Del {
@@ -155,7 +143,7 @@ void AddChanges(CLI::App* asg, CliContext& ctx) {
   OnSelected(remove, ctx, [&ctx, del] {
     std::vector<ApiRequest> reqs;
     for (const auto& n : del->names) {
-      ApiRequest r = Request("DELETE", GroupPath(n));
+      ApiRequest r = MakeRequest("DELETE", GroupPath(n));
       if (del->force) r.query.push_back({"force", "true"});
       reqs.push_back(r);
     }
@@ -170,9 +158,9 @@ void AddChanges(CLI::App* asg, CliContext& ctx) {
   terminate->add_option("INSTANCE", term->id, "instance id")->required();
   terminate->add_flag("--decrement", term->decrement, "lower the desired capacity instead of replacing it");
   OnSelected(terminate, ctx, [&ctx, term] {
-    Columns cols = {{"ACTIVITY", [](const Json& j) { return Str(j, "ActivityId"); }},
-                    {"DESCRIPTION", [](const Json& j) { return Str(j, "Description"); }}};
-    return ctx.ShowEach({Request("POST", "/v1/auto-scaling-instances/" + term->id + "/terminate",
+    Columns cols = {{"ACTIVITY", [](const Json& j) { return FieldText(j, "ActivityId"); }},
+                    {"DESCRIPTION", [](const Json& j) { return FieldText(j, "Description"); }}};
+    return ctx.ShowEach({MakeRequest("POST", "/v1/auto-scaling-instances/" + term->id + "/terminate",
                                  Json{{"ShouldDecrementDesiredCapacity", term->decrement}})},
                         "Activity", cols);
   });
@@ -212,9 +200,9 @@ void AddPolicyAndRefresh(CLI::App* asg, CliContext& ctx) {
     if (p->stabilization >= 0) tt["ScaleInStabilizationSeconds"] = p->stabilization;
     Json body = {{"PolicyType", "TargetTrackingScaling"}, {"TargetTrackingConfiguration", tt}};
     if (p->warmup >= 0) body["EstimatedInstanceWarmup"] = p->warmup;
-    Columns cols = {{"POLICY", [](const Json& j) { return Str(j, "PolicyARN"); }},
-                    {"ALARMS", [](const Json& j) { return Str(j, "Alarms"); }}};
-    return ctx.ShowEach({Request("PUT", GroupPath(p->group) + "/policies/" + p->name, body)}, "", cols);
+    Columns cols = {{"POLICY", [](const Json& j) { return FieldText(j, "PolicyARN"); }},
+                    {"ALARMS", [](const Json& j) { return FieldText(j, "Alarms"); }}};
+    return ctx.ShowEach({MakeRequest("PUT", GroupPath(p->group) + "/policies/" + p->name, body)}, "", cols);
   });
   struct Ref {
     std::string group;
@@ -228,8 +216,8 @@ void AddPolicyAndRefresh(CLI::App* asg, CliContext& ctx) {
   OnSelected(refresh, ctx, [&ctx, r] {
     Json prefs = {{"MinHealthyPercentage", r->min_healthy}};
     if (r->warmup >= 0) prefs["InstanceWarmup"] = r->warmup;
-    Columns cols = {{"REFRESH", [](const Json& j) { return Str(j, "InstanceRefreshId"); }}};
-    return ctx.ShowEach({Request("POST", GroupPath(r->group) + "/instance-refreshes", Json{{"Preferences", prefs}})}, "",
+    Columns cols = {{"REFRESH", [](const Json& j) { return FieldText(j, "InstanceRefreshId"); }}};
+    return ctx.ShowEach({MakeRequest("POST", GroupPath(r->group) + "/instance-refreshes", Json{{"Preferences", prefs}})}, "",
                         cols);
   });
 }

@@ -8,14 +8,6 @@ namespace stratus::cli {
 
 namespace {
 
-ApiRequest Request(std::string method, std::string path, std::optional<Json> body = std::nullopt) {
-  ApiRequest r;
-  r.method = std::move(method);
-  r.path = std::move(path);
-  r.body = std::move(body);
-  return r;
-}
-
 std::string Dims(const Json& j) {
   std::string out;
   for (const auto& d : j.value("Dimensions", Json::array())) {
@@ -57,7 +49,7 @@ void RegisterGet(CLI::App* noun, CliContext& ctx) {
     auto since = ParseDuration(a->since);
     if (!since.ok()) return ctx.UsageError(since.status());
     int64_t now = std::chrono::duration_cast<std::chrono::seconds>(ctx.now().time_since_epoch()).count();
-    ApiRequest r = Request("GET", "/v1/metrics/statistics");
+    ApiRequest r = MakeRequest("GET", "/v1/metrics/statistics");
     r.query = {{"namespace", a->ns}, {"name", a->name}, {"statistic", a->statistic},
                {"period", std::to_string(a->period)}, {"start", std::to_string(now - *since)},
                {"end", std::to_string(now)}};
@@ -83,7 +75,7 @@ void RegisterList(CLI::App* noun, CliContext& ctx) {
   list->add_option("--name", a->name, "only this metric name");
   list->add_option("--dimension", a->dimensions, "NAME or NAME=VALUE the metric must have; repeatable");
   OnSelected(list, ctx, [&ctx, a] {
-    ApiRequest r = Request("GET", "/v1/metrics");
+    ApiRequest r = MakeRequest("GET", "/v1/metrics");
     if (!a->ns.empty()) r.query.push_back({"namespace", a->ns});
     if (!a->name.empty()) r.query.push_back({"name", a->name});
     for (const auto& d : a->dimensions) r.query.push_back({"dimension", d});
@@ -119,7 +111,7 @@ void RegisterPut(CLI::App* noun, CliContext& ctx) {
     if (!dims.empty()) datum["Dimensions"] = dims;
     if (!a->unit.empty()) datum["Unit"] = a->unit;
     if (!a->timestamp.empty()) datum["Timestamp"] = a->timestamp;
-    return ctx.SendEach({Request("POST", "/v1/metrics", Json{{"Namespace", a->ns}, {"MetricData", {datum}}})});
+    return ctx.SendEach({MakeRequest("POST", "/v1/metrics", Json{{"Namespace", a->ns}, {"MetricData", {datum}}})});
   });
 }
 

@@ -3,23 +3,19 @@
 
 #include "cli/commands.h"
 #include "cli/requests.h"
+#include "cli/views.h"
 #include "common/files.h"
 
 namespace stratus::cli {
 
 namespace {
 
-std::string Str(const Json& j, const char* key) {
-  if (!j.contains(key)) return "";
-  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
-}
-
 Columns TemplateColumns() {
-  return {{"ID", [](const Json& j) { return Str(j, "LaunchTemplateId"); }},
-          {"NAME", [](const Json& j) { return Str(j, "LaunchTemplateName"); }},
-          {"DEFAULT", [](const Json& j) { return Str(j, "DefaultVersionNumber"); }},
-          {"LATEST", [](const Json& j) { return Str(j, "LatestVersionNumber"); }},
-          {"CREATED", [](const Json& j) { return Str(j, "CreateTime"); }}};
+  return {{"ID", [](const Json& j) { return FieldText(j, "LaunchTemplateId"); }},
+          {"NAME", [](const Json& j) { return FieldText(j, "LaunchTemplateName"); }},
+          {"DEFAULT", [](const Json& j) { return FieldText(j, "DefaultVersionNumber"); }},
+          {"LATEST", [](const Json& j) { return FieldText(j, "LatestVersionNumber"); }},
+          {"CREATED", [](const Json& j) { return FieldText(j, "CreateTime"); }}};
 }
 
 Columns TemplateDetails() {
@@ -28,8 +24,8 @@ Columns TemplateDetails() {
                  std::string out;
                  for (const auto& v : j.value("LaunchTemplateVersions", Json::array())) {
                    const Json& d = v["LaunchTemplateData"];
-                   out += (out.empty() ? "" : "; ") + Str(v, "VersionNumber") + ": " + Str(d, "ImageId") + " " +
-                          Str(d, "InstanceType");
+                   out += (out.empty() ? "" : "; ") + FieldText(v, "VersionNumber") + ": " + FieldText(d, "ImageId") + " " +
+                          FieldText(d, "InstanceType");
                  }
                  return out;
                }});
@@ -72,14 +68,6 @@ Result<Json> DataJson(const DataArgs& a) {
   return d;
 }
 
-ApiRequest Request(std::string method, std::string path, std::optional<Json> body = std::nullopt) {
-  ApiRequest r;
-  r.method = std::move(method);
-  r.path = std::move(path);
-  r.body = std::move(body);
-  return r;
-}
-
 }  // namespace
 
 void RegisterTemplateCommands(CLI::App& root, CliContext& ctx) {
@@ -96,7 +84,7 @@ void RegisterTemplateCommands(CLI::App& root, CliContext& ctx) {
     if (!data.ok()) return ctx.UsageError(data.status());
     Json body = {{"LaunchTemplateName", *name}, {"LaunchTemplateData", *data}};
     if (!create_args->description.empty()) body["VersionDescription"] = create_args->description;
-    return ctx.ShowEach({Request("POST", "/v1/launch-templates", body)}, "LaunchTemplate", TemplateColumns());
+    return ctx.ShowEach({MakeRequest("POST", "/v1/launch-templates", body)}, "LaunchTemplate", TemplateColumns());
   });
 
   auto version_args = std::make_shared<DataArgs>();
@@ -111,15 +99,15 @@ void RegisterTemplateCommands(CLI::App& root, CliContext& ctx) {
     Json body = {{"LaunchTemplateData", *data},
                  {"SourceVersion", version_args->source.empty() ? "$Latest" : version_args->source}};
     if (!version_args->description.empty()) body["VersionDescription"] = version_args->description;
-    Columns cols = {{"TEMPLATE", [](const Json& j) { return Str(j, "LaunchTemplateId"); }},
-                    {"VERSION", [](const Json& j) { return Str(j, "VersionNumber"); }}};
-    return ctx.ShowEach({Request("POST", "/v1/launch-templates/" + *vname + "/versions", body)},
+    Columns cols = {{"TEMPLATE", [](const Json& j) { return FieldText(j, "LaunchTemplateId"); }},
+                    {"VERSION", [](const Json& j) { return FieldText(j, "VersionNumber"); }}};
+    return ctx.ShowEach({MakeRequest("POST", "/v1/launch-templates/" + *vname + "/versions", body)},
                         "LaunchTemplateVersion", cols);
   });
 
   CLI::App* list = tmpl->add_subcommand("list", "List launch templates");
   OnSelected(list, ctx, [&ctx] {
-    return ctx.List(Request("GET", "/v1/launch-templates"), "LaunchTemplates", TemplateColumns());
+    return ctx.List(MakeRequest("GET", "/v1/launch-templates"), "LaunchTemplates", TemplateColumns());
   });
 
   auto ids = std::make_shared<std::vector<std::string>>();
@@ -127,7 +115,7 @@ void RegisterTemplateCommands(CLI::App& root, CliContext& ctx) {
   show->add_option("TEMPLATE", *ids, "template ids or names")->required();
   OnSelected(show, ctx, [&ctx, ids] {
     std::vector<ApiRequest> reqs;
-    for (const auto& id : *ids) reqs.push_back(Request("GET", "/v1/launch-templates/" + id));
+    for (const auto& id : *ids) reqs.push_back(MakeRequest("GET", "/v1/launch-templates/" + id));
     return ctx.ShowEach(reqs, "LaunchTemplate", TemplateDetails());
   });
 
@@ -136,7 +124,7 @@ void RegisterTemplateCommands(CLI::App& root, CliContext& ctx) {
   set_default->add_option("TEMPLATE", def->first, "template id or name")->required();
   set_default->add_option("VERSION", def->second, "version number or $Latest")->required();
   OnSelected(set_default, ctx, [&ctx, def] {
-    return ctx.ShowEach({Request("PATCH", "/v1/launch-templates/" + def->first, Json{{"DefaultVersion", def->second}})},
+    return ctx.ShowEach({MakeRequest("PATCH", "/v1/launch-templates/" + def->first, Json{{"DefaultVersion", def->second}})},
                         "LaunchTemplate", TemplateColumns());
   });
 
@@ -145,7 +133,7 @@ void RegisterTemplateCommands(CLI::App& root, CliContext& ctx) {
   remove->add_option("TEMPLATE", *del, "template ids or names")->required();
   OnSelected(remove, ctx, [&ctx, del] {
     std::vector<ApiRequest> reqs;
-    for (const auto& id : *del) reqs.push_back(Request("DELETE", "/v1/launch-templates/" + id));
+    for (const auto& id : *del) reqs.push_back(MakeRequest("DELETE", "/v1/launch-templates/" + id));
     return ctx.SendEach(reqs);
   });
 }
