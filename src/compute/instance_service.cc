@@ -292,6 +292,10 @@ void InstanceService::Destroy(Slot& slot, const std::string& reason) {
   Update(slot, [&](Instance& r) {
     r.state = InstanceState::kTerminated;
     if (!reason.empty()) r.state_reason = reason;
+    // The address went back to the subnet: a terminated instance shows none, as on EC2, and a
+    // private-ip-address filter finds only the instance that holds it now.
+    r.private_ip.clear();
+    r.mac.clear();
   });
 }
 
