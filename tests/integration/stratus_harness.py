@@ -2,6 +2,7 @@
 for integration tests and benchmarks. uninstall() removes everything it made."""
 import itertools
 import json
+import re
 import os
 import shutil
 import signal
@@ -159,3 +160,27 @@ def host_leftovers(s):
         if os.path.isdir(p):
             left += [p + "/" + d for d in os.listdir(p) if d.startswith("i-")]
     return left
+
+
+def wait_http(url, deadline_s=15):
+    """GET `url`, retrying connection errors until `deadline_s` has passed (an instance still booting)."""
+    end = time.time() + deadline_s
+    while True:
+        try:
+            return http_get(url)
+        except OSError:
+            if time.time() > end:
+                raise
+            time.sleep(0.05)
+
+
+def wrk(url, seconds, connections=8, threads=1):
+    """A bounded wrk run; returns (requests, non-2xx responses, socket errors, wrk's output)."""
+    r = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", url],
+                       capture_output=True, text=True, timeout=seconds + 30)
+    out = r.stdout
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    non2xx = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
+    errors = sum(int(x) for x in m.groups()) if (
+        m := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)) else 0
+    return requests, non2xx, errors, out

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from stratus_harness import ApiError, Stratus, http_get
+from stratus_harness import ApiError, Stratus, http_get, wait_http
 
 EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "examples")
 _slots = itertools.count()
@@ -73,16 +73,6 @@ def write_context(d, recipe=BUSYBOX_RECIPE):
         f.write(recipe)
     return path
 
-
-def wait_http(url, deadline_s=15):
-    end = time.time() + deadline_s
-    while True:
-        try:
-            return http_get(url)
-        except OSError:
-            if time.time() > end:
-                raise
-            time.sleep(0.05)
 
 
 def build(stratus, recipe_path, *extra, check=True):

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from stratus_harness import ApiError, Stratus, host_leftovers, http_get
+from stratus_harness import ApiError, Stratus, host_leftovers, http_get, wait_http
 
 USER_DATA = b"""#!/bin/sh
 echo "user data says hello"
@@ -18,16 +18,6 @@ echo "bootstrapped $(hostname)" > /var/lib/app/marker
 def b64(data):
     return base64.b64encode(data).decode()
 
-
-def wait_http(url, deadline_s=10):
-    end = time.time() + deadline_s
-    while True:
-        try:
-            return http_get(url)
-        except OSError:
-            if time.time() > end:
-                raise
-            time.sleep(0.05)
 
 
 def test_three_demo_web_instances_are_bootstrapped_and_answer(stratus):

@@ -9,19 +9,8 @@ import urllib.request
 
 import pytest
 
-from stratus_harness import ApiError, http_get
+from stratus_harness import ApiError, http_get, wrk
 
-
-def wrk(url, seconds, connections=8):
-    """A bounded wrk run; returns (requests, non-2xx, socket errors)."""
-    r = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", url],
-                       capture_output=True, text=True, timeout=seconds + 30)
-    out = r.stdout
-    requests = int(re.search(r"(\d+) requests in", out).group(1))
-    non2xx = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
-    errors = sum(int(x) for x in m.groups()) if (
-        m := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)) else 0
-    return requests, non2xx, errors, out
 
 
 def setup_lb(s, count=3, port=None, interval=1, **tg_fields):

@@ -9,18 +9,8 @@ import time
 
 import pytest
 
-from stratus_harness import ApiError
+from stratus_harness import ApiError, wrk
 
-
-def wrk(url, seconds, connections=8, threads=1):
-    r = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", url],
-                       capture_output=True, text=True, timeout=seconds + 30)
-    out = r.stdout
-    requests = int(re.search(r"(\d+) requests in", out).group(1))
-    non2xx = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
-    errors = sum(int(x) for x in m.groups()) if (
-        m := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)) else 0
-    return requests, non2xx, errors, out
 
 
 def template(s, name="web-lt", **data):
