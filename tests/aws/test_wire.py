@@ -13,6 +13,7 @@ import datetime
 import gzip
 import hashlib
 import hmac
+import atexit
 import json
 import os
 import select
@@ -102,6 +103,7 @@ def botocore_session(protocol=None):
         model['metadata']['protocol'] = protocol
         model['metadata']['protocols'] = [protocol]
         tmp = tempfile.mkdtemp(prefix='stratus-aws-model-')
+        atexit.register(shutil.rmtree, tmp, True)  # the session reads the model lazily: remove it at exit
         os.makedirs(os.path.join(tmp, 'cloudwatch', '2010-08-01'))
         with open(os.path.join(tmp, 'cloudwatch', '2010-08-01', 'service-2.json'), 'w') as f:
             json.dump(model, f)
