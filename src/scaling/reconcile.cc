@@ -397,10 +397,10 @@ void AutoScalingService::RunInstanceRefresh(AutoScalingGroup& g, int64_t now) {
   int in_service = InServiceCount(g);
   r->min_in_service_seen = r->min_in_service_seen < 0 ? in_service : std::min(r->min_in_service_seen, in_service);
   std::vector<AsgInstance> old, active;
-  int ready = 0, pending = 0, old_leaving = 0;
+  int ready = 0, pending = 0, leaving = 0;
   for (const auto& i : g.instances) {
     if (IsTerminating(i)) {
-      old_leaving += i.launch_template_version != r->target_version;
+      leaving++;
       continue;
     }
     active.push_back(i);
@@ -413,7 +413,7 @@ void AutoScalingService::RunInstanceRefresh(AutoScalingGroup& g, int64_t now) {
   r->percentage_complete = total ? (total - static_cast<int>(old.size())) * 100 / total : 100;
   if (old.empty()) {
     g.surge = 0;
-    if (pending == 0 && old_leaving == 0 && ready >= g.desired_capacity) {  // the last old ones drained too
+    if (pending == 0 && leaving == 0 && ready >= g.desired_capacity) {  // the last old (or surplus) ones drained too
       r->status = "Successful";
       r->percentage_complete = 100;
       r->end_ms = now;
@@ -421,7 +421,8 @@ void AutoScalingService::RunInstanceRefresh(AutoScalingGroup& g, int64_t now) {
     }
     return;
   }
-  RefreshStep step = PlanRefresh(g.desired_capacity, r->min_healthy_percentage, ready, static_cast<int>(old.size()));
+  RefreshStep step = PlanRefresh(g.desired_capacity, r->min_healthy_percentage, ready,
+                                 static_cast<int>(active.size()), static_cast<int>(old.size()));
   if (step.terminate_now > 0) {
     g.surge = 0;
     auto victims = ChooseInstancesToTerminate(old, active, g.termination_policies, step.terminate_now, r->target_version);
@@ -430,8 +431,8 @@ void AutoScalingService::RunInstanceRefresh(AutoScalingGroup& g, int64_t now) {
                      At(now) + " an instance was taken out of service in response to an instance refresh.  " + At(now) +
                          " instance " + id + " was selected for termination.");
     }
-  } else if (pending == 0) {
-    g.surge = step.surge;
+  } else if (pending == 0 && step.surge) {
+    g.surge = 1;
   }
 }
 

@@ -189,7 +189,7 @@ int64_t CronSchedule::Next(int64_t after_ms, int utc_offset_s) const {
   return 0;
 }
 
-RefreshStep PlanRefresh(int desired, int min_healthy_percentage, int ready_in_service, int old_remaining) {
+RefreshStep PlanRefresh(int desired, int min_healthy_percentage, int ready_in_service, int active, int old_remaining) {
   RefreshStep step;
   if (old_remaining <= 0) return step;
   int min_healthy = (desired * min_healthy_percentage + 99) / 100;
@@ -198,8 +198,8 @@ RefreshStep PlanRefresh(int desired, int min_healthy_percentage, int ready_in_se
     step.terminate_now = std::min(spare, old_remaining);
     return step;
   }
-  // Nothing may go yet: run one more instance so an old one can leave once it is ready.
-  step.surge = 1;
+  // Nothing may go yet. If the instances warming up will not make room either, run one more.
+  if (active <= min_healthy) step.surge = 1;
   return step;
 }
 

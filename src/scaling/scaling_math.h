@@ -49,11 +49,13 @@ class CronSchedule {
 
 // How many old instances an instance refresh may take out of service now: in-service ready instances
 // above ceil(desired * min_healthy% / 100), at most `old_remaining`; and whether the group must run
-// one extra instance first (when none may be taken out yet).
+// one extra instance first. It must only when none may be taken out yet and the `active` instances
+// (ready or still warming up, none leaving) would not make room once all are ready: a replacement
+// that is still warming up is waited for, not doubled.
 struct RefreshStep {
   int terminate_now = 0;
   int surge = 0;
 };
-RefreshStep PlanRefresh(int desired, int min_healthy_percentage, int ready_in_service, int old_remaining);
+RefreshStep PlanRefresh(int desired, int min_healthy_percentage, int ready_in_service, int active, int old_remaining);
 
 }  // namespace stratus::scaling

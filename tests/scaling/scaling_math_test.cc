@@ -79,13 +79,22 @@ TEST(Cron, NextMatches) {
 
 TEST(Refresh, KeepsMinHealthy) {
   // 4 desired, 50%: two may go at once.
-  EXPECT_EQ(PlanRefresh(4, 50, 4, 4).terminate_now, 2);
+  EXPECT_EQ(PlanRefresh(4, 50, 4, 4, 4).terminate_now, 2);
   // 2 desired, 90%: none may go; surge one.
-  RefreshStep s = PlanRefresh(2, 90, 2, 2);
+  RefreshStep s = PlanRefresh(2, 90, 2, 2, 2);
   EXPECT_EQ(s.terminate_now, 0);
   EXPECT_EQ(s.surge, 1);
-  EXPECT_EQ(PlanRefresh(2, 90, 3, 2).terminate_now, 1);
-  EXPECT_EQ(PlanRefresh(2, 90, 3, 0).terminate_now, 0);
+  EXPECT_EQ(PlanRefresh(2, 90, 3, 3, 2).terminate_now, 1);
+  EXPECT_EQ(PlanRefresh(2, 90, 3, 3, 0).terminate_now, 0);
+}
+
+TEST(Refresh, WaitsForAWarmingReplacementInsteadOfSurging) {
+  // 3 desired, 66%: one old went, its replacement is warming up (2 ready of 3 active).
+  RefreshStep s = PlanRefresh(3, 66, 2, 3, 2);
+  EXPECT_EQ(s.terminate_now, 0);
+  EXPECT_EQ(s.surge, 0);
+  // 1 desired, 100%: the only instance may not go before another is ready.
+  EXPECT_EQ(PlanRefresh(1, 100, 1, 1, 1).surge, 1);
 }
 
 }  // namespace
