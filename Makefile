@@ -19,7 +19,7 @@ build: deps
 test: build
 	scripts/run-tests.sh $(BUILD)
 
-# The minutes-long tests too (the debian + nginx image build).
+# Only the minutes-long tests (the debian + nginx image build; `make test` runs them too).
 test-slow: build
 	STRATUS_BUILD=$(abspath $(BUILD)) $(PYTEST) -v -p no:cacheprovider -m slow tests/integration
 

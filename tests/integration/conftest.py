@@ -26,4 +26,4 @@ def pytest_runtest_makereport(item, call):
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "slow: minutes long (the debian + nginx image build); run by `make test-slow`")
+    config.addinivalue_line("markers", "slow: minutes long (the debian + nginx image build); `make test` runs it, `make test-slow` runs only it")
