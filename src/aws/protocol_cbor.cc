@@ -150,7 +150,7 @@ class CborReader {
   }
 
   Status ReadSimple(int info, json* out) {
-    uint64_t bits;
+    uint64_t bits = 0;
     switch (info) {
       case 20: *out = false; return Status::Ok();
       case 21: *out = true; return Status::Ok();
