@@ -55,6 +55,11 @@ void Collector::Start() {
   if (options_.background && !thread_.joinable()) thread_ = std::thread([this] { Loop(); });
 }
 
+void Collector::SetPassListener(std::function<void()> listener) {
+  std::lock_guard lock(mu_);
+  pass_listener_ = std::move(listener);
+}
+
 int64_t Collector::Now() const {
   if (options_.clock) return options_.clock();
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -72,6 +77,7 @@ void Collector::Loop() {
     Status st = CollectOnce();
     if (!st.ok()) LogWarn("metrics collection", {{"error", st.ToString()}});
     lock.lock();
+    if (pass_listener_ && !stopping_) pass_listener_();
   }
 }
 

@@ -82,6 +82,12 @@ class Collector {
   // Starts the collection thread (when options.background).
   void Start();
 
+  // Calls `listener` after every background pass, once its datapoints are stored (stratusd: the
+  // auto scaling loop's Wake, so target tracking reads each sample as soon as it exists). May be set
+  // at any time; it runs on the collection thread under the collector's lock: it must be quick and
+  // must not call the collector.
+  void SetPassListener(std::function<void()> listener);
+
   // One collection pass now; returns what PutMetricData said.
   Status CollectOnceForTest() { return CollectOnce(); }
 
@@ -118,6 +124,7 @@ class Collector {
   std::mutex mu_;
   std::condition_variable wake_;
   bool stopping_ = false;  // GUARDED_BY(mu_)
+  std::function<void()> pass_listener_;  // GUARDED_BY(mu_)
   std::thread thread_;
 };
 

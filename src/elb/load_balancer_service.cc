@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <set>
+#include <tuple>
 
 #include "common/ids.h"
 #include "common/log.h"
@@ -749,14 +751,43 @@ void LoadBalancerService::SyncLoop() {
       lock.unlock();
       auto status = data_plane_->GetStatus();
       lock.lock();
-      if (status.ok()) status_ = std::move(*status);
+      if (status.ok()) TakeStatus(std::move(*status));
     }
-    if (pushed_ == generation_ && status_.version == pushed_) {
+    if (pushed_ == generation_ && status_.version == pushed_ && !AwaitingFirstCheck()) {
       wake_.wait_for(lock, std::chrono::seconds(1));
     } else {
-      wake_.wait_for(lock, std::chrono::milliseconds(200));
+      wake_.wait_for(lock, std::chrono::milliseconds(pushed_ == generation_ ? 100 : 200));
     }
   }
+}
+
+bool LoadBalancerService::AwaitingFirstCheck() const {
+  for (const auto& [arn, tg] : tgs_) {
+    for (const auto& t : tg.targets) {
+      if (tg.target_type == "instance") {
+        auto i = instances_->Get(t.id);
+        if (!i.ok() || i->state != InstanceState::kRunning || i->private_ip.empty()) continue;  // not in the data plane
+      }
+      auto h = std::find_if(status_.targets.begin(), status_.targets.end(), [&](const lb::TargetHealth& x) {
+        return x.target_group == tg.name && x.id == t.id && x.port == t.port;
+      });
+      if (h == status_.targets.end() || h->state == "initial") return true;
+    }
+  }
+  return false;
+}
+
+void LoadBalancerService::TakeStatus(lb::LbStatus next) {
+  std::map<std::tuple<std::string, std::string, int>, std::string> before;
+  for (const auto& h : status_.targets) before[{h.target_group, h.id, h.port}] = h.state;
+  for (const auto& h : next.targets) {
+    auto it = before.find({h.target_group, h.id, h.port});
+    std::string was = it == before.end() ? "" : it->second;
+    if (was == h.state) continue;
+    LogInfo("target health seen", {{"target_group", h.target_group}, {"target", h.id}, {"port", std::to_string(h.port)},
+                                   {"from", was.empty() ? "none" : was}, {"to", h.state}, {"reason", h.reason}});
+  }
+  status_ = std::move(next);
 }
 
 void LoadBalancerService::OnInstanceChange(const Instance& instance) {

@@ -104,6 +104,12 @@ class LoadBalancerService {
   // Pushes the configuration now and waits for the data plane's answer.
   Status PushNow();
   void SyncLoop();
+  // True while a target of the running configuration has no health result yet (not yet reported, or
+  // "initial"); the sync loop then reads the data plane's status every 100 ms instead of every second,
+  // so a new target's first passing check reaches DescribeTargetHealth within 100 ms. Requires mu_.
+  bool AwaitingFirstCheck() const;
+  // Replaces status_ with `next`, logging each target whose reported health changed. Requires mu_.
+  void TakeStatus(lb::LbStatus next);
   void OnInstanceChange(const Instance& instance);
 
   Store* store_;

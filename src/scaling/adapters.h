@@ -23,8 +23,11 @@ class InstanceServicePort : public InstancePort {
   InstanceService* instances_;
 };
 
-// MetricReader over the metric store: 1-second datapoints of the last `window` whole seconds,
-// combined (Average: mean of the per-second averages; Sum, Minimum, Maximum, SampleCount as named).
+// MetricReader over the metric store: the 1-second datapoints of the last `window` seconds, the
+// current one included, combined (Average: mean of the per-second averages; Sum, Minimum, Maximum,
+// SampleCount as named). The collector takes its sample just after each whole second T and stamps
+// it T (it covers T-1..T), so [T+1-window, T+1) holds the `window` freshest samples: excluding the
+// current second would read every sample a second late (docs/scaling.md, "Reaction time").
 class MetricStoreReader : public MetricReader {
  public:
   explicit MetricStoreReader(MetricStore* store) : store_(store) {}
@@ -35,7 +38,7 @@ class MetricStoreReader : public MetricReader {
     for (const auto& d : q.dimensions) sq.dimensions.push_back({d.name, d.value});
     int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::system_clock::now().time_since_epoch()).count();
-    sq.end_ms = now / 1000 * 1000;
+    sq.end_ms = now / 1000 * 1000 + 1000;
     sq.start_ms = sq.end_ms - std::max(1, q.window_seconds) * 1000LL;
     sq.period_s = 1;
     sq.statistics = {q.statistic};

@@ -66,7 +66,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ScalingPolicy, policy_name, poli
                                                 predefined_metric_type, resource_label, custom_namespace,
                                                 custom_metric_name, custom_dimensions, custom_statistic, target_value,
                                                 disable_scale_in, estimated_instance_warmup, metric_period,
-                                                scale_in_stabilization, adjustment_type, scaling_adjustment,
+                                                scale_out_periods, scale_in_stabilization, adjustment_type, scaling_adjustment,
                                                 min_adjustment_magnitude, cooldown, metric_aggregation_type,
                                                 step_adjustments, enabled, alarms)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AutoScalingGroup, name, arn, launch_template_id, launch_template_name,
@@ -165,7 +165,8 @@ json ToJson(const AutoScalingGroup& g, const ScalingPolicy& p) {
   j["Alarms"] = alarms;
   if (p.policy_type == "TargetTrackingScaling") {
     json tt = {{"TargetValue", p.target_value}, {"DisableScaleIn", p.disable_scale_in},
-               {"MetricPeriod", p.metric_period}, {"ScaleInStabilizationSeconds", p.scale_in_stabilization}};
+               {"MetricPeriod", p.metric_period}, {"ScaleOutEvaluationPeriods", p.scale_out_periods},
+               {"ScaleInStabilizationSeconds", p.scale_in_stabilization}};
     if (!p.predefined_metric_type.empty()) {
       tt["PredefinedMetricSpecification"] = {{"PredefinedMetricType", p.predefined_metric_type}};
       if (!p.resource_label.empty()) tt["PredefinedMetricSpecification"]["ResourceLabel"] = p.resource_label;

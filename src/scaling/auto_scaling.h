@@ -62,6 +62,7 @@ struct ScalingPolicy {
   bool disable_scale_in = false;
   int estimated_instance_warmup = -1;     // seconds; -1: the group's DefaultInstanceWarmup
   int metric_period = 1;                  // Stratus: seconds per alarm datapoint (AWS: 60)
+  int scale_out_periods = 2;              // Stratus: periods whose average above target scales out (AWS: 3)
   int scale_in_stabilization = 30;        // Stratus: seconds a lower recommendation must persist (HPA: 300)
   // Step and simple scaling
   std::string adjustment_type = "ChangeInCapacity";  // | ExactCapacity | PercentChangeInCapacity

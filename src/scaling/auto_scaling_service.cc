@@ -75,10 +75,12 @@ void AutoScalingService::StartLoop() {
   loop_ = std::thread([this] {
     std::unique_lock lock(loop_mu_);
     while (!stopping_) {
+      woken_ = false;
       lock.unlock();
       Tick();
+      int wait_ms = AnyPending() ? std::min(options_.fast_tick_ms, options_.tick_ms) : options_.tick_ms;
       lock.lock();
-      loop_cv_.wait_for(lock, std::chrono::milliseconds(options_.tick_ms), [this] { return stopping_; });
+      loop_cv_.wait_for(lock, std::chrono::milliseconds(wait_ms), [this] { return stopping_ || woken_; });
     }
   });
 }
@@ -92,12 +94,30 @@ void AutoScalingService::Stop() {
   if (loop_.joinable()) loop_.join();
 }
 
+void AutoScalingService::Wake() {
+  {
+    std::lock_guard lock(loop_mu_);
+    woken_ = true;
+  }
+  loop_cv_.notify_all();
+}
+
+bool AutoScalingService::AnyPending() const {
+  std::lock_guard lock(mu_);
+  for (const auto& [name, g] : groups_) {
+    for (const auto& i : g.instances) {
+      if (i.lifecycle_state == "Pending") return true;
+    }
+  }
+  return false;
+}
+
 void AutoScalingService::OnAlarmAction(const std::string& action_arn, const cloudwatch::MetricAlarm& alarm) {
   {
     std::lock_guard lock(triggers_mu_);
     if (triggers_.size() < 1000) triggers_.push_back({action_arn, alarm});
   }
-  loop_cv_.notify_all();  // react now rather than at the next second
+  Wake();  // react now rather than at the next second
 }
 
 AutoScalingGroup* AutoScalingService::FindLocked(const std::string& name) {

@@ -30,7 +30,9 @@ Status ValidatePolicy(const ScalingPolicy& p) {
       return Validation("PredefinedMetricType " + p.predefined_metric_type +
                         " is not supported (ASGAverageCPUUtilization, ALBRequestCountPerTarget)");
     }
-    if (p.metric_period < 1 || p.scale_in_stabilization < 0) return Validation("MetricPeriod >= 1 and ScaleInStabilizationSeconds >= 0");
+    if (p.metric_period < 1 || p.scale_in_stabilization < 0 || p.scale_out_periods < 1) {
+      return Validation("MetricPeriod >= 1, ScaleOutEvaluationPeriods >= 1 and ScaleInStabilizationSeconds >= 0");
+    }
     return Status::Ok();
   }
   if (p.adjustment_type != "ChangeInCapacity" && p.adjustment_type != "ExactCapacity" &&
@@ -79,7 +81,7 @@ Result<std::vector<std::pair<std::string, std::string>>> AutoScalingService::Cre
   cloudwatch::MetricAlarm high = base;
   high.alarm_name = "TargetTracking-" + g.name + "-AlarmHigh-" + uuid;
   high.alarm_description = "DO NOT EDIT OR DELETE. For TargetTrackingScaling policy " + p.policy_arn + ".";
-  high.evaluation_periods = 3;
+  high.evaluation_periods = p.scale_out_periods;
   high.threshold = p.target_value;
   high.comparison_operator = "GreaterThanThreshold";
   auto h = alarms_->PutMetricAlarm(high);

@@ -26,6 +26,11 @@ int ActiveCount(const AutoScalingGroup& g) {
   return n;
 }
 
+// A step of a member's way to InService, with the time since its launch (bench/scaling reads these).
+void LogMember(const char* what, const AutoScalingGroup& g, const AsgInstance& i, int64_t now) {
+  LogInfo(what, {{"group", g.name}, {"instance", i.instance_id}, {"since_launch_ms", std::to_string(now - i.launched_ms)}});
+}
+
 int InServiceCount(const AutoScalingGroup& g) {
   int n = 0;
   for (const auto& i : g.instances) n += i.lifecycle_state == "InService";
@@ -140,6 +145,7 @@ void AutoScalingService::RefreshMembers(AutoScalingGroup& g, int64_t now) {
         bool ok = true;
         for (const auto& tg : g.target_group_arns) ok = target_groups_->Register(tg, i.instance_id).ok() && ok;
         i.registered = ok;
+        if (ok) LogMember("auto scaling registered", g, i, now);
       }
       bool ready = true;
       if (i.registered) {
@@ -149,6 +155,7 @@ void AutoScalingService::RefreshMembers(AutoScalingGroup& g, int64_t now) {
       if (ready || (overdue && g.health_check_type == "EC2")) {
         i.lifecycle_state = "InService";
         i.in_service_ms = now;
+        LogMember("auto scaling in service", g, i, now);
         if (Activity* a = FindActivity(g, i.activity_id)) {
           a->status_code = "Successful";
           a->progress = 100;
@@ -320,18 +327,18 @@ void AutoScalingService::RunTargetTracking(AutoScalingGroup& g, ScalingPolicy& p
   if (counted.empty()) return;
   int n = static_cast<int>(counted.size());
   std::string alarm_high = p.alarms.empty() ? "TargetTracking-" + g.name + "-AlarmHigh" : p.alarms[0].first;
-  // Scale out fast: three periods above the target, as the high alarm.
-  auto fast = ReadTrackedMetric(g, p, counted, 3 * p.metric_period);
-  if (fast && *fast > p.target_value) {
-    int want = TargetTrackingCapacity(n, *fast, p.target_value);
-    if (want > g.desired_capacity) {
-      ChangeDesired(g, want, now,
-                    At(now) + " a monitor alarm " + alarm_high + " in state ALARM triggered policy " + p.policy_name +
-                        " changing the desired capacity from " + Str(g.desired_capacity) + " to " +
-                        Str(std::min(want, g.max_size)) + ".");
-      recommendations_[p.policy_arn].clear();
-      return;
-    }
+  // Scale out fast: the average of the last ScaleOutEvaluationPeriods periods above the target (the
+  // high alarm's window; docs/scaling.md says why 2 by default).
+  auto fast = ReadTrackedMetric(g, p, counted, p.scale_out_periods * p.metric_period);
+  if (auto want = ScaleOutCapacity(n, fast, p.target_value, g.desired_capacity)) {
+    LogInfo("target tracking scale-out", {{"group", g.name}, {"policy", p.policy_name}, {"metric", std::to_string(*fast)},
+                                          {"counted", Str(n)}, {"want", Str(*want)}});
+    ChangeDesired(g, *want, now,
+                  At(now) + " a monitor alarm " + alarm_high + " in state ALARM triggered policy " + p.policy_name +
+                      " changing the desired capacity from " + Str(g.desired_capacity) + " to " +
+                      Str(std::min(*want, g.max_size)) + ".");
+    recommendations_[p.policy_arn].clear();
+    return;
   }
   if (p.disable_scale_in) return;
   // Scale in slowly: fifteen periods below 90% of the target, and the highest recommendation of the

@@ -16,6 +16,13 @@ int TargetTrackingCapacity(int current, double metric, double target) {
   return std::max(0, static_cast<int>(std::ceil(raw - 1e-9)));
 }
 
+std::optional<int> ScaleOutCapacity(int counted, std::optional<double> window_average, double target, int desired) {
+  if (!window_average || !(*window_average > target)) return std::nullopt;
+  int want = TargetTrackingCapacity(counted, *window_average, target);
+  if (want <= desired) return std::nullopt;
+  return want;
+}
+
 namespace {
 
 // Negative when a should be terminated before b under `policy`; 0 when the policy does not decide.

@@ -17,6 +17,12 @@ namespace stratus::scaling {
 // With no counted instance the metric cannot be divided: returns `current`. Never below 0.
 int TargetTrackingCapacity(int current, double metric, double target);
 
+// Target tracking's scale-out rule: when the metric averaged over the scale-out window (the last
+// ScaleOutEvaluationPeriods periods) is above the target, the capacity TargetTrackingCapacity gives
+// for the `counted` instances, if that is above `desired`; nullopt otherwise (no data, at or below
+// the target, or already enough capacity, e.g. instances still warming up were added for it).
+std::optional<int> ScaleOutCapacity(int counted, std::optional<double> window_average, double target, int desired);
+
 // Chooses `count` instances to terminate among `candidates` (instances of the group that may be
 // terminated: not protected, not already terminating). Each pick first balances subnets (the subnet
 // with the most of `all_in_group` loses one, as AWS balances Availability Zones), then applies the

@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+
 namespace stratus::cloudwatch {
 namespace {
 
@@ -142,6 +146,38 @@ TEST_F(CollectorTest, GarbageFromTheDataPlaneIsIgnored) {
   lb_ = json::array();
   Tick(2);
   EXPECT_TRUE(store_->ListMetrics({std::string("AWS/ApplicationELB"), std::string("HealthyHostCount"), {}}).empty());
+}
+
+// The background loop calls the pass listener after each pass, with that pass's data already stored
+// (stratusd wakes the auto scaling loop with it). Bounded wait, no timing assertion.
+TEST(CollectorLoopTest, PassListenerRunsAfterEachStoredPass) {
+  MetricStoreOptions o;
+  o.background = false;
+  MetricStorePtr store = std::move(OpenMetricStore(o)).value();
+  CollectorSources s;
+  s.running_instances = [] { return std::vector<CollectedInstance>{{"i-a", "", 1, 0}}; };
+  s.instance_sample = [](const std::string&) -> Result<InstanceSample> { return InstanceSample{0, 1 << 20}; };
+  CollectorOptions co;
+  co.interval_ms = 20;
+  Collector collector(store.get(), s, co);
+  std::mutex mu;
+  std::condition_variable cv;
+  int passes = 0;
+  bool stored = true;
+  collector.SetPassListener([&] {
+    bool has = !store->ListMetrics({std::string("AWS/EC2"), std::string("MemoryUsedBytes"), {}}).empty();
+    std::lock_guard lock(mu);
+    stored = stored && has;
+    ++passes;
+    cv.notify_all();
+  });
+  collector.Start();
+  std::unique_lock lock(mu);
+  cv.wait_for(lock, std::chrono::seconds(10), [&] { return passes >= 2; });
+  EXPECT_GE(passes, 2);
+  EXPECT_TRUE(stored);
+  lock.unlock();
+  collector.SetPassListener(nullptr);  // the collector then stops with no listener to call
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <map>
 
 #include "common/ids.h"
@@ -79,6 +80,8 @@ class FakeTargetGroups : public TargetGroupPort {
 class FakeMetrics : public MetricReader {
  public:
   std::optional<double> Read(const MetricQuery& q) override {
+    windows.push_back(q.window_seconds);
+    if (series) return series(q);
     if (q.dimensions.empty()) return std::nullopt;
     auto it = cpu.find(q.dimensions[0].value);
     if (it == cpu.end()) return default_cpu;
@@ -86,6 +89,8 @@ class FakeMetrics : public MetricReader {
   }
   std::optional<double> default_cpu;
   std::map<std::string, double> cpu;
+  std::function<std::optional<double>(const MetricQuery&)> series;  // when set, answers every read
+  std::vector<int> windows;                                          // window_seconds of every read
 };
 
 class FakeAlarms : public cloudwatch::AlarmService {
@@ -164,6 +169,15 @@ class AutoScalingTest : public ::testing::Test {
       now_ += 1000;
       service_->Tick();
     }
+  }
+  // Target tracking of ASGAverageCPUUtilization at 50 %, named cpu50.
+  static ScalingPolicy CpuPolicy50() {
+    ScalingPolicy p;
+    p.policy_name = "cpu50";
+    p.policy_type = "TargetTrackingScaling";
+    p.predefined_metric_type = "ASGAverageCPUUtilization";
+    p.target_value = 50;
+    return p;
   }
   AutoScalingGroup G() {
     auto g = service_->GetGroup("web");
@@ -282,16 +296,12 @@ TEST_F(AutoScalingTest, ScaleInProtectionAndTerminationPolicy) {
 TEST_F(AutoScalingTest, TargetTrackingScalesOutFastAndInAfterTheWindow) {
   ASSERT_TRUE(service_->CreateGroup(Spec(1, 10, 2)).ok());
   Run(2);
-  ScalingPolicy p;
-  p.policy_name = "cpu50";
-  p.policy_type = "TargetTrackingScaling";
-  p.predefined_metric_type = "ASGAverageCPUUtilization";
-  p.target_value = 50;
+  ScalingPolicy p = CpuPolicy50();
   p.scale_in_stabilization = 10;
   auto put = service_->PutScalingPolicy("web", p);
   ASSERT_TRUE(put.ok()) << put.status().ToString();
   ASSERT_EQ(put->alarms.size(), 2u);
-  EXPECT_EQ(alarms_.alarms[put->alarms[0].first].evaluation_periods, 3);
+  EXPECT_EQ(alarms_.alarms[put->alarms[0].first].evaluation_periods, 2);
   EXPECT_EQ(alarms_.alarms[put->alarms[1].first].threshold, 45);
   Run(10);  // past the warmup, at no load yet: metrics absent
   EXPECT_EQ(G().desired_capacity, 2);
@@ -312,6 +322,48 @@ TEST_F(AutoScalingTest, TargetTrackingScalesOutFastAndInAfterTheWindow) {
   EXPECT_EQ(G().desired_capacity, 1);
   ASSERT_TRUE(service_->DeletePolicy("web", "cpu50").ok());
   EXPECT_TRUE(alarms_.alarms.empty());
+}
+
+// The scale-out window: the average of the last ScaleOutEvaluationPeriods (2) periods, the one just
+// collected included (as MetricStoreReader reads), must be above the target.
+TEST_F(AutoScalingTest, TargetTrackingScalesOutOnTheAverageOfTheLastTwoPeriods) {
+  std::map<int64_t, double> cpu;  // second -> every instance's CPUUtilization in it
+  metrics_.series = [&](const MetricQuery& q) -> std::optional<double> {
+    double sum = 0;
+    int n = 0;
+    for (int64_t s = now_ / 1000 - q.window_seconds + 1; s <= now_ / 1000; ++s) {
+      if (cpu.count(s)) sum += cpu[s], ++n;
+    }
+    return n ? std::optional<double>(sum / n) : std::nullopt;
+  };
+  ASSERT_TRUE(service_->CreateGroup(Spec(1, 10, 2)).ok());
+  ScalingPolicy p = CpuPolicy50();
+  p.estimated_instance_warmup = 0;
+  p.disable_scale_in = true;
+  auto put = service_->PutScalingPolicy("web", p);
+  ASSERT_TRUE(put.ok()) << put.status().ToString();
+  EXPECT_EQ(alarms_.alarms[put->alarms[0].first].evaluation_periods, 2);  // the high alarm has the same window
+  auto at = [&](int64_t ahead, double v) { cpu[now_ / 1000 + ahead] = v; };
+  for (int k = 1; k <= 3; ++k) at(k, 5);
+  Run(3);
+  EXPECT_EQ(G().desired_capacity, 2);
+  metrics_.windows.clear();
+  at(1, 90);  // the step began during this second
+  Run(1);
+  EXPECT_EQ(G().desired_capacity, 2);  // (5 + 90) / 2 = 47.5: not above 50
+  EXPECT_EQ(metrics_.windows.front(), 2);
+  at(1, 100);
+  Run(1);
+  EXPECT_EQ(G().desired_capacity, 4);  // (90 + 100) / 2 = 95: ceil(2 * 95 / 50)
+  // With MetricPeriod 2 the window is 4 seconds.
+  p.metric_period = 2;
+  ASSERT_TRUE(service_->PutScalingPolicy("web", p).ok());
+  metrics_.windows.clear();
+  Run(1);
+  EXPECT_EQ(metrics_.windows.front(), 4);
+  // ScaleOutEvaluationPeriods below 1 is refused.
+  p.scale_out_periods = 0;
+  EXPECT_FALSE(service_->PutScalingPolicy("web", p).ok());
 }
 
 TEST_F(AutoScalingTest, SimpleScalingHonoursCooldown) {

@@ -24,6 +24,16 @@ TEST(TargetTracking, CapacityIsCeilOfCurrentTimesMetricOverTarget) {
   EXPECT_EQ(TargetTrackingCapacity(0, 90, 50), 0);
 }
 
+TEST(TargetTracking, ScaleOutOnlyAboveTheTargetAndTheDesiredCapacity) {
+  EXPECT_EQ(ScaleOutCapacity(2, 100, 50, 2), 4);
+  EXPECT_EQ(ScaleOutCapacity(2, 52.5, 50, 2), 3);            // a lone 100 % second after a 5 % one
+  EXPECT_EQ(ScaleOutCapacity(2, 50, 50, 2), std::nullopt);   // at the target: not above it
+  EXPECT_EQ(ScaleOutCapacity(2, 47.5, 50, 2), std::nullopt);
+  EXPECT_EQ(ScaleOutCapacity(2, 100, 50, 4), std::nullopt);  // warming instances already cover it
+  EXPECT_EQ(ScaleOutCapacity(2, 100, 50, 3), 4);
+  EXPECT_EQ(ScaleOutCapacity(2, std::nullopt, 50, 2), std::nullopt);  // no data
+}
+
 TEST(Termination, BalancesSubnetsFirst) {
   std::vector<AsgInstance> all = {Inst("i-a", "s1", 1, 1), Inst("i-b", "s1", 2, 1), Inst("i-c", "s2", 0, 1)};
   auto v = ChooseInstancesToTerminate(all, all, {"Default"}, 1);
