@@ -285,6 +285,7 @@ Status Daemon::Start() {
                                                         p.alarms.get(), ao);
   STRATUS_RETURN_IF_ERROR(p.asg->Load());
   p.asg->StartLoop();
+  p.collector->SetPassListener([asg = p.asg.get()] { asg->Wake(); });  // decide on each sample at once
   p.rest_scaling = std::make_unique<RestScaling>(p.templates.get(), p.asg.get());
 
   p.directory = std::make_unique<ServiceInstanceDirectory>(p.instances.get(), &p.vpc, o.region);
