@@ -194,6 +194,9 @@ Status Daemon::Start() {
   Parts& p = *parts_;
   const DaemonOptions& o = options_;
   STRATUS_RETURN_IF_ERROR(ValidateName(o.name));
+  if (o.netns_pool < 0 || o.netns_pool > kMaxNetnsPool)
+    return InvalidArgument("--netns-pool " + std::to_string(o.netns_pool) + ": must be 0 to " +
+                           std::to_string(kMaxNetnsPool));
   STRATUS_ASSIGN_OR_RETURN(auto hostport, SplitHostPort(o.listen));
   int metadata_port = o.metadata_port ? o.metadata_port : hostport.second + 1;
   STRATUS_RETURN_IF_ERROR(MakeDirs(o.state_dir, 0700));
@@ -213,6 +216,7 @@ Status Daemon::Start() {
   nc.state_dir = o.state_dir + "/net";
   nc.api_port = hostport.second;
   nc.metadata_port = metadata_port;
+  nc.pool_size = o.netns_pool;
   STRATUS_ASSIGN_OR_RETURN(p.network, net::HostNetwork::Create(nc));
   STRATUS_RETURN_IF_ERROR(p.network->Setup().WithContext("host network"));
 

@@ -10,6 +10,13 @@
 
 namespace stratus {
 
+// One pooled namespace per subnet: the instance service spreads launches round-robin over the
+// subnets, so a sequential launcher finds each subnet's namespace refilled (one CNI ADD, ~25 ms) two
+// launches after it took it; a second one would only serve the first few instances of a burst.
+constexpr int kDefaultNetnsPool = 1;
+// More would only hold addresses nobody asked for.
+constexpr int kMaxNetnsPool = 64;
+
 struct DaemonOptions {
   std::string state_dir = "/var/lib/stratus";
   std::string listen = "127.0.0.1:7600";
@@ -24,6 +31,8 @@ struct DaemonOptions {
   std::string runtime = "runc";
   std::string lb_bind_address = "127.0.0.1";  // where load balancer listeners bind
   int lb_workers = 1;
+  // Network namespaces kept connected to each subnet ahead of demand (0: none). See docs/network.md.
+  int netns_pool = kDefaultNetnsPool;
 };
 
 class Daemon {

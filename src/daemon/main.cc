@@ -28,9 +28,19 @@ int main(int argc, char** argv) {
   app.add_option("--lb-bind-address", o.lb_bind_address, "address load balancer listeners bind (0.0.0.0: every interface)")
       ->capture_default_str();
   app.add_option("--lb-workers", o.lb_workers, "stratus-lb worker threads")->capture_default_str();
+  app.add_option("--netns-pool", o.netns_pool,
+                 "network namespaces kept connected to each subnet ahead of demand, so a launch skips the CNI "
+                 "ADD (0: none)")
+      ->check(CLI::Range(0, stratus::kMaxNetnsPool))
+      ->capture_default_str();
   app.add_option("--log-level", log_level, "debug, info, warn or error")->capture_default_str();
   app.add_flag("--uninstall", uninstall, "remove every instance and host resource of --name, then exit");
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // CLI11 prints the message (or the help); a bad command line exits 2, as usage errors do.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
 
   if (log_level == "debug") stratus::SetLogLevel(stratus::LogLevel::kDebug);
   if (log_level == "warn") stratus::SetLogLevel(stratus::LogLevel::kWarn);

@@ -44,6 +44,16 @@ Status WriteProcFile(const std::string& path, const std::string& value) {
 
 bool LinkExists(const std::string& ifname) { return PathExists("/sys/class/net/" + ifname); }
 
+// A CNI ADD whose IPAM step failed leaves its eth0 in the namespace (the bridge plugin cleans up
+// only after IPAM succeeded): remove it before trying again in the same namespace (a runtime may
+// have joined it already).
+Status DeleteFailedEth0(const std::string& netns_path) {
+  return RunInNetns(netns_path, [] {
+    Status st = DeleteLink("eth0");
+    return st.code() == Code::kNotFound ? Status::Ok() : st;
+  });
+}
+
 // A fixed, locally administered MAC for a bridge, derived from its name. Without one the kernel
 // gives the bridge the lowest MAC of its ports, which changes as instances come and go: the
 // gateway's MAC would change under the instances' ARP caches (and CNI CHECK would fail).
@@ -326,24 +336,26 @@ Result<Attachment> HostNetwork::Connect(const std::string& instance_id, const st
 Result<Attachment> HostNetwork::AddToNamespace(const std::string& container_id, const std::string& netns_name,
                                                const Subnet& subnet, const std::string& requested_ip) {
   CniRuntime rt{container_id, NetnsPath(netns_name), "eth0", ""};
+  std::optional<PoolPause> pause;
   if (!requested_ip.empty()) {
     STRATUS_ASSIGN_OR_RETURN(uint32_t ip, ParseIpv4(requested_ip));
     if (!subnet.cidr.Contains(ip) || ip <= subnet.cidr.FirstHost() ||
         ip == (subnet.cidr.network | ~subnet.cidr.Mask()))
       return InvalidArgument("address " + requested_ip + " is not usable in subnet " + subnet.spec.cidr);
     rt.args = "IgnoreUnknown=1;IP=" + requested_ip;
+    pause.emplace(this);  // the pool must not lease that address while we ask for it
   }
   nlohmann::json conf = CniConfig(subnet);
   Result<CniResult> added = cni_.Add(conf, rt);
+  const bool taken = !added.ok() && added.status().message().find("not available") != std::string::npos;
   if (!added.ok() && added.status().message().find("duplicate allocation") != std::string::npos) {
-    // A lease of this container outlived its namespace (a crash, a reboot). The failed ADD left an
-    // eth0 behind (the plugin cleans up only after IPAM succeeded): remove it, release the stale
-    // lease, and try once more in the same namespace (a runtime may have joined it already).
+    // A lease of this container outlived its namespace (a crash, a reboot): release it and retry.
     STRATUS_RETURN_IF_ERROR(ReleaseHostLocalLeases(IpamDir(), config_.name, container_id, "eth0"));
-    STRATUS_RETURN_IF_ERROR(RunInNetns(rt.netns_path, [] {
-      Status st = DeleteLink("eth0");
-      return st.code() == Code::kNotFound ? Status::Ok() : st;
-    }));
+    STRATUS_RETURN_IF_ERROR(DeleteFailedEth0(rt.netns_path));
+    added = cni_.Add(conf, rt);
+  } else if (taken && !requested_ip.empty() && EvictPooledAddress(requested_ip)) {
+    // A pooled namespace held it (the pool refilled before reconcile asked for a recorded address).
+    STRATUS_RETURN_IF_ERROR(DeleteFailedEth0(rt.netns_path));
     added = cni_.Add(conf, rt);
   }
   if (!added.ok()) {

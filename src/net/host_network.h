@@ -199,6 +199,22 @@ class HostNetwork {
   // A ready namespace on `subnet_id` handed to `instance_id`; nullopt when none is ready.
   std::optional<Attachment> TakeFromPool(const std::string& instance_id, const std::string& subnet_id);
   void RemovePoolNamespaces();
+  // Destroys the ready pool entry holding `ip`; true when there was one. Called with refills paused
+  // (PoolPause), when host-local refuses a requested address: a daemon restarted after a reboot
+  // refills its pool before reconcile asks for the addresses its instances had.
+  bool EvictPooledAddress(const std::string& ip);
+  // While one exists, the pool takes no new address: it waits for a refill in progress to finish
+  // and holds further ones until destroyed. Attach with a requested address holds one.
+  class PoolPause {
+   public:
+    explicit PoolPause(HostNetwork* hn);
+    ~PoolPause();
+    PoolPause(const PoolPause&) = delete;
+    PoolPause& operator=(const PoolPause&) = delete;
+
+   private:
+    HostNetwork* hn_;
+  };
 
   HostNetworkConfig config_;
   Ipv4Cidr vpc_;
@@ -217,6 +233,8 @@ class HostNetwork {
   std::map<std::string, std::deque<PoolEntry>> pool_;  // by subnet id; GUARDED_BY(pool_mu_)
   bool pool_stopping_ = false;                         // GUARDED_BY(pool_mu_)
   size_t pool_hits_ = 0;                               // GUARDED_BY(pool_mu_)
+  bool pool_filling_ = false;                          // GUARDED_BY(pool_mu_): a CNI ADD running
+  int pool_pauses_ = 0;                                // GUARDED_BY(pool_mu_): live PoolPause objects
   std::thread pool_thread_;
 };
 

@@ -7,6 +7,8 @@
 // hands the lease to the instance id, and unmounts the pool name.
 #include <fcntl.h>
 
+#include <algorithm>
+
 #include "common/fd.h"
 #include "common/ids.h"
 #include "common/log.h"
@@ -18,6 +20,8 @@ namespace {
 
 constexpr const char* kPoolPrefix = "pool-";
 constexpr auto kRetryAfterFailure = std::chrono::seconds(1);
+// A pooled CNI ADD takes tens of milliseconds; past this a PoolPause goes ahead without waiting.
+constexpr auto kFillWait = std::chrono::seconds(10);
 
 }  // namespace
 
@@ -59,13 +63,16 @@ void HostNetwork::PoolLoop() {
         need = &s;
       }
     }
-    if (need == nullptr) {
+    if (need == nullptr || pool_pauses_ > 0) {
       pool_cv_.wait(lock);
       continue;
     }
+    pool_filling_ = true;
     lock.unlock();
     Result<PoolEntry> e = MakePoolEntry(*need);
     lock.lock();
+    pool_filling_ = false;
+    pool_cv_.notify_all();
     if (!e.ok()) {
       LogWarn("cannot prepare a pooled namespace",
               {{"subnet", need->spec.subnet_id}, {"error", e.status().ToString()}});
@@ -73,8 +80,39 @@ void HostNetwork::PoolLoop() {
       continue;
     }
     pool_[need->spec.subnet_id].push_back(std::move(*e));
-    pool_cv_.notify_all();
   }
+}
+
+HostNetwork::PoolPause::PoolPause(HostNetwork* hn) : hn_(hn) {
+  std::unique_lock<std::mutex> lock(hn_->pool_mu_);
+  hn_->pool_pauses_++;
+  hn_->pool_cv_.wait_for(lock, kFillWait, [this] { return !hn_->pool_filling_; });
+}
+
+HostNetwork::PoolPause::~PoolPause() {
+  {
+    std::lock_guard<std::mutex> lock(hn_->pool_mu_);
+    hn_->pool_pauses_--;
+  }
+  hn_->pool_cv_.notify_all();
+}
+
+bool HostNetwork::EvictPooledAddress(const std::string& ip) {
+  std::optional<PoolEntry> evicted;
+  {
+    std::lock_guard<std::mutex> lock(pool_mu_);
+    for (auto& [subnet, queue] : pool_) {
+      auto it = std::find_if(queue.begin(), queue.end(), [&](const PoolEntry& e) { return e.attachment.ip == ip; });
+      if (it == queue.end()) continue;
+      evicted = std::move(*it);
+      queue.erase(it);
+      break;
+    }
+  }
+  if (!evicted) return false;
+  LogInfo("pooled namespace gives up a requested address", {{"ip", ip}, {"pool_id", evicted->pool_id}});
+  DestroyPoolEntry(*evicted);
+  return true;
 }
 
 Result<HostNetwork::PoolEntry> HostNetwork::MakePoolEntry(const Subnet& subnet) {

@@ -140,19 +140,55 @@ def http_get(url, timeout=5):
 
 
 def host_leftovers(s):
-    """What the host still holds for instances of daemon `s`: netns, veths, mounts, cgroups, IPAM leases, processes."""
+    """What the host still holds for instances of daemon `s`: netns, veths, mounts, cgroups, IPAM leases, processes.
+
+    The daemon's namespace pool (`--netns-pool`) is not a leftover, but only as it should be: each namespace
+    <name>-pool-<hex> has exactly one veth on the daemon's bridges (its peer in that namespace) and one lease whose
+    owner is its container id pool-<hex>. Anything else - a pool veth or lease without its namespace, a namespace
+    without its veth or lease, any instance namespace, veth or lease - is reported."""
     name = s.name
     left = []
-    netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
-    left += [l for l in netns.splitlines() if l.startswith(name + "-")]
+    netns = [l.split()[0] for l in subprocess.run(["ip", "netns", "list"], capture_output=True,
+                                                   text=True).stdout.splitlines() if l.strip()]
+    pool = {n for n in netns if n.startswith(name + "-pool-")}
+    left += [n for n in netns if n.startswith(name + "-") and n not in pool]
     links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
     # Instance veths sit on this daemon's bridges; the bridges themselves stay while the daemon runs.
-    left += [l.split(": ")[1].split("@")[0] for l in links.splitlines() if f"master {name}br" in l]
+    pool_veths = {}
+    for l in links.splitlines():
+        if f"master {name}br" not in l:
+            continue
+        veth = l.split(": ")[1].split("@")[0]
+        peer = m.group(1) if (m := re.search(r" link-netns (\S+)", l)) else None
+        if peer in pool:
+            pool_veths[peer] = pool_veths.get(peer, 0) + 1
+        else:
+            left.append(veth)
     with open("/proc/mounts") as f:
         left += [l.split()[1] for l in f if s.state_dir in l.split()[1]]
+
+    def owner(lease):  # host-local's lease file: the container id, then the interface
+        try:
+            with open(lease, errors="replace") as f:
+                return f.readline().strip()
+        except OSError:  # released meanwhile
+            return ""
+
     ipam = os.path.join(s.state_dir, "net")
+    pool_leases = {}
     for root, _, files in os.walk(ipam):
-        left += [os.path.join(root, f) for f in files if f[0].isdigit()]
+        for f in files:
+            if not f[0].isdigit():
+                continue
+            path = os.path.join(root, f)
+            ns = f"{name}-{owner(path)}"
+            if ns in pool:
+                pool_leases[ns] = pool_leases.get(ns, 0) + 1
+            else:
+                left.append(path)
+    for n in pool:
+        if pool_veths.get(n, 0) != 1 or pool_leases.get(n, 0) != 1:
+            left.append(f"{n} (pool namespace with {pool_veths.get(n, 0)} veths, {pool_leases.get(n, 0)} leases)")
     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
     left += [l for l in ps.splitlines() if "stratus-init" in l and s.state_dir in l]
     for ctl in os.listdir("/sys/fs/cgroup"):

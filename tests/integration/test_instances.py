@@ -2,11 +2,12 @@
 surviving a control-plane crash, and leaving nothing behind."""
 import base64
 import os
+import subprocess
 import time
 
 import pytest
 
-from stratus_harness import ApiError, Stratus, host_leftovers, http_get, wait_http
+from stratus_harness import BIN, ApiError, Stratus, host_leftovers, http_get, wait_http
 
 USER_DATA = b"""#!/bin/sh
 echo "user data says hello"
@@ -17,6 +18,25 @@ echo "bootstrapped $(hostname)" > /var/lib/app/marker
 
 def b64(data):
     return base64.b64encode(data).decode()
+
+
+def pool_namespaces(s):
+    """The namespaces daemon `s` keeps connected ahead of demand (--netns-pool)."""
+    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    return sorted(l.split()[0] for l in out.splitlines() if l.startswith(s.name + "-pool-"))
+
+
+def wait_for_pool(s, count, deadline_s=20):
+    """Waits until daemon `s` has `count` pooled namespaces, each with its veth and lease (host_leftovers reports a
+    pool entry that is not whole)."""
+    def incomplete():
+        return [l for l in host_leftovers(s) if "-pool-" in l]
+
+    end = time.time() + deadline_s
+    while (len(pool_namespaces(s)) != count or incomplete()) and time.time() < end:
+        time.sleep(0.1)
+    assert len(pool_namespaces(s)) == count and incomplete() == [], (pool_namespaces(s), incomplete())
+    return pool_namespaces(s)
 
 
 
@@ -118,6 +138,7 @@ def test_sysctls_are_applied_and_non_namespaced_ones_refused(stratus):
 def test_kill9_restart_keeps_instances_and_ips(stratus):
     instances = stratus.run("demo-web", count=2)
     before = {i["InstanceId"]: i["PrivateIpAddress"] for i in instances}
+    stale_pool = wait_for_pool(stratus, 3)  # the default --netns-pool 1, on each of the three subnets
     stratus.kill9()
     for iid, ip in before.items():
         assert wait_http(f"http://{ip}/")[0] == 200  # instances run without the control plane
@@ -127,9 +148,71 @@ def test_kill9_restart_keeps_instances_and_ips(stratus):
     for iid, ip in before.items():
         status, body = wait_http(f"http://{ip}/")
         assert status == 200 and iid in body
+    # The pool the killed daemon left is replaced, not added to.
+    assert not set(wait_for_pool(stratus, 3)) & set(stale_pool)
     # And the restarted daemon still controls them.
-    iid = next(iter(before))
-    assert stratus.action(iid, "terminate")["State"]["Name"] == "terminated"
+    for iid in before:
+        assert stratus.action(iid, "terminate")["State"]["Name"] == "terminated"
+    deadline = time.time() + 15
+    while host_leftovers(stratus) and time.time() < deadline:
+        time.sleep(0.2)
+    assert host_leftovers(stratus) == []
+
+
+def test_sigterm_keeps_instances_and_empties_the_pool(stratus):
+    [i] = stratus.run("demo-web")
+    iid, ip = i["InstanceId"], i["PrivateIpAddress"]
+    wait_for_pool(stratus, 3)
+    stratus.stop()
+    # A stopped daemon holds no address it does not need: the pool goes, the instance stays.
+    assert pool_namespaces(stratus) == []
+    assert host_leftovers(stratus) != []  # the instance's netns, veth, lease, cgroups...
+    assert wait_http(f"http://{ip}/")[0] == 200
+    stratus.start()
+    wait_for_pool(stratus, 3)
+    [again] = stratus.instances()
+    assert (again["InstanceId"], again["PrivateIpAddress"], again["State"]["Name"]) == (iid, ip, "running")
+
+
+def test_uninstall_removes_instances_and_the_pool_a_killed_daemon_left(stratus):
+    stratus.run("busybox", count=2)
+    wait_for_pool(stratus, 3)
+    stratus.kill9()
+    r = subprocess.run(stratus.args()[:1] + ["--state-dir", stratus.state_dir, "--name", stratus.name,
+                                             "--vpc-cidr", stratus.cidr, "--uninstall"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert host_leftovers(stratus) == []
+    assert pool_namespaces(stratus) == []
+    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+    assert f"{stratus.name}br" not in links
+    assert not os.path.exists(os.path.join(stratus.state_dir, "net", "ipam"))
+
+
+def test_netns_pool_flag():
+    for bad in ("-1", "65", "two"):
+        r = subprocess.run([os.path.join(BIN, "stratusd"), "--netns-pool", bad, "--state-dir", "/nonexistent"],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 2 and "--netns-pool" in r.stderr, (bad, r.returncode, r.stderr)
+    s = Stratus("nopool", ["--netns-pool", "0"])
+    try:
+        s.start()
+        [i] = s.run("busybox")
+        assert i["State"]["Name"] == "running"
+        assert pool_namespaces(s) == []
+        s.action(i["InstanceId"], "terminate")
+    finally:
+        s.uninstall()
+    s = Stratus("pool2", ["--netns-pool", "2"])
+    try:
+        s.start()
+        wait_for_pool(s, 6)
+        launched = s.run("busybox", count=4)
+        assert all(i["State"]["Name"] == "running" for i in launched)
+        wait_for_pool(s, 6)  # refilled; the instances' namespaces are not pool entries
+        assert len({i["PrivateIpAddress"] for i in launched}) == 4
+    finally:
+        s.uninstall()
 
 
 def test_launch_terminate_cycles_leave_nothing_behind(stratus):
@@ -150,6 +233,7 @@ def test_launch_terminate_cycles_leave_nothing_behind(stratus):
     while host_leftovers(stratus) and time.time() < deadline:
         time.sleep(0.2)
     assert host_leftovers(stratus) == []
+    assert len(pool_namespaces(stratus)) == 3, "the check ran with the namespace pool on"
 
 
 def test_bad_input_is_refused_and_changes_nothing(stratus):

@@ -512,6 +512,41 @@ TEST_F(HostNetworkTest, PoolServesAttachAndCleansUp) {
   EXPECT_FALSE(PathExists(state_dir_ + "/net/ipam"));
 }
 
+// After a reboot the pool refills before reconcile asks for the addresses instances recorded: an
+// address a pooled namespace holds is given up to the instance asking for it.
+TEST_F(HostNetworkTest, RequestedAddressHeldByThePoolIsGivenUp) {
+  Init(5, 0, 1);
+  ASSERT_TRUE(hn_->WaitForPoolForTest(std::chrono::seconds(20)));
+  const std::string ipam = state_dir_ + "/net/ipam";
+  auto pooled = [&] {
+    std::vector<std::string> ips;
+    Result<std::vector<HostLocalLease>> leases = ListHostLocalLeases(ipam, hn_->config().name);
+    EXPECT_TRUE(leases.ok()) << leases.status().ToString();
+    if (!leases.ok()) return ips;
+    for (const HostLocalLease& l : *leases)
+      if (l.container_id.rfind("pool-", 0) == 0 && l.ip.rfind("10.251.40.", 0) == 0) ips.push_back(l.ip);
+    return ips;
+  };
+  ASSERT_EQ(pooled().size(), 1u);
+  const std::string held = pooled()[0];
+  std::string id = NewId("i");
+  auto a = hn_->Attach(id, "subnet-a", held);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(a->ip, held);
+  EXPECT_EQ(hn_->PoolHitsForTest(), 0u) << "a requested address never comes from the pool";
+  auto inspected = hn_->Inspect(id);
+  ASSERT_TRUE(inspected.ok()) << inspected.status().ToString();
+  EXPECT_EQ(inspected->ip, held);
+  EXPECT_EQ(inspected->host_veth, a->host_veth);
+  ASSERT_TRUE(hn_->WaitForPoolForTest(std::chrono::seconds(20))) << "the pool refills";
+  ASSERT_EQ(pooled().size(), 1u);
+  EXPECT_NE(pooled()[0], held);
+  EXPECT_EQ(ListNetns(hn_->config().name + "-pool-")->size(), 2u);
+  // An address an instance holds is still refused.
+  EXPECT_EQ(hn_->Attach(NewId("i"), "subnet-a", held).status().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(*hn_->ListAttached(), std::vector<std::string>{id});
+}
+
 TEST_F(HostNetworkTest, SetupRemovesWhatACrashLeft) {
   Init(30);
   const std::string name = hn_->config().name;
