@@ -24,6 +24,7 @@ struct Check {
   std::string request;
   size_t sent = 0;
   std::string response;
+  bool counted = true;  // false: an initial probe between two checks (only a pass counts)
 };
 
 // Starts a non-blocking connect for one check; false when it failed at once (reason set).
@@ -135,19 +136,26 @@ void HealthChecker::Run() {
       for (const auto& g : snap->groups) {
         if (!used.count(g->cfg.name)) continue;
         for (const auto& t : g->targets) {
-          if (t->draining.load() || inflight.count(t.get()) || now < t->hc_next_ms) continue;
-          t->hc_next_ms = now + g->cfg.health_check.interval_ms;
-          if (!g->cfg.health_check.enabled) {
-            ApplyHealthResult(t.get(), g->cfg.health_check, true, "", now);
+          if (t->draining.load() || inflight.count(t.get())) continue;
+          const HealthCheckConfig& hc = g->cfg.health_check;
+          bool counted = now >= t->hc_next_ms;
+          bool probe = !counted && hc.enabled && t->health.load() == HealthState::kInitial &&
+                       now >= t->hc_probe_next_ms && hc.interval_ms > kInitialProbeMs;
+          if (!counted && !probe) continue;
+          if (counted) t->hc_next_ms = now + hc.interval_ms;
+          t->hc_probe_next_ms = now + kInitialProbeMs;
+          if (!hc.enabled) {
+            ApplyHealthResult(t.get(), hc, true, "", now);
             continue;
           }
           auto c = std::make_unique<Check>();
           c->target = t;
-          c->hc = g->cfg.health_check;
+          c->hc = hc;
+          c->counted = counted;
           c->deadline_ms = now + c->hc.timeout_ms;
           std::string reason;
           if (!StartCheck(c.get(), &reason)) {
-            ApplyHealthResult(t.get(), c->hc, false, reason, now);
+            if (counted) ApplyHealthResult(t.get(), c->hc, false, reason, now);
             continue;
           }
           inflight[t.get()] = std::move(c);
@@ -173,7 +181,8 @@ void HealthChecker::Run() {
         reason = "Target.Timeout: request timed out";
       }
       if (r != 0) {
-        ApplyHealthResult(c->target.get(), c->hc, r > 0, reason, now);
+        // An initial probe that fails is not counted; one that passes is the target's first passing check.
+        if (c->counted || r > 0) ApplyHealthResult(c->target.get(), c->hc, r > 0, reason, now);
         inflight.erase(c->target.get());
       }
     }

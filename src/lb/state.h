@@ -82,6 +82,7 @@ class TargetRuntime {
   int hc_passes = 0;
   int hc_failures = 0;
   int64_t hc_next_ms = 0;
+  int64_t hc_probe_next_ms = 0;  // next uncounted probe while the target is still initial (health.h)
 
  private:
   int workers_;

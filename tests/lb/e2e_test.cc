@@ -123,6 +123,29 @@ TEST_F(LbTest, FailoverWithoutFailedRequests) {
   }
 }
 
+// A target whose server starts after registration goes into service by an initial probe, not one
+// interval later; failing probes are not counted (interval 60 s: any state change seen within the
+// bounded waits below comes from the probes).
+TEST_F(LbTest, InitialTargetIsProbedUntilItsFirstPassWithoutCountingFailures) {
+  int late_port = FreePort(), dead_port = FreePort();
+  LbConfig c = SimpleConfig(port_, {late_port, dead_port});
+  c.target_groups[0].health_check.interval_ms = 60000;
+  c.target_groups[0].health_check.unhealthy_threshold = 2;
+  ASSERT_TRUE(ctl_->Apply(c).ok());
+  ASSERT_TRUE(WaitFor([&] {
+    auto st = ctl_->GetStatus();
+    if (!st.ok()) return false;
+    for (const auto& t : st->targets) {
+      if (t.id == "t0") return t.reason.find("Connection refused") != std::string::npos;
+    }
+    return false;
+  }));  // the first counted check failed
+  EXPECT_EQ(TargetStateOf(ctl_.get(), "t0"), "initial");
+  Backend late("late", late_port);
+  EXPECT_TRUE(WaitFor([&] { return TargetStateOf(ctl_.get(), "t0") == "healthy"; }));
+  EXPECT_EQ(TargetStateOf(ctl_.get(), "t1"), "initial");  // dozens of failed probes, one counted failure
+}
+
 TEST_F(LbTest, FailingHealthChecksFailOpen) {
   Backend a("a");
   LbConfig c = SimpleConfig(port_, {a.port()});
