@@ -1,5 +1,7 @@
 #include "api/http_errors.h"
 
+#include "aws/errors.h"
+
 namespace stratus {
 
 int HttpStatusFor(const Status& status) {
@@ -19,21 +21,7 @@ int HttpStatusFor(const Status& status) {
   return 500;
 }
 
-std::string ApiErrorCode(const Status& status) {
-  if (!status.error_code().empty()) return status.error_code();
-  switch (status.code()) {
-    case Code::kInvalidArgument: return "InvalidParameterValue";
-    case Code::kNotFound: return "NotFound";
-    case Code::kAlreadyExists: return "AlreadyExists";
-    case Code::kFailedPrecondition: return "IncorrectState";
-    case Code::kConflict: return "ResourceContention";
-    case Code::kResourceExhausted: return "LimitExceeded";
-    case Code::kUnauthenticated: return "AuthFailure";
-    case Code::kPermissionDenied: return "UnauthorizedOperation";
-    case Code::kUnavailable: return "ServiceUnavailable";
-    default: return "InternalError";
-  }
-}
+std::string ApiErrorCode(const Status& status) { return aws::AwsErrorCode(status, aws::kNativeApi); }
 
 nlohmann::json ErrorBody(const Status& status) {
   return {{"Error", {{"Code", ApiErrorCode(status)}, {"Message", status.message()}}}};

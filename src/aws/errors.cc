@@ -1,30 +1,64 @@
 #include "aws/errors.h"
 
+#include <iterator>
+
 namespace stratus::aws {
 
-AwsError AwsErrorFromStatus(const Status& status, const std::string& service) {
-  const bool ec2 = service == "ec2";
-  const bool validation = service == "elasticloadbalancing" || service == "autoscaling";
-  const std::string invalid = validation ? "ValidationError" : "InvalidParameterValue";
-  const std::string& m = status.message();
-  switch (status.code()) {
-    case Code::kOk:
-    case Code::kInternal: return {ec2 ? "InternalError" : "InternalFailure", m, 500};
-    case Code::kInvalidArgument: return {invalid, m, 400};
-    case Code::kNotFound:
-      if (service == "monitoring") return {"ResourceNotFound", m, 404};
-      return {invalid, m, 400};
-    case Code::kAlreadyExists: return {ec2 ? "InvalidParameterValue" : "AlreadyExists", m, 400};
-    case Code::kFailedPrecondition: return {ec2 ? "IncorrectState" : invalid, m, 400};
-    case Code::kConflict: return {"ResourceContention", m, 400};
-    case Code::kResourceExhausted: return {ec2 ? "ResourceLimitExceeded" : "LimitExceeded", m, 400};
-    case Code::kUnauthenticated:
-      if (ec2) return {"AuthFailure", m, 401};
-      return {"InvalidClientTokenId", m, 403};
-    case Code::kPermissionDenied: return {ec2 ? "UnauthorizedOperation" : "AccessDenied", m, 403};
-    case Code::kUnavailable: return {"ServiceUnavailable", m, 503};
+namespace {
+
+// One row of the table in errors.h: a Status code's generic error code in each vocabulary.
+struct ErrorCodes {
+  Code code;
+  const char* native;
+  const char* ec2;
+  const char* query;
+  const char* monitoring;
+};
+
+constexpr ErrorCodes kErrorCodes[] = {
+    {Code::kInvalidArgument, "InvalidParameterValue", "InvalidParameterValue", "ValidationError",
+     "InvalidParameterValue"},
+    {Code::kNotFound, "NotFound", "InvalidParameterValue", "ValidationError", "ResourceNotFound"},
+    {Code::kAlreadyExists, "AlreadyExists", "InvalidParameterValue", "AlreadyExists", "AlreadyExists"},
+    {Code::kFailedPrecondition, "IncorrectState", "IncorrectState", "ResourceInUse", "ResourceInUse"},
+    {Code::kConflict, "ResourceContention", "ResourceContention", "ResourceContention", "ResourceContention"},
+    {Code::kResourceExhausted, "LimitExceeded", "InstanceLimitExceeded", "LimitExceeded", "LimitExceeded"},
+    {Code::kUnauthenticated, "AuthFailure", "AuthFailure", "AuthFailure", "AuthFailure"},
+    {Code::kPermissionDenied, "UnauthorizedOperation", "UnauthorizedOperation", "AccessDenied", "AccessDenied"},
+    {Code::kUnavailable, "ServiceUnavailable", "ServiceUnavailable", "ServiceUnavailable", "ServiceUnavailable"},
+    {Code::kInternal, "InternalError", "InternalError", "InternalFailure", "InternalFailure"},
+};
+
+const ErrorCodes& RowOf(Code code) {
+  for (const ErrorCodes& row : kErrorCodes) {
+    if (row.code == code) return row;
   }
-  return {"InternalFailure", m, 500};
+  return kErrorCodes[std::size(kErrorCodes) - 1];  // Ok (not an error) reads as Internal
+}
+
+int HttpStatusOf(Code code) {
+  switch (code) {
+    case Code::kUnavailable: return 503;
+    case Code::kInternal: return 500;
+    case Code::kUnauthenticated:
+    case Code::kPermissionDenied: return 403;
+    default: return 400;
+  }
+}
+
+}  // namespace
+
+std::string AwsErrorCode(const Status& status, const std::string& vocabulary) {
+  if (!status.error_code().empty()) return status.error_code();
+  const ErrorCodes& row = RowOf(status.code());
+  if (vocabulary == kNativeApi) return row.native;
+  if (vocabulary == "ec2") return row.ec2;
+  if (vocabulary == "monitoring") return row.monitoring;
+  return row.query;
+}
+
+AwsError AwsErrorFromStatus(const Status& status, const std::string& service) {
+  return AwsError{AwsErrorCode(status, service), status.message(), HttpStatusOf(status.code())};
 }
 
 }  // namespace stratus::aws

@@ -1,6 +1,8 @@
-// A fallback from Stratus Status codes to AWS error codes, for service-layer failures that have no more specific
-// AWS code. Where AWS has one, the handler should return it itself ("InvalidInstanceID.NotFound",
-// "LoadBalancerNotFound", "IncorrectInstanceState", ...): SDK waiters and scripts match on those exact codes.
+// The one table from Stratus Status codes to AWS-style error codes, for every front-end: the AWS endpoint's four
+// services and the native REST API (which answers EC2-like codes in {"Error": {"Code", "Message"}}).
+// It is a fallback for failures whose Status carries no error_code(). Where AWS has a more specific code, the
+// service layer or the handler sets it itself ("InvalidInstanceID.NotFound", "LoadBalancerNotFound",
+// "IncorrectInstanceState", ...): SDK waiters and scripts match on those exact codes.
 #pragma once
 
 #include <string>
@@ -10,17 +12,28 @@
 
 namespace stratus::aws {
 
-// Maps a non-ok `status` to the generic AWS error of `service` (ec2, elasticloadbalancing, autoscaling,
-// monitoring), keeping its message:
-//   InvalidArgument   -> InvalidParameterValue (ec2, monitoring) / ValidationError (elbv2, autoscaling), 400
-//   NotFound          -> InvalidParameterValue / ValidationError, 400; monitoring ResourceNotFound, 404
-//   AlreadyExists     -> AlreadyExists, 400 (ec2: InvalidParameterValue)
-//   FailedPrecondition-> IncorrectState (ec2) / ValidationError, 400
-//   Conflict          -> ResourceContention, 400
-//   ResourceExhausted -> LimitExceeded, 400 (ec2: ResourceLimitExceeded)
-//   Unauthenticated   -> AuthFailure (ec2, 401) / InvalidClientTokenId, 403
-//   PermissionDenied  -> UnauthorizedOperation (ec2) / AccessDenied, 403
-//   Unavailable       -> ServiceUnavailable, 503;  Internal -> InternalError (ec2) / InternalFailure, 500
+// The vocabulary name of the native REST API, for AwsErrorCode.
+inline constexpr char kNativeApi[] = "stratus";
+
+// The error code for a failed `status`: its error_code() when set, otherwise the generic code of `vocabulary`:
+// "ec2", "monitoring" (CloudWatch), kNativeApi, or any other name for the query services (elasticloadbalancing,
+// autoscaling).
+//                       native               ec2                    elbv2/autoscaling   monitoring
+//   InvalidArgument     InvalidParameterValue InvalidParameterValue ValidationError     InvalidParameterValue
+//   NotFound            NotFound             InvalidParameterValue  ValidationError     ResourceNotFound
+//   AlreadyExists       AlreadyExists        InvalidParameterValue  AlreadyExists       AlreadyExists
+//   FailedPrecondition  IncorrectState       IncorrectState         ResourceInUse       ResourceInUse
+//   Conflict            ResourceContention (all)
+//   ResourceExhausted   LimitExceeded        InstanceLimitExceeded  LimitExceeded       LimitExceeded
+//   Unauthenticated     AuthFailure (all)
+//   PermissionDenied    UnauthorizedOperation UnauthorizedOperation AccessDenied       AccessDenied
+//   Unavailable         ServiceUnavailable (all)
+//   Internal (and Ok)   InternalError        InternalError          InternalFailure     InternalFailure
+std::string AwsErrorCode(const Status& status, const std::string& vocabulary);
+
+// The AWS error of the AWS `service` for a failed `status`: AwsErrorCode(status, service), the Status's message,
+// and HTTP 503 for Unavailable, 500 for Internal, 403 for Unauthenticated and PermissionDenied, 400 otherwise
+// (AWS answers ResourceContention and ScalingActivityInProgress with 400s that clients may retry).
 AwsError AwsErrorFromStatus(const Status& status, const std::string& service);
 
 }  // namespace stratus::aws

@@ -4,45 +4,6 @@
 
 namespace stratus::aws {
 
-namespace {
-
-// The code a service uses when the Status carries none.
-std::string DefaultCode(const std::string& service, Code code) {
-  bool ec2 = service == "ec2";
-  bool cw = service == "monitoring";
-  switch (code) {
-    case Code::kInvalidArgument: return ec2 || cw ? "InvalidParameterValue" : "ValidationError";
-    case Code::kNotFound: return ec2 ? "InvalidParameterValue" : cw ? "ResourceNotFound" : "ValidationError";
-    case Code::kAlreadyExists: return ec2 ? "InvalidParameterValue" : "AlreadyExists";
-    case Code::kFailedPrecondition: return ec2 ? "IncorrectState" : "ResourceInUse";
-    case Code::kConflict: return "ResourceContention";
-    case Code::kResourceExhausted: return ec2 ? "InstanceLimitExceeded" : "LimitExceeded";
-    case Code::kUnauthenticated: return "AuthFailure";
-    case Code::kPermissionDenied: return ec2 ? "UnauthorizedOperation" : "AccessDenied";
-    case Code::kUnavailable: return "ServiceUnavailable";
-    default: return ec2 ? "InternalError" : "InternalFailure";
-  }
-}
-
-int HttpStatus(Code code) {
-  switch (code) {
-    case Code::kUnavailable: return 503;
-    case Code::kInternal: return 500;
-    case Code::kUnauthenticated:
-    case Code::kPermissionDenied: return 403;
-    default: return 400;
-  }
-}
-
-}  // namespace
-
-AwsError ErrorFrom(const std::string& service, const Status& status) {
-  std::string code = status.error_code().empty() ? DefaultCode(service, status.code()) : status.error_code();
-  int http = HttpStatus(status.code());
-  // AWS answers ResourceContention and ScalingActivityInProgress with 400s that clients may retry; keep 4xx.
-  return AwsError{code, status.message(), http};
-}
-
 AwsError ParamError(const std::string& service, const std::string& message) {
   bool query = service == "elasticloadbalancing" || service == "autoscaling";
   return AwsError{query ? "ValidationError" : "InvalidParameterValue", message, 400};

@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "aws/errors.h"
+#include "aws/handler.h"
 #include "aws/types.h"
 #include "common/status.h"
 #include "image/image.h"
@@ -15,11 +17,6 @@
 namespace stratus::aws {
 
 using nlohmann::json;
-
-// The AWS error for a failed Status: its error_code() when set, otherwise the code `service` uses for that kind
-// of failure (ec2: InvalidParameterValue, elasticloadbalancing/autoscaling: ValidationError, ...). 4xx unless the
-// failure is Unavailable (503) or Internal (500).
-AwsError ErrorFrom(const std::string& service, const Status& status);
 
 // An error for a parameter problem found by the handler itself.
 AwsError ParamError(const std::string& service, const std::string& message);
@@ -50,15 +47,15 @@ std::string IsoSeconds(double epoch_seconds);
 
 // Inside a handler lambda (returning StratusAwsHandler::Output) of a file that defines `kService`:
 // unwraps a Result<T> into `var`, or returns its error in the service's vocabulary.
-#define AWS_ASSIGN_OR_RETURN(var, expr)                                               \
-  auto var##_result = (expr);                                                         \
-  if (!var##_result.ok()) return ::stratus::aws::ErrorFrom(kService, var##_result.status()); \
+#define AWS_ASSIGN_OR_RETURN(var, expr)                                                            \
+  auto var##_result = (expr);                                                                      \
+  if (!var##_result.ok()) return ::stratus::aws::AwsErrorFromStatus(var##_result.status(), kService); \
   auto& var = *var##_result
 
-#define AWS_RETURN_IF_ERROR(expr)                                               \
-  do {                                                                          \
-    ::stratus::Status _aws_st = (expr);                                         \
-    if (!_aws_st.ok()) return ::stratus::aws::ErrorFrom(kService, _aws_st);     \
+#define AWS_RETURN_IF_ERROR(expr)                                                       \
+  do {                                                                                  \
+    ::stratus::Status _aws_st = (expr);                                                 \
+    if (!_aws_st.ok()) return ::stratus::aws::AwsErrorFromStatus(_aws_st, kService);    \
   } while (0)
 
 namespace stratus::aws {

@@ -95,14 +95,14 @@ TEST(AwsHandlerTest, EveryOperationOfIssue6IsImplemented) {
 }
 
 TEST(AwsHandlerTest, StatusMapsToEachServicesCodes) {
-  EXPECT_EQ(ErrorFrom("ec2", InvalidArgument("x")).code, "InvalidParameterValue");
-  EXPECT_EQ(ErrorFrom("autoscaling", InvalidArgument("x")).code, "ValidationError");
-  EXPECT_EQ(ErrorFrom("elasticloadbalancing", NotFound("x").WithErrorCode("LoadBalancerNotFound")).code,
+  EXPECT_EQ(AwsErrorFromStatus(InvalidArgument("x"), "ec2").code, "InvalidParameterValue");
+  EXPECT_EQ(AwsErrorFromStatus(InvalidArgument("x"), "autoscaling").code, "ValidationError");
+  EXPECT_EQ(AwsErrorFromStatus(NotFound("x").WithErrorCode("LoadBalancerNotFound"), "elasticloadbalancing").code,
             "LoadBalancerNotFound");
-  EXPECT_EQ(ErrorFrom("monitoring", NotFound("x")).code, "ResourceNotFound");
-  EXPECT_EQ(ErrorFrom("ec2", FailedPrecondition("x").WithErrorCode("IncorrectInstanceState")).http_status, 400);
-  EXPECT_EQ(ErrorFrom("ec2", Unavailable("x")).http_status, 503);
-  EXPECT_EQ(ErrorFrom("ec2", Internal("x")).http_status, 500);
+  EXPECT_EQ(AwsErrorFromStatus(NotFound("x"), "monitoring").code, "ResourceNotFound");
+  EXPECT_EQ(AwsErrorFromStatus(FailedPrecondition("x").WithErrorCode("IncorrectInstanceState"), "ec2").http_status, 400);
+  EXPECT_EQ(AwsErrorFromStatus(Unavailable("x"), "ec2").http_status, 503);
+  EXPECT_EQ(AwsErrorFromStatus(Internal("x"), "ec2").http_status, 500);
 }
 
 TEST(AwsCredentialsTest, CreatedOnceOwnerOnlyAndReadBack) {

@@ -313,12 +313,23 @@ TEST(ErrorsTest, StatusFallbacks) {
   EXPECT_EQ(AwsErrorFromStatus(InvalidArgument("bad"), "autoscaling").code, "ValidationError");
   AwsError nf = AwsErrorFromStatus(NotFound("alarm x not found"), "monitoring");
   EXPECT_EQ(nf.code, "ResourceNotFound");
-  EXPECT_EQ(nf.http_status, 404);
+  EXPECT_EQ(nf.http_status, 400);  // what stratusd's handler has always answered (CloudWatch's model says 404)
   EXPECT_EQ(nf.message, "alarm x not found");
   EXPECT_EQ(AwsErrorFromStatus(FailedPrecondition("stopped"), "ec2").code, "IncorrectState");
   EXPECT_EQ(AwsErrorFromStatus(Conflict("busy"), "autoscaling").code, "ResourceContention");
   EXPECT_EQ(AwsErrorFromStatus(Unavailable("down"), "elasticloadbalancing").http_status, 503);
   EXPECT_EQ(AwsErrorFromStatus(Internal("bug"), "ec2").http_status, 500);
+  EXPECT_EQ(AwsErrorFromStatus(ResourceExhausted("full"), "ec2").code, "InstanceLimitExceeded");
+  EXPECT_EQ(AwsErrorFromStatus(FailedPrecondition("in use"), "elasticloadbalancing").code, "ResourceInUse");
+}
+
+TEST(ErrorsTest, TheNativeApiSpeaksEc2LikeCodes) {
+  EXPECT_EQ(AwsErrorCode(NotFound("image ami-1 not found"), kNativeApi), "NotFound");
+  EXPECT_EQ(AwsErrorCode(InvalidArgument("bad"), kNativeApi), "InvalidParameterValue");
+  EXPECT_EQ(AwsErrorCode(ResourceExhausted("full"), kNativeApi), "LimitExceeded");
+  EXPECT_EQ(AwsErrorCode(Internal("bug"), kNativeApi), "InternalError");
+  EXPECT_EQ(AwsErrorCode(NotFound("x").WithErrorCode("InvalidInstanceID.NotFound"), kNativeApi),
+            "InvalidInstanceID.NotFound");
 }
 
 }  // namespace
