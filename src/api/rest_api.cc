@@ -1,6 +1,7 @@
 #include "api/rest_api.h"
 
 #include "api/http_errors.h"
+#include "common/base64.h"
 
 namespace stratus {
 

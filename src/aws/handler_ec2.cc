@@ -4,6 +4,7 @@
 
 #include "aws/handler.h"
 #include "aws/handler_util.h"
+#include "common/base64.h"
 #include "common/ids.h"
 #include "compute/instance_service.h"
 #include "image/image_service.h"
@@ -111,7 +112,7 @@ Result<RunRequest> ParseRun(const AwsServices& s, const json& in) {
   req.count = static_cast<int>(max);
   std::string user_data = Str(in, "UserData");
   if (!user_data.empty()) {
-    auto raw = Base64Decode(user_data);
+    auto raw = Base64Decode(user_data, Base64Decoding::kLenient);
     if (!raw.ok()) return InvalidArgument("UserData is not valid base64").WithErrorCode("InvalidUserData.Malformed");
     req.user_data = *raw;
   }

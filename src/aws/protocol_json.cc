@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "aws/shape_values.h"
+#include "common/base64.h"
 
 namespace stratus::aws {
 
@@ -100,7 +101,7 @@ class DocumentReader {
       case ShapeType::kBlob: {
         if (v.is_binary()) return v;
         if (!v.is_string()) return Bad(path, "Member must be a blob");
-        auto bytes = Base64Decode(v.get_ref<const std::string&>());
+        auto bytes = Base64Decode(v.get_ref<const std::string&>(), Base64Decoding::kLenient);
         if (!bytes.ok()) return Bad(path, "Member must be base64-encoded");
         return json::binary(std::vector<uint8_t>(bytes->begin(), bytes->end()));
       }

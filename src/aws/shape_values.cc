@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <limits>
 
+#include "common/base64.h"
+
 namespace stratus::aws {
 
 using nlohmann::json;
@@ -173,7 +175,7 @@ std::variant<json, std::string> ScalarFromString(const ShapeRef& ref, std::strin
       return TimestampJson(*t);
     }
     case ShapeType::kBlob: {
-      auto bytes = Base64Decode(s);
+      auto bytes = Base64Decode(s, Base64Decoding::kLenient);
       if (!bytes.ok()) return std::string("Member must be base64-encoded");
       return json::binary(std::vector<uint8_t>(bytes->begin(), bytes->end()));
     }

@@ -1,5 +1,5 @@
-// Small pieces every AWS protocol needs: case-insensitive headers, URL and base64 coding, timestamps, XML escaping,
-// SHA-256/HMAC (OpenSSL).
+// Small pieces every AWS protocol needs: case-insensitive headers, URL coding, timestamps, XML escaping,
+// SHA-256/HMAC (OpenSSL). Base64 is common/base64.h's, included here for the protocols' blobs.
 #pragma once
 
 #include <map>
@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/base64.h"  // blobs: Base64Encode, Base64Decode(..., Base64Decoding::kLenient)
 #include "common/status.h"
 
 namespace stratus::aws {
@@ -30,10 +31,6 @@ std::string UriEncode(std::string_view s, bool keep_slash);
 
 // Splits "a=1&b=2" into decoded pairs in order; a key without '=' gets an empty value; empty pieces are skipped.
 std::vector<std::pair<std::string, std::string>> ParseQueryString(std::string_view s, bool plus_is_space);
-
-std::string Base64Encode(std::string_view bytes);
-// Decodes standard base64 (padding optional, whitespace ignored). Fails with InvalidArgument on other characters.
-Result<std::string> Base64Decode(std::string_view text);
 
 // Parses an AWS timestamp: ISO 8601 ("2024-05-01T12:00:00Z", fractional seconds, "+02:00" offsets, date only),
 // epoch seconds ("1714564800", "1714564800.5") or RFC 822 ("Wed, 01 May 2024 12:00:00 GMT").

@@ -4,6 +4,7 @@
 #include "cli/commands.h"
 #include "cli/requests.h"
 #include "cli/views.h"
+#include "common/base64.h"
 #include "common/files.h"
 
 namespace stratus::cli {

@@ -1,9 +1,8 @@
 #include "cli/requests.h"
 
-#include <openssl/evp.h>
-
 #include <set>
 
+#include "common/base64.h"
 #include "common/files.h"
 
 namespace stratus::cli {
@@ -157,15 +156,5 @@ ApiRequest ListInstanceTypesRequest() { return Get("/v1/instance-types"); }
 ApiRequest ListVpcsRequest() { return Get("/v1/vpcs"); }
 ApiRequest ListSubnetsRequest() { return Get("/v1/subnets"); }
 ApiRequest HealthRequest() { return Get("/v1/health"); }
-
-std::string Base64Encode(std::string_view data) {
-  // EVP_EncodeBlock writes a terminating NUL after the encoded text.
-  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(data.data()),
-                          static_cast<int>(data.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
 
 }  // namespace stratus::cli

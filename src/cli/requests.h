@@ -89,7 +89,4 @@ ApiRequest ListVpcsRequest();
 ApiRequest ListSubnetsRequest();
 ApiRequest HealthRequest();
 
-// Base64 (RFC 4648, with padding) of `data`.
-std::string Base64Encode(std::string_view data);
-
 }  // namespace stratus::cli

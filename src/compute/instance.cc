@@ -1,6 +1,5 @@
 #include "compute/instance.h"
 
-#include <openssl/evp.h>
 
 namespace stratus {
 
@@ -93,32 +92,6 @@ Result<Instance> InstanceFromStoreJson(const json& j) {
   } catch (const json::exception& e) {
     return InvalidArgument(std::string("bad instance record: ") + e.what());
   }
-}
-
-std::string Base64Encode(std::string_view raw) {
-  std::string out(4 * ((raw.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(raw.data()), static_cast<int>(raw.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
-Result<std::string> Base64Decode(std::string_view text) {
-  std::string clean;
-  for (char c : text) {
-    if (c != '\n' && c != '\r' && c != ' ') clean.push_back(c);
-  }
-  if (clean.empty()) return std::string();
-  if (clean.size() % 4 != 0) return InvalidArgument("invalid base64: length is not a multiple of 4");
-  std::string out(clean.size() / 4 * 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(clean.data()), static_cast<int>(clean.size()));
-  if (n < 0) return InvalidArgument("invalid base64");
-  size_t pad = 0;
-  if (clean.back() == '=') pad++;
-  if (clean.size() > 1 && clean[clean.size() - 2] == '=') pad++;
-  out.resize(static_cast<size_t>(n) - pad);
-  return out;
 }
 
 }  // namespace stratus

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/base64.h"  // user data is base64 in the store form
 #include "common/status.h"
 #include "image/image.h"
 
@@ -53,8 +54,5 @@ nlohmann::json ToJson(const Instance& instance);
 // The store form: ToJson plus user data (base64) and the client token.
 nlohmann::json ToStoreJson(const Instance& instance);
 Result<Instance> InstanceFromStoreJson(const nlohmann::json& j);
-
-std::string Base64Encode(std::string_view raw);
-Result<std::string> Base64Decode(std::string_view text);
 
 }  // namespace stratus

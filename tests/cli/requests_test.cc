@@ -156,14 +156,5 @@ TEST(Requests, ModifyConsoleTags) {
   EXPECT_EQ(untag.Target(), "/v1/instances/i-1/tags?key=env%20name");
 }
 
-TEST(Base64, MatchesRfc4648Vectors) {
-  EXPECT_EQ(Base64Encode(""), "");
-  EXPECT_EQ(Base64Encode("f"), "Zg==");
-  EXPECT_EQ(Base64Encode("fo"), "Zm8=");
-  EXPECT_EQ(Base64Encode("foo"), "Zm9v");
-  EXPECT_EQ(Base64Encode("foobar"), "Zm9vYmFy");
-  EXPECT_EQ(Base64Encode(std::string("\0\xff", 2)), "AP8=");
-}
-
 }  // namespace
 }  // namespace stratus::cli
