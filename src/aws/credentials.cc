@@ -49,7 +49,7 @@ std::vector<AccessKey> ParseCredentialsFile(const std::string& text) {
       continue;
     }
     size_t eq = line.find('=');
-    if (eq == std::string::npos) continue;
+    if (current.profile.empty() || eq == std::string::npos) continue;
     std::string key = Trim(line.substr(0, eq)), value = Trim(line.substr(eq + 1));
     if (key == "aws_access_key_id") current.id = value;
     if (key == "aws_secret_access_key") current.secret = value;
@@ -59,7 +59,9 @@ std::vector<AccessKey> ParseCredentialsFile(const std::string& text) {
 }
 
 std::string FormatCredentialsFile(const std::vector<AccessKey>& keys) {
-  std::string out = "# Access keys for the Stratus AWS endpoint (aws CLI shared-credentials format).\n";
+  std::string out =
+      "# Access keys for the Stratus AWS endpoint (aws CLI / boto3 shared-credentials format). Use with\n"
+      "#   AWS_SHARED_CREDENTIALS_FILE=<this file> aws --profile stratus --endpoint-url ...\n";
   for (const AccessKey& k : keys) {
     out += "\n[" + k.profile + "]\naws_access_key_id = " + k.id + "\naws_secret_access_key = " + k.secret + "\n";
   }
@@ -85,6 +87,37 @@ CredentialLookup LookupFromKeys(const std::vector<AccessKey>& keys) {
     }
     return std::nullopt;
   };
+}
+
+Result<AwsCredentials> AwsCredentialsOf(std::vector<AccessKey> keys, const std::string& profile) {
+  AwsCredentials creds;
+  for (const AccessKey& k : keys) {
+    if (k.profile == profile && creds.access_key_id.empty()) {
+      creds.access_key_id = k.id;
+      creds.secret_access_key = k.secret;
+    }
+  }
+  if (creds.access_key_id.empty()) {
+    return InvalidArgument("the credentials file has no [" + profile +
+                           "] profile with aws_access_key_id and aws_secret_access_key");
+  }
+  creds.all_keys = std::move(keys);
+  return creds;
+}
+
+Result<AwsCredentials> LoadOrCreateAwsCredentials(const std::string& path) {
+  auto keys = LoadOrCreateCredentials(path, kCredentialsProfile);
+  if (!keys.ok()) return keys.status();
+  auto creds = AwsCredentialsOf(std::move(*keys), kCredentialsProfile);
+  if (!creds.ok()) return creds.status().WithContext(path);
+  return creds;
+}
+
+CredentialLookup LookupFor(const AwsCredentials& creds) {
+  if (creds.all_keys.empty()) {
+    return LookupFromKeys({{kCredentialsProfile, creds.access_key_id, creds.secret_access_key}});
+  }
+  return LookupFromKeys(creds.all_keys);
 }
 
 }  // namespace stratus::aws

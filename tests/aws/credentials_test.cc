@@ -31,6 +31,13 @@ TEST(CredentialsTest, ParsesTheAwsFormat) {
   EXPECT_EQ(lookup("AK3"), std::nullopt);
 }
 
+TEST(CredentialsTest, KeysBeforeTheFirstSectionBelongToNoProfile) {
+  auto keys = ParseCredentialsFile("aws_access_key_id=AK0\naws_secret_access_key=S0\n[stratus]\n"
+                                   "aws_access_key_id=AK1\naws_secret_access_key=S1\n");
+  ASSERT_EQ(keys.size(), 1u);
+  EXPECT_EQ(keys[0].id, "AK1");
+}
+
 TEST(CredentialsTest, CreatesOnceThenReloads) {
   std::string dir = "/tmp/stratus-aws-test-" + RandomHex(8);
   ASSERT_TRUE(MakeDirs(dir).ok());

@@ -8,8 +8,8 @@
 #include <map>
 #include <set>
 
+#include "aws/credentials.h"
 #include "aws/handler.h"
-#include "aws/handler_credentials.h"
 #include "aws/handler_util.h"
 #include "common/files.h"
 
@@ -127,15 +127,15 @@ TEST(AwsCredentialsTest, CreatedOnceOwnerOnlyAndReadBack) {
 }
 
 TEST(AwsCredentialsTest, ParsesProfilesAndRefusesAFileWithoutOne) {
-  auto c = ParseCredentialsFile("[default]\naws_access_key_id=A\naws_secret_access_key=B\n"
-                                "[stratus]\n aws_access_key_id = AKIAX \naws_secret_access_key = S/x+\n",
-                                "stratus");
+  auto c = AwsCredentialsOf(ParseCredentialsFile("[default]\naws_access_key_id=A\naws_secret_access_key=B\n"
+                                                  "[stratus]\n aws_access_key_id = AKIAX \naws_secret_access_key = S/x+\n"),
+                            "stratus");
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->access_key_id, "AKIAX");
   EXPECT_EQ(c->secret_access_key, "S/x+");
   EXPECT_EQ(c->all_keys.size(), 2u);  // hand-added profiles are keys too
   EXPECT_EQ(LookupFor(*c)("A"), "B");
-  EXPECT_FALSE(ParseCredentialsFile("[default]\naws_access_key_id=A\n", "stratus").ok());
+  EXPECT_FALSE(AwsCredentialsOf(ParseCredentialsFile("[default]\naws_access_key_id=A\n"), "stratus").ok());
 }
 
 }  // namespace
