@@ -22,6 +22,13 @@ bool Wanted(const std::vector<std::string>& list, const std::string& v) {
 
 std::string GroupName(const json& in) { return Str(in, "AutoScalingGroupName"); }
 
+// The group the request's AutoScalingGroupName names, or every group when it names none (the Describe* calls
+// of policies, activities and scheduled actions filter this way).
+std::vector<scaling::AutoScalingGroup> GroupsNamedIn(const AutoScalingService& svc, const json& in) {
+  std::string group = GroupName(in);
+  return svc.DescribeGroups(group.empty() ? std::vector<std::string>{} : std::vector<std::string>{group});
+}
+
 Output CreateOrUpdate(AutoScalingService& svc, const json& in, bool create) {
   AWS_ASSIGN_OR_RETURN(spec, ParseGroupSpec(in));
   if (create) {
@@ -51,9 +58,8 @@ Output PutScalingPolicy(AutoScalingService& svc, const json& in) {
 Output DescribePolicies(AutoScalingService& svc, const json& in) {
   auto names = StrList(in, "PolicyNames");
   auto types = StrList(in, "PolicyTypes");
-  std::string group = GroupName(in);
   json out = json::array();
-  for (const auto& g : svc.DescribeGroups(group.empty() ? std::vector<std::string>{} : std::vector<std::string>{group})) {
+  for (const auto& g : GroupsNamedIn(svc, in)) {
     for (const auto& p : g.policies) {
       bool named = Wanted(names, p.policy_name) || std::find(names.begin(), names.end(), p.policy_arn) != names.end();
       if (named && Wanted(types, p.policy_type)) out.push_back(DropEmpty(scaling::ToJson(g, p)));
@@ -64,10 +70,9 @@ Output DescribePolicies(AutoScalingService& svc, const json& in) {
 
 Output DescribeActivities(AutoScalingService& svc, const json& in) {
   auto ids = StrList(in, "ActivityIds");
-  std::string group = GroupName(in);
   size_t max = static_cast<size_t>(OptInt(in, "MaxRecords").value_or(100));
   json out = json::array();
-  for (const auto& g : svc.DescribeGroups(group.empty() ? std::vector<std::string>{} : std::vector<std::string>{group})) {
+  for (const auto& g : GroupsNamedIn(svc, in)) {
     for (const auto& a : g.activities) {
       if (Wanted(ids, a.activity_id) && out.size() < max) out.push_back(DropEmpty(scaling::ToJson(g, a)));
     }
@@ -110,9 +115,8 @@ Output PutScheduledAction(AutoScalingService& svc, const json& in) {
 
 Output DescribeScheduledActions(AutoScalingService& svc, const json& in) {
   auto names = StrList(in, "ScheduledActionNames");
-  std::string group = GroupName(in);
   json out = json::array();
-  for (const auto& g : svc.DescribeGroups(group.empty() ? std::vector<std::string>{} : std::vector<std::string>{group})) {
+  for (const auto& g : GroupsNamedIn(svc, in)) {
     for (const auto& a : g.scheduled_actions) {
       if (Wanted(names, a.name)) out.push_back(DropEmpty(scaling::ToJson(g, a)));
     }
@@ -132,14 +136,7 @@ Output DescribeInstances(AutoScalingService& svc, const json& in) {
 }  // namespace
 
 void StratusAwsHandler::RegisterAutoScaling() {
-  const AwsServices& s = s_;
-  auto op = [this, &s](const char* name, std::function<Output(AutoScalingService&, const json&)> f) {
-    std::string n = name;
-    ops_[std::string(kService) + "/" + n] = [&s, n, f](const json& in, const AwsCallContext&) -> Output {
-      if (s.autoscaling == nullptr) return NotAvailable(n, "auto scaling service");
-      return f(*s.autoscaling, in);
-    };
-  };
+  ServiceOps<AutoScalingService> op(ops_, kService, s_.autoscaling, "auto scaling service");
   op("CreateAutoScalingGroup", [](AutoScalingService& svc, const json& in) { return CreateOrUpdate(svc, in, true); });
   op("UpdateAutoScalingGroup", [](AutoScalingService& svc, const json& in) { return CreateOrUpdate(svc, in, false); });
   op("DeleteAutoScalingGroup", [](AutoScalingService& svc, const json& in) -> Output {
@@ -168,14 +165,7 @@ void StratusAwsHandler::RegisterAutoScaling() {
 }
 
 void StratusAwsHandler::RegisterAutoScalingActions() {
-  const AwsServices& s = s_;
-  auto op = [this, &s](const char* name, std::function<Output(AutoScalingService&, const json&)> f) {
-    std::string n = name;
-    ops_[std::string(kService) + "/" + n] = [&s, n, f](const json& in, const AwsCallContext&) -> Output {
-      if (s.autoscaling == nullptr) return NotAvailable(n, "auto scaling service");
-      return f(*s.autoscaling, in);
-    };
-  };
+  ServiceOps<AutoScalingService> op(ops_, kService, s_.autoscaling, "auto scaling service");
   op("TerminateInstanceInAutoScalingGroup", [](AutoScalingService& svc, const json& in) -> Output {
     AWS_ASSIGN_OR_RETURN(r, svc.TerminateInstance(Str(in, "InstanceId"),
                                                   OptBool(in, "ShouldDecrementDesiredCapacity").value_or(false)));

@@ -182,25 +182,12 @@ Output DescribeAlarmHistory(cloudwatch::AlarmService& alarms, const json& in) {
 }  // namespace
 
 void StratusAwsHandler::RegisterCloudWatch() {
-  const AwsServices& s = s_;
-  auto metric_op = [this, &s](const char* name, std::function<Output(MetricStore&, const json&)> f) {
-    std::string n = name;
-    ops_[std::string(kService) + "/" + n] = [&s, n, f](const json& in, const AwsCallContext&) -> Output {
-      if (s.metrics == nullptr) return NotAvailable(n, "metric store");
-      return f(*s.metrics, in);
-    };
-  };
+  ServiceOps<MetricStore> metric_op(ops_, kService, s_.metrics, "metric store");
   metric_op("PutMetricData", PutMetricData);
   metric_op("GetMetricStatistics", GetMetricStatistics);
   metric_op("GetMetricData", GetMetricData);
   metric_op("ListMetrics", ListMetrics);
-  auto alarm_op = [this, &s](const char* name, std::function<Output(cloudwatch::AlarmService&, const json&)> f) {
-    std::string n = name;
-    ops_[std::string(kService) + "/" + n] = [&s, n, f](const json& in, const AwsCallContext&) -> Output {
-      if (s.alarms == nullptr) return NotAvailable(n, "alarm service");
-      return f(*s.alarms, in);
-    };
-  };
+  ServiceOps<cloudwatch::AlarmService> alarm_op(ops_, kService, s_.alarms, "alarm service");
   alarm_op("PutMetricAlarm", PutMetricAlarm);
   alarm_op("DescribeAlarms", DescribeAlarms);
   alarm_op("DeleteAlarms", [](cloudwatch::AlarmService& alarms, const json& in) -> Output {

@@ -44,6 +44,13 @@ std::vector<std::string> LbsOfTargetGroup(const LoadBalancerService& svc, const 
   return out;
 }
 
+// What a DescribeLoadBalancers or DescribeTargetGroups call names: its ARNs (member `arns`), then its Names.
+std::vector<std::string> ArnsThenNames(const json& in, const char* arns) {
+  std::vector<std::string> refs = StrList(in, arns);
+  for (auto& n : StrList(in, "Names")) refs.push_back(std::move(n));
+  return refs;
+}
+
 // The target group of a forward action list (Type forward with TargetGroupArn or a one-group ForwardConfig).
 Result<std::string> ForwardTarget(const json& actions) {
   if (!actions.is_array() || actions.empty()) {
@@ -99,8 +106,7 @@ Output CreateTargetGroup(LoadBalancerService& svc, const AwsServices& s, const j
 }
 
 Output DescribeTargetGroups(LoadBalancerService& svc, const json& in) {
-  auto refs = StrList(in, "TargetGroupArns");
-  for (auto& n : StrList(in, "Names")) refs.push_back(n);
+  auto refs = ArnsThenNames(in, "TargetGroupArns");
   AWS_ASSIGN_OR_RETURN(list, svc.DescribeTargetGroups(refs, Str(in, "LoadBalancerArn")));
   json out = json::array();
   for (const auto& tg : list) out.push_back(TgJson(tg, LbsOfTargetGroup(svc, tg.arn)));
@@ -148,8 +154,7 @@ Output CreateLoadBalancer(LoadBalancerService& svc, const json& in) {
 }
 
 Output DescribeLoadBalancers(LoadBalancerService& svc, const json& in) {
-  auto refs = StrList(in, "LoadBalancerArns");
-  for (auto& n : StrList(in, "Names")) refs.push_back(n);
+  auto refs = ArnsThenNames(in, "LoadBalancerArns");
   AWS_ASSIGN_OR_RETURN(list, svc.DescribeLoadBalancers(refs));
   json out = json::array();
   for (const auto& lb : list) out.push_back(LbJson(lb));
@@ -225,14 +230,7 @@ Output DescribeTags(LoadBalancerService& svc, const json& in) {
 }  // namespace
 
 void StratusAwsHandler::RegisterElbv2() {
-  const AwsServices& s = s_;
-  auto op = [this, &s](const char* name, std::function<Output(LoadBalancerService&, const json&)> f) {
-    std::string n = name;
-    ops_[std::string(kService) + "/" + n] = [&s, n, f](const json& in, const AwsCallContext&) -> Output {
-      if (s.elb == nullptr) return NotAvailable(n, "load balancer service");
-      return f(*s.elb, in);
-    };
-  };
+  ServiceOps<LoadBalancerService> op(ops_, kService, s_.elb, "load balancer service");
   op("CreateLoadBalancer", CreateLoadBalancer);
   op("DescribeLoadBalancers", DescribeLoadBalancers);
   op("DeleteLoadBalancer", [](LoadBalancerService& svc, const json& in) -> Output {
@@ -263,15 +261,8 @@ void StratusAwsHandler::RegisterElbv2() {
 }
 
 void StratusAwsHandler::RegisterElbv2Targets() {
-  const AwsServices& s = s_;
-  auto op = [this, &s](const char* name, std::function<Output(LoadBalancerService&, const json&)> f) {
-    std::string n = name;
-    ops_[std::string(kService) + "/" + n] = [&s, n, f](const json& in, const AwsCallContext&) -> Output {
-      if (s.elb == nullptr) return NotAvailable(n, "load balancer service");
-      return f(*s.elb, in);
-    };
-  };
-  op("CreateTargetGroup", [&s](LoadBalancerService& svc, const json& in) { return CreateTargetGroup(svc, s, in); });
+  ServiceOps<LoadBalancerService> op(ops_, kService, s_.elb, "load balancer service");
+  op("CreateTargetGroup", [&s = s_](LoadBalancerService& svc, const json& in) { return CreateTargetGroup(svc, s, in); });
   op("DescribeTargetGroups", DescribeTargetGroups);
   op("ModifyTargetGroup", ModifyTargetGroup);
   op("DeleteTargetGroup", [](LoadBalancerService& svc, const json& in) -> Output {

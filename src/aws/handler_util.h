@@ -1,7 +1,10 @@
-// Helpers shared by the handler_*.cc files: Status -> AwsError in each service's vocabulary, and readers for the
-// neutral JSON input (already validated against the model, so types are right; absent members are common).
+// Helpers shared by the handler_*.cc files: Status -> AwsError in each service's vocabulary (the macros below, over
+// aws/errors.h), readers for the neutral JSON input (already validated against the model, so types are right;
+// absent members are common), and ServiceOps to register the operations of a service the daemon may lack.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -64,4 +67,33 @@ inline AwsError NotAvailable(const std::string& operation, const std::string& wh
   return AwsError{"UnsupportedOperation",
                   operation + " is not available: this stratusd runs no " + what, 400};
 }
+
+// Registers the operations of one AWS service that all run on one Stratus service the daemon may lack:
+//   ServiceOps<elb::LoadBalancerService> op(ops_, kService, s_.elb, "load balancer service");
+//   op("CreateLoadBalancer", CreateLoadBalancer);   // ops_["elasticloadbalancing/CreateLoadBalancer"]
+// Each operation runs its function on the service, or answers NotAvailable while the daemon has none. `service`
+// is read at each call, so it must outlive the handler (it is a member of the handler's AwsServices).
+template <typename Service>
+class ServiceOps {
+ public:
+  using Fn = std::function<StratusAwsHandler::Output(Service&, const json&)>;
+
+  ServiceOps(std::map<std::string, StratusAwsHandler::Op>& ops, std::string aws_service, Service* const& service,
+             std::string what)
+      : ops_(ops), aws_service_(std::move(aws_service)), service_(&service), what_(std::move(what)) {}
+
+  void operator()(const std::string& operation, Fn f) const {
+    ops_[aws_service_ + "/" + operation] = [service = service_, what = what_, operation, f = std::move(f)](
+                                               const json& in, const AwsCallContext&) -> StratusAwsHandler::Output {
+      if (*service == nullptr) return NotAvailable(operation, what);
+      return f(**service, in);
+    };
+  }
+
+ private:
+  std::map<std::string, StratusAwsHandler::Op>& ops_;
+  std::string aws_service_;  // "elasticloadbalancing", ...
+  Service* const* service_;
+  std::string what_;  // "load balancer service", for NotAvailable
+};
 }  // namespace stratus::aws
