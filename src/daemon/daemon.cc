@@ -384,6 +384,11 @@ Status Daemon::Uninstall(const DaemonOptions& o) {
     } else {
       keep_first_error(vpc.status());
     }
+  } else {
+    // Without the store the VPC's subnets are unknown: say so rather than leave the bridges silently.
+    keep_first_error(store.status().WithContext("open the store in " + o.state_dir +
+                                                " (bridges, nftables tables and namespaces of --name " + o.name +
+                                                " not removed)"));
   }
   keep_first_error(elb::LbProcess::StopProcess(LbSocketPath(o)));
   keep_first_error(runtime.RemoveCgroupParent());
