@@ -82,13 +82,8 @@ std::string FormatPrometheus(const std::vector<PromFamily>& families) {
         }
         out.push_back('}');
       }
-      // Appended piece by piece: `" " + std::string` trips GCC 12's false -Wrestrict at -O3 (GCC PR 105329).
-      out.push_back(' ');
-      out += FormatValue(s.value);
-      if (s.timestamp_ms) {
-        out.push_back(' ');
-        out += std::to_string(*s.timestamp_ms);
-      }
+      out += " " + FormatValue(s.value);
+      if (s.timestamp_ms) out += " " + std::to_string(*s.timestamp_ms);
       out.push_back('\n');
     }
   }
