@@ -1,6 +1,7 @@
 #include "api/rest_api.h"
 
 #include "api/http_errors.h"
+#include "api/request_json.h"
 #include "common/base64.h"
 
 namespace stratus {
@@ -41,14 +42,7 @@ Result<std::vector<InstanceFilter>> ParseFilterParams(const std::vector<std::str
 
 namespace {
 
-Result<json> ParseBody(const httplib::Request& req) {
-  if (req.body.empty()) return json::object();
-  json j = json::parse(req.body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    return InvalidArgument("the request body is not a JSON object").WithErrorCode("MalformedRequest");
-  }
-  return j;
-}
+Result<json> ParseBody(const httplib::Request& req) { return JsonObjectBody(req, "MalformedRequest"); }
 
 json InstancesJson(const std::vector<Instance>& instances) {
   json a = json::array();
@@ -56,16 +50,10 @@ json InstancesJson(const std::vector<Instance>& instances) {
   return {{"Instances", a}};
 }
 
-// Reads an optional field of the expected JSON type; InvalidArgument names the field when it is another type.
+// Reads an optional field of the expected JSON type; InvalidParameterValue names the field when it is another type.
 template <typename T>
 Status ReadField(const json& body, const char* name, T& out) {
-  if (!body.contains(name) || body[name].is_null()) return Status::Ok();
-  try {
-    out = body[name].get<T>();
-    return Status::Ok();
-  } catch (const json::exception&) {
-    return InvalidArgument(std::string("field ") + name + " has the wrong type").WithErrorCode("InvalidParameterValue");
-  }
+  return ReadJsonField(body, name, out, "InvalidParameterValue");
 }
 
 Result<RunRequest> ParseRunRequest(const json& body) {

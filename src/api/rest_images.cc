@@ -1,6 +1,7 @@
 #include "api/rest_images.h"
 
 #include "api/http_errors.h"
+#include "api/request_json.h"
 #include "api/rest_api.h"
 
 namespace stratus {
@@ -8,14 +9,7 @@ namespace {
 
 using nlohmann::json;
 
-Result<json> Body(const httplib::Request& req) {
-  if (req.body.empty()) return json::object();
-  json j = json::parse(req.body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    return InvalidArgument("the request body is not a JSON object").WithErrorCode("MalformedRequest");
-  }
-  return j;
-}
+Result<json> Body(const httplib::Request& req) { return JsonObjectBody(req, "MalformedRequest"); }
 
 // A string field; InvalidArgument naming it when it has another type.
 Status StringField(const json& body, const char* name, std::string& out) {

@@ -1,5 +1,6 @@
 #include "api/rest_lb.h"
 
+#include "api/request_json.h"
 #include "api/rest_api.h"
 
 namespace stratus {
@@ -8,23 +9,12 @@ using nlohmann::json;
 
 namespace {
 
-Result<json> Body(const httplib::Request& req) {
-  if (req.body.empty()) return json::object();
-  json j = json::parse(req.body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return InvalidArgument("the request body is not a JSON object").WithErrorCode("ValidationError");
-  return j;
-}
+Result<json> Body(const httplib::Request& req) { return JsonObjectBody(req, "ValidationError"); }
 
-// Reads body[name] as T when present; ValidationError naming the field otherwise.
+// Reads body[name] as T when present; ValidationError naming the field when it has another type.
 template <typename T>
 Status Field(const json& body, const char* name, T& out) {
-  if (!body.contains(name) || body[name].is_null()) return Status::Ok();
-  try {
-    out = body[name].get<T>();
-    return Status::Ok();
-  } catch (const json::exception&) {
-    return InvalidArgument(std::string("field ") + name + " has the wrong type").WithErrorCode("ValidationError");
-  }
+  return ReadJsonField(body, name, out, "ValidationError");
 }
 
 Result<std::vector<elb::Target>> ParseTargets(const json& body) {

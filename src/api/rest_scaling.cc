@@ -1,5 +1,6 @@
 #include "api/rest_scaling.h"
 
+#include "api/request_json.h"
 #include "api/rest_api.h"
 
 namespace stratus {
@@ -11,30 +12,21 @@ namespace {
 
 Status Malformed(const std::string& m) { return InvalidArgument(m).WithErrorCode("ValidationError"); }
 
-Result<json> Body(const httplib::Request& req) {
-  if (req.body.empty()) return json::object();
-  json j = json::parse(req.body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return Malformed("the request body is not a JSON object");
-  return j;
-}
+Result<json> Body(const httplib::Request& req) { return JsonObjectBody(req, "ValidationError"); }
 
 // Reads an optional field; a field of the wrong JSON type is a ValidationError naming it.
 template <typename T>
-Status Read(const json& j, const char* name, std::optional<T>& out) {
-  if (!j.contains(name) || j[name].is_null()) return Status::Ok();
-  try {
-    out = j[name].get<T>();
-    return Status::Ok();
-  } catch (const json::exception&) {
-    return Malformed(std::string("field ") + name + " has the wrong type");
-  }
+Status Read(const json& j, const char* name, T& out) {
+  return ReadJsonField(j, name, out, "ValidationError");
 }
 
+// The same into an optional, which stays empty when the field is absent or null.
 template <typename T>
-Status Read(const json& j, const char* name, T& out) {
-  std::optional<T> v;
-  STRATUS_RETURN_IF_ERROR(Read(j, name, v));
-  if (v) out = *v;
+Status Read(const json& j, const char* name, std::optional<T>& out) {
+  if (!j.contains(name) || j[name].is_null()) return Status::Ok();
+  T value{};
+  STRATUS_RETURN_IF_ERROR(Read(j, name, value));
+  out = std::move(value);
   return Status::Ok();
 }
 
