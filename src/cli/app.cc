@@ -1,5 +1,8 @@
 #include "cli/app.h"
 
+#include <memory>
+#include <vector>
+
 #include "cli/commands.h"
 #include "cli/requests.h"
 
@@ -49,6 +52,35 @@ CLI::App* AddNoun(CLI::App& root, const std::string& name, const std::string& de
   CLI::App* noun = root.add_subcommand(name, description);
   noun->require_subcommand(1);
   return noun;
+}
+
+namespace {
+
+// The subcommand of `cmd` with its required arguments, stored in `args`.
+CLI::App* AddEachCommand(CLI::App* noun, const EachCommand& cmd, std::vector<std::string>& args) {
+  CLI::App* sub = noun->add_subcommand(cmd.name, cmd.description);
+  sub->add_option(cmd.arg, args, cmd.arg_help)->required();
+  return sub;
+}
+
+}  // namespace
+
+void AddShowEach(CLI::App* noun, CliContext& ctx, EachCommand cmd, std::string key,
+                 std::function<Columns()> details) {
+  auto args = std::make_shared<std::vector<std::string>>();
+  CLI::App* sub = AddEachCommand(noun, cmd, *args);
+  OnSelected(sub, ctx, [&ctx, args, request = std::move(cmd.request), key = std::move(key),
+                        details = std::move(details)] {
+    return ctx.ShowEach(RequestsForIds(*args, request), key, details());
+  });
+}
+
+void AddSendEach(CLI::App* noun, CliContext& ctx, EachCommand cmd) {
+  auto args = std::make_shared<std::vector<std::string>>();
+  CLI::App* sub = AddEachCommand(noun, cmd, *args);
+  OnSelected(sub, ctx, [&ctx, args, request = std::move(cmd.request)] {
+    return ctx.SendEach(RequestsForIds(*args, request));
+  });
 }
 
 CLI::Validator KeyValueValidator() {

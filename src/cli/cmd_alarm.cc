@@ -102,14 +102,10 @@ void RegisterReads(CLI::App* noun, CliContext& ctx) {
     return ctx.List(r, "MetricAlarms", AlarmColumns());
   });
 
-  auto names = std::make_shared<std::vector<std::string>>();
-  CLI::App* show = noun->add_subcommand("show", "Show alarms with their state reason");
-  show->add_option("NAME", *names, "alarm names")->required();
-  OnSelected(show, ctx, [&ctx, names] {
-    std::vector<ApiRequest> reqs;
-    for (const auto& n : *names) reqs.push_back(MakeRequest("GET", "/v1/alarms/" + n));
-    return ctx.ShowEach(reqs, "MetricAlarm", AlarmDetails());
-  });
+  AddShowEach(noun, ctx,
+              {"show", "Show alarms with their state reason", "NAME", "alarm names",
+               [](const std::string& n) { return MakeRequest("GET", "/v1/alarms/" + n); }},
+              "MetricAlarm", AlarmDetails);
 
   auto hname = std::make_shared<std::string>();
   CLI::App* history = noun->add_subcommand("history", "State changes of an alarm, newest first");

@@ -93,14 +93,10 @@ void AddReads(CLI::App* asg, CliContext& ctx) {
   OnSelected(list, ctx, [&ctx] {
     return ctx.List(MakeRequest("GET", "/v1/auto-scaling-groups"), "AutoScalingGroups", GroupColumns());
   });
-  auto names = std::make_shared<std::vector<std::string>>();
-  CLI::App* show = asg->add_subcommand("show", "Show groups in detail");
-  show->add_option("NAME", *names, "group names")->required();
-  OnSelected(show, ctx, [&ctx, names] {
-    std::vector<ApiRequest> reqs;
-    for (const auto& n : *names) reqs.push_back(MakeRequest("GET", GroupPath(n)));
-    return ctx.ShowEach(reqs, "AutoScalingGroup", GroupDetails());
-  });
+  AddShowEach(asg, ctx,
+              {"show", "Show groups in detail", "NAME", "group names",
+               [](const std::string& n) { return MakeRequest("GET", GroupPath(n)); }},
+              "AutoScalingGroup", GroupDetails);
   auto name = std::make_shared<std::string>();
   CLI::App* acts = asg->add_subcommand("activities", "A group's scaling activities, newest first");
   acts->add_option("NAME", *name, "group name")->required();

@@ -126,12 +126,9 @@ void AddCreate(CLI::App* image, CliContext& ctx) {
 }
 
 void AddDeleteAndTags(CLI::App* image, CliContext& ctx) {
-  auto ids = std::make_shared<std::vector<std::string>>();
-  CLI::App* del = image->add_subcommand("delete", "Deregister images (refused while an instance uses one)");
-  del->add_option("ID", *ids, "image ids or names")->required();
-  OnSelected(del, ctx, [&ctx, ids] {
-    return ctx.SendEach(RequestsForIds(*ids, [](const std::string& id) { return ApiRequest{"DELETE", ImagePath(id), {}, std::nullopt}; }));
-  });
+  AddSendEach(image, ctx,
+              {"delete", "Deregister images (refused while an instance uses one)", "ID", "image ids or names",
+               [](const std::string& id) { return MakeRequest("DELETE", ImagePath(id)); }});
 
   struct TagArgs {
     std::string id;
@@ -204,12 +201,8 @@ void RegisterImageCommands(CLI::App& root, CliContext& ctx) {
     return ctx.List(ListImagesRequest(), "Images", ImageColumns(ctx.now()));
   });
 
-  auto ids = std::make_shared<std::vector<std::string>>();
-  CLI::App* show = image->add_subcommand("show", "Show images in detail");
-  show->add_option("ID", *ids, "image ids or names")->required();
-  OnSelected(show, ctx, [&ctx, ids] {
-    return ctx.ShowEach(RequestsForIds(*ids, ShowImageRequest), "Image", ImageDetails(ctx.now()));
-  });
+  AddShowEach(image, ctx, {"show", "Show images in detail", "ID", "image ids or names", ShowImageRequest}, "Image",
+              [&ctx] { return ImageDetails(ctx.now()); });
 
   AddBuild(image, ctx);
   AddCreate(image, ctx);

@@ -23,13 +23,8 @@ void AddList(CLI::App* instance, CliContext& ctx) {
 }
 
 void AddShow(CLI::App* instance, CliContext& ctx) {
-  auto ids = std::make_shared<std::vector<std::string>>();
-  CLI::App* show = instance->add_subcommand("show", "Show instances in detail");
-  show->add_option("ID", *ids, "instance ids")->required();
-  OnSelected(show, ctx, [&ctx, ids] {
-    return ctx.ShowEach(RequestsForIds(*ids, ShowInstanceRequest), "Instance",
-                        InstanceDetails(ctx.now()));
-  });
+  AddShowEach(instance, ctx, {"show", "Show instances in detail", "ID", "instance ids", ShowInstanceRequest},
+              "Instance", [&ctx] { return InstanceDetails(ctx.now()); });
 }
 
 // stop, start, reboot, terminate: the same shape, POST /v1/instances/{id}/{action}.

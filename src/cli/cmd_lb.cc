@@ -106,20 +106,13 @@ void RegisterLb(CLI::App& root, CliContext& ctx) {
   CLI::App* list = lb->add_subcommand("list", "List load balancers");
   OnSelected(list, ctx, [&ctx] { return ctx.List(MakeRequest("GET", "/v1/load-balancers"), "LoadBalancers", LbColumns()); });
 
-  auto names = std::make_shared<std::vector<std::string>>();
-  CLI::App* show = lb->add_subcommand("show", "Show load balancers with their listeners");
-  show->add_option("NAME", *names, "names or ARNs")->required();
-  OnSelected(show, ctx, [&ctx, names] {
-    return ctx.ShowEach(RequestsForIds(*names, [](const std::string& n) { return MakeRequest("GET", "/v1/load-balancers/" + n); }),
-                        "", LbDetails());
-  });
-
-  auto del = std::make_shared<std::vector<std::string>>();
-  CLI::App* remove = lb->add_subcommand("delete", "Delete load balancers");
-  remove->add_option("NAME", *del, "names or ARNs")->required();
-  OnSelected(remove, ctx, [&ctx, del] {
-    return ctx.SendEach(RequestsForIds(*del, [](const std::string& n) { return MakeRequest("DELETE", "/v1/load-balancers/" + n); }));
-  });
+  AddShowEach(lb, ctx,
+              {"show", "Show load balancers with their listeners", "NAME", "names or ARNs",
+               [](const std::string& n) { return MakeRequest("GET", "/v1/load-balancers/" + n); }},
+              "", LbDetails);
+  AddSendEach(lb, ctx,
+              {"delete", "Delete load balancers", "NAME", "names or ARNs",
+               [](const std::string& n) { return MakeRequest("DELETE", "/v1/load-balancers/" + n); }});
 
   auto l = std::make_shared<CreateArgs>();
   CLI::App* listen = lb->add_subcommand("listen", "Add a listener forwarding to a target group (its default action)");
@@ -197,20 +190,13 @@ void RegisterTg(CLI::App& root, CliContext& ctx) {
   CLI::App* list = tg->add_subcommand("list", "List target groups");
   OnSelected(list, ctx, [&ctx] { return ctx.List(MakeRequest("GET", "/v1/target-groups"), "TargetGroups", TgColumns()); });
 
-  auto names = std::make_shared<std::vector<std::string>>();
-  CLI::App* show = tg->add_subcommand("show", "Show target groups");
-  show->add_option("TG", *names, "names or ARNs")->required();
-  OnSelected(show, ctx, [&ctx, names] {
-    return ctx.ShowEach(RequestsForIds(*names, [](const std::string& n) { return MakeRequest("GET", "/v1/target-groups/" + n); }),
-                        "", TgDetails());
-  });
-
-  auto del = std::make_shared<std::vector<std::string>>();
-  CLI::App* remove = tg->add_subcommand("delete", "Delete target groups");
-  remove->add_option("TG", *del, "names or ARNs")->required();
-  OnSelected(remove, ctx, [&ctx, del] {
-    return ctx.SendEach(RequestsForIds(*del, [](const std::string& n) { return MakeRequest("DELETE", "/v1/target-groups/" + n); }));
-  });
+  AddShowEach(tg, ctx,
+              {"show", "Show target groups", "TG", "names or ARNs",
+               [](const std::string& n) { return MakeRequest("GET", "/v1/target-groups/" + n); }},
+              "", TgDetails);
+  AddSendEach(tg, ctx,
+              {"delete", "Delete target groups", "TG", "names or ARNs",
+               [](const std::string& n) { return MakeRequest("DELETE", "/v1/target-groups/" + n); }});
 
   for (const char* verb : {"register", "deregister"}) {
     auto args = std::make_shared<std::pair<std::string, std::vector<std::string>>>();

@@ -111,14 +111,10 @@ void RegisterTemplateCommands(CLI::App& root, CliContext& ctx) {
     return ctx.List(MakeRequest("GET", "/v1/launch-templates"), "LaunchTemplates", TemplateColumns());
   });
 
-  auto ids = std::make_shared<std::vector<std::string>>();
-  CLI::App* show = tmpl->add_subcommand("show", "Show launch templates with their versions");
-  show->add_option("TEMPLATE", *ids, "template ids or names")->required();
-  OnSelected(show, ctx, [&ctx, ids] {
-    std::vector<ApiRequest> reqs;
-    for (const auto& id : *ids) reqs.push_back(MakeRequest("GET", "/v1/launch-templates/" + id));
-    return ctx.ShowEach(reqs, "LaunchTemplate", TemplateDetails());
-  });
+  AddShowEach(tmpl, ctx,
+              {"show", "Show launch templates with their versions", "TEMPLATE", "template ids or names",
+               [](const std::string& id) { return MakeRequest("GET", "/v1/launch-templates/" + id); }},
+              "LaunchTemplate", TemplateDetails);
 
   auto def = std::make_shared<std::pair<std::string, std::string>>();
   CLI::App* set_default = tmpl->add_subcommand("set-default", "Make a version the default");
@@ -129,14 +125,9 @@ void RegisterTemplateCommands(CLI::App& root, CliContext& ctx) {
                         "LaunchTemplate", TemplateColumns());
   });
 
-  auto del = std::make_shared<std::vector<std::string>>();
-  CLI::App* remove = tmpl->add_subcommand("delete", "Delete launch templates");
-  remove->add_option("TEMPLATE", *del, "template ids or names")->required();
-  OnSelected(remove, ctx, [&ctx, del] {
-    std::vector<ApiRequest> reqs;
-    for (const auto& id : *del) reqs.push_back(MakeRequest("DELETE", "/v1/launch-templates/" + id));
-    return ctx.SendEach(reqs);
-  });
+  AddSendEach(tmpl, ctx,
+              {"delete", "Delete launch templates", "TEMPLATE", "template ids or names",
+               [](const std::string& id) { return MakeRequest("DELETE", "/v1/launch-templates/" + id); }});
 }
 
 }  // namespace stratus::cli

@@ -43,6 +43,23 @@ void OnSelected(CLI::App* sub, CliContext& ctx, std::function<int()> action);
 // A noun: a subcommand that needs one of its own subcommands.
 CLI::App* AddNoun(CLI::App& root, const std::string& name, const std::string& description);
 
+// A verb that takes one or more ids or names and sends one request per argument: `stratus lb show NAME...`.
+struct EachCommand {
+  std::string name;         // "show", "delete"
+  std::string description;  // the help line
+  std::string arg;          // "NAME", "ID"
+  std::string arg_help;     // "names or ARNs"
+  std::function<ApiRequest(const std::string&)> request;  // the request for one argument
+};
+
+// Adds `cmd` to `noun`, printing each answer with the columns details() returns (read when the command runs;
+// the object under `key`, or the whole answer when `key` is ""). Exit status as CliContext::ShowEach.
+void AddShowEach(CLI::App* noun, CliContext& ctx, EachCommand cmd, std::string key,
+                 std::function<Columns()> details);
+
+// Adds `cmd` to `noun`, sending the requests in order with CliContext::SendEach (printing nothing on success).
+void AddSendEach(CLI::App* noun, CliContext& ctx, EachCommand cmd);
+
 // Validates "KEY=VALUE" arguments with ParseKeyValue (CLI11 prefixes the flag's name).
 CLI::Validator KeyValueValidator();
 

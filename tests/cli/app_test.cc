@@ -243,6 +243,38 @@ TEST_F(AppTest, BadCommandLinesExitTwoWithoutARequest) {
   EXPECT_EQ(r.err, "--tag: \"Name\": expected KEY=VALUE\nRun with --help for more information.\n");
 }
 
+// The show and delete verbs of every noun: one request per argument, in order.
+TEST_F(AppTest, ShowAndDeleteSendOneRequestPerArgument) {
+  Reply(200, R"({"LoadBalancerName": "a"})");
+  Reply(200, R"({"LoadBalancerName": "b"})");
+  CliRun r = Cli({"lb", "show", "a", "b"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Sent(0).method, "GET");
+  EXPECT_EQ(Sent(0).path, "/v1/load-balancers/a");
+  EXPECT_EQ(Sent(1).path, "/v1/load-balancers/b");
+  Reply(200, "{}");
+  r = Cli({"tg", "delete", "web"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Sent(2).method, "DELETE");
+  EXPECT_EQ(Sent(2).path, "/v1/target-groups/web");
+  EXPECT_EQ(r.out, "");
+  Reply(200, R"({"LaunchTemplate": {"LaunchTemplateName": "web"}})");
+  r = Cli({"template", "show", "web", "-o", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Sent(3).path, "/v1/launch-templates/web");
+  Reply(404, R"({"Error": {"Code": "NotFound", "Message": "alarm x not found"}})");
+  r = Cli({"alarm", "show", "x"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(Sent(4).path, "/v1/alarms/x");
+  Reply(200, "{}");
+  r = Cli({"image", "delete", "demo web"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Sent(5).path, "/v1/images/demo%20web");
+  r = Cli({"asg", "show"});
+  EXPECT_EQ(r.code, 2);  // the argument is required
+  EXPECT_EQ(log_->requests.size(), 6u);
+}
+
 TEST_F(AppTest, HelpExitsZero) {
   CliRun r = Cli({"--help"});
   EXPECT_EQ(r.code, 0);
