@@ -295,12 +295,8 @@ Output DescribeTags(const AwsServices& s, const json& in) {
 
 void StratusAwsHandler::RegisterEc2() {
   const AwsServices& s = s_;
-  auto with_instances = [&s](const char* op, std::function<Output(const json&, const AwsCallContext&)> f) -> Op {
-    std::string name = op;
-    return [&s, name, f](const json& in, const AwsCallContext& ctx) -> Output {
-      if (s.instances == nullptr) return NotAvailable(name, "instance service");
-      return f(in, ctx);
-    };
+  auto with_instances = [&s](const char* op, Op f) {
+    return RequireService(s.instances, op, "instance service", std::move(f));
   };
   ops_["ec2/RunInstances"] = with_instances("RunInstances", [&s](const json& in, const AwsCallContext& ctx) {
     return RunInstances(s, in, ctx);

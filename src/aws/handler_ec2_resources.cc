@@ -287,25 +287,22 @@ Output DescribeRegions(const AwsServices& s, const json& in, const AwsCallContex
 
 void StratusAwsHandler::RegisterEc2Images() {
   const AwsServices& s = s_;
-  ops_["ec2/DescribeImages"] = [&s](const json& in, const AwsCallContext& ctx) -> Output {
-    if (s.images == nullptr) return NotAvailable("DescribeImages", "image store");
-    return DescribeImages(s, in, ctx);
-  };
-  ops_["ec2/CreateImage"] = [&s](const json& in, const AwsCallContext&) -> Output {
-    if (s.image_service == nullptr) return NotAvailable("CreateImage", "image service");
-    return CreateImage(s, in);
-  };
-  ops_["ec2/DeregisterImage"] = [&s](const json& in, const AwsCallContext&) -> Output {
-    if (s.image_service == nullptr) return NotAvailable("DeregisterImage", "image service");
-    AWS_RETURN_IF_ERROR(s.image_service->Delete(Str(in, "ImageId")));
-    return json{{"Return", true}};
-  };
-  auto with_templates = [&s](const char* op, std::function<Output(const json&)> f) -> Op {
-    std::string name = op;
-    return [&s, name, f](const json& in, const AwsCallContext&) -> Output {
-      if (s.templates == nullptr) return NotAvailable(name, "launch template service");
-      return f(in);
-    };
+  ops_["ec2/DescribeImages"] = RequireService(s.images, "DescribeImages", "image store",
+                                              [&s](const json& in, const AwsCallContext& ctx) -> Output {
+                                                return DescribeImages(s, in, ctx);
+                                              });
+  ops_["ec2/CreateImage"] = RequireService(s.image_service, "CreateImage", "image service",
+                                           [&s](const json& in, const AwsCallContext&) -> Output {
+                                             return CreateImage(s, in);
+                                           });
+  ops_["ec2/DeregisterImage"] = RequireService(s.image_service, "DeregisterImage", "image service",
+                                               [&s](const json& in, const AwsCallContext&) -> Output {
+                                                 AWS_RETURN_IF_ERROR(s.image_service->Delete(Str(in, "ImageId")));
+                                                 return json{{"Return", true}};
+                                               });
+  auto with_templates = [&s](const char* op, std::function<Output(const json&)> f) {
+    return RequireService(s.templates, op, "launch template service",
+                          [f](const json& in, const AwsCallContext&) { return f(in); });
   };
   ops_["ec2/CreateLaunchTemplate"] =
       with_templates("CreateLaunchTemplate", [&s](const json& in) { return CreateLaunchTemplate(s, in); });
@@ -327,10 +324,10 @@ void StratusAwsHandler::RegisterEc2Images() {
 
 void StratusAwsHandler::RegisterEc2Network() {
   const AwsServices& s = s_;
-  ops_["ec2/DescribeInstanceTypes"] = [&s](const json& in, const AwsCallContext&) -> Output {
-    if (s.types == nullptr) return NotAvailable("DescribeInstanceTypes", "instance type table");
-    return DescribeInstanceTypes(s, in);
-  };
+  ops_["ec2/DescribeInstanceTypes"] = RequireService(s.types, "DescribeInstanceTypes", "instance type table",
+                                                     [&s](const json& in, const AwsCallContext&) -> Output {
+                                                       return DescribeInstanceTypes(s, in);
+                                                     });
   ops_["ec2/DescribeVpcs"] = [&s](const json& in, const AwsCallContext& ctx) { return DescribeVpcs(s, in, ctx); };
   ops_["ec2/DescribeSubnets"] = [&s](const json& in, const AwsCallContext& ctx) { return DescribeSubnets(s, in, ctx); };
   ops_["ec2/DescribeAvailabilityZones"] = [&s](const json& in, const AwsCallContext& ctx) {

@@ -68,11 +68,24 @@ inline AwsError NotAvailable(const std::string& operation, const std::string& wh
                   operation + " is not available: this stratusd runs no " + what, 400};
 }
 
+// `op` behind a check that the daemon runs the service `service` points at: while that is null, the operation
+// answers NotAvailable naming `operation` and `what` ("instance service"). `service` is read at each call, so it
+// must outlive the handler (it is a member of the handler's AwsServices).
+template <typename Service>
+StratusAwsHandler::Op RequireService(Service* const& service, std::string operation, std::string what,
+                                     StratusAwsHandler::Op op) {
+  return [service = &service, operation = std::move(operation), what = std::move(what), op = std::move(op)](
+             const json& in, const AwsCallContext& ctx) -> StratusAwsHandler::Output {
+    if (*service == nullptr) return NotAvailable(operation, what);
+    return op(in, ctx);
+  };
+}
+
 // Registers the operations of one AWS service that all run on one Stratus service the daemon may lack:
 //   ServiceOps<elb::LoadBalancerService> op(ops_, kService, s_.elb, "load balancer service");
 //   op("CreateLoadBalancer", CreateLoadBalancer);   // ops_["elasticloadbalancing/CreateLoadBalancer"]
-// Each operation runs its function on the service, or answers NotAvailable while the daemon has none. `service`
-// is read at each call, so it must outlive the handler (it is a member of the handler's AwsServices).
+// Each operation runs its function on the service, or answers NotAvailable while the daemon has none
+// (RequireService).
 template <typename Service>
 class ServiceOps {
  public:
@@ -83,11 +96,11 @@ class ServiceOps {
       : ops_(ops), aws_service_(std::move(aws_service)), service_(&service), what_(std::move(what)) {}
 
   void operator()(const std::string& operation, Fn f) const {
-    ops_[aws_service_ + "/" + operation] = [service = service_, what = what_, operation, f = std::move(f)](
-                                               const json& in, const AwsCallContext&) -> StratusAwsHandler::Output {
-      if (*service == nullptr) return NotAvailable(operation, what);
-      return f(**service, in);
-    };
+    ops_[aws_service_ + "/" + operation] =
+        RequireService(*service_, operation, what_,
+                       [service = service_, f = std::move(f)](const json& in, const AwsCallContext&) {
+                         return f(**service, in);
+                       });
   }
 
  private:

@@ -49,7 +49,9 @@ TEST(AwsHandlerTest, MissingServiceNamesTheOperation) {
   StratusAwsHandler h(Network());
   for (auto [service, op] : std::vector<std::pair<std::string, std::string>>{
            {"ec2", "RunInstances"}, {"elasticloadbalancing", "CreateLoadBalancer"},
-           {"autoscaling", "CreateAutoScalingGroup"}, {"monitoring", "PutMetricData"}, {"monitoring", "DescribeAlarms"}}) {
+           {"autoscaling", "CreateAutoScalingGroup"}, {"monitoring", "PutMetricData"}, {"monitoring", "DescribeAlarms"},
+           {"ec2", "DescribeImages"}, {"ec2", "CreateImage"}, {"ec2", "DeregisterImage"},
+           {"ec2", "CreateLaunchTemplate"}, {"ec2", "DescribeInstanceTypes"}, {"ec2", "GetConsoleOutput"}}) {
     auto r = h.Call(service, op, json::object(), Ctx());
     ASSERT_TRUE(std::holds_alternative<AwsError>(r)) << op;
     const auto& e = std::get<AwsError>(r);
