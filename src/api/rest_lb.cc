@@ -36,14 +36,9 @@ Result<std::vector<elb::Target>> ParseTargets(const json& body) {
   return targets;
 }
 
+// The health check members and the REST API's string Matcher.
 Status ParseHealthCheck(const json& body, elb::TargetGroupHealthCheck& hc) {
-  STRATUS_RETURN_IF_ERROR(Field(body, "HealthCheckProtocol", hc.protocol));
-  STRATUS_RETURN_IF_ERROR(Field(body, "HealthCheckPort", hc.port));
-  STRATUS_RETURN_IF_ERROR(Field(body, "HealthCheckPath", hc.path));
-  STRATUS_RETURN_IF_ERROR(Field(body, "HealthCheckIntervalSeconds", hc.interval_seconds));
-  STRATUS_RETURN_IF_ERROR(Field(body, "HealthCheckTimeoutSeconds", hc.timeout_seconds));
-  STRATUS_RETURN_IF_ERROR(Field(body, "HealthyThresholdCount", hc.healthy_threshold));
-  STRATUS_RETURN_IF_ERROR(Field(body, "UnhealthyThresholdCount", hc.unhealthy_threshold));
+  STRATUS_RETURN_IF_ERROR(ReadHealthCheckMembers(body, hc));
   return Field(body, "Matcher", hc.matcher);
 }
 
@@ -240,6 +235,16 @@ void MountTargetGroups(httplib::Server& server, elb::LoadBalancerService* s) {
 }
 
 }  // namespace
+
+Status ReadHealthCheckMembers(const json& body, elb::TargetGroupHealthCheck& hc) {
+  STRATUS_RETURN_IF_ERROR(Field(body, "HealthCheckProtocol", hc.protocol));
+  STRATUS_RETURN_IF_ERROR(Field(body, "HealthCheckPort", hc.port));
+  STRATUS_RETURN_IF_ERROR(Field(body, "HealthCheckPath", hc.path));
+  STRATUS_RETURN_IF_ERROR(Field(body, "HealthCheckIntervalSeconds", hc.interval_seconds));
+  STRATUS_RETURN_IF_ERROR(Field(body, "HealthCheckTimeoutSeconds", hc.timeout_seconds));
+  STRATUS_RETURN_IF_ERROR(Field(body, "HealthyThresholdCount", hc.healthy_threshold));
+  return Field(body, "UnhealthyThresholdCount", hc.unhealthy_threshold);
+}
 
 void MountLoadBalancerRoutes(httplib::Server& server, elb::LoadBalancerService* service) {
   MountLoadBalancers(server, service);

@@ -1,4 +1,6 @@
-// ELBv2 (elasticloadbalancing) over LoadBalancerService.
+// ELBv2 (elasticloadbalancing) over LoadBalancerService. Health check members are read by the REST layer's reader
+// (api/rest_lb.h), which takes AWS member names, so both front-ends read them the same way.
+#include "api/rest_lb.h"
 #include "aws/handler.h"
 #include "aws/handler_util.h"
 #include "elb/load_balancer_service.h"
@@ -80,15 +82,11 @@ std::vector<elb::Target> TargetsOf(const json& in) {
   return out;
 }
 
-void ReadHealthCheck(const json& in, elb::TargetGroupHealthCheck& hc) {
-  hc.protocol = Str(in, "HealthCheckProtocol", hc.protocol);
-  hc.port = Str(in, "HealthCheckPort", hc.port);
-  hc.path = Str(in, "HealthCheckPath", hc.path);
-  hc.interval_seconds = static_cast<int>(OptInt(in, "HealthCheckIntervalSeconds").value_or(hc.interval_seconds));
-  hc.timeout_seconds = static_cast<int>(OptInt(in, "HealthCheckTimeoutSeconds").value_or(hc.timeout_seconds));
-  hc.healthy_threshold = static_cast<int>(OptInt(in, "HealthyThresholdCount").value_or(hc.healthy_threshold));
-  hc.unhealthy_threshold = static_cast<int>(OptInt(in, "UnhealthyThresholdCount").value_or(hc.unhealthy_threshold));
+// The health check members, read as the REST API reads them, and ELBv2's Matcher {"HttpCode": ...}.
+Status ReadHealthCheck(const json& in, elb::TargetGroupHealthCheck& hc) {
+  STRATUS_RETURN_IF_ERROR(ReadHealthCheckMembers(in, hc));
   if (in.contains("Matcher")) hc.matcher = Str(in["Matcher"], "HttpCode", hc.matcher);
+  return Status::Ok();
 }
 
 Output CreateTargetGroup(LoadBalancerService& svc, const AwsServices& s, const json& in) {
@@ -99,7 +97,7 @@ Output CreateTargetGroup(LoadBalancerService& svc, const AwsServices& s, const j
   tg.vpc_id = Str(in, "VpcId", s.vpc.vpc_id);
   tg.target_type = Str(in, "TargetType", tg.target_type);
   if (tg.protocol == "TCP") tg.health_check.protocol = "TCP";
-  ReadHealthCheck(in, tg.health_check);
+  AWS_RETURN_IF_ERROR(ReadHealthCheck(in, tg.health_check));
   tg.tags = TagsOf(in.value("Tags", json::array()));
   AWS_ASSIGN_OR_RETURN(created, svc.CreateTargetGroup(tg));
   return json{{"TargetGroups", json::array({TgJson(created, {})})}};
@@ -117,7 +115,7 @@ Output ModifyTargetGroup(LoadBalancerService& svc, const json& in) {
   std::string arn = Str(in, "TargetGroupArn");
   AWS_ASSIGN_OR_RETURN(current, svc.FindTargetGroup(arn));
   elb::TargetGroupHealthCheck hc = current.health_check;
-  ReadHealthCheck(in, hc);
+  AWS_RETURN_IF_ERROR(ReadHealthCheck(in, hc));
   AWS_ASSIGN_OR_RETURN(changed, svc.ModifyTargetGroupHealthCheck(arn, hc));
   return json{{"TargetGroups", json::array({TgJson(changed, LbsOfTargetGroup(svc, changed.arn))})}};
 }
