@@ -18,6 +18,10 @@ void ReplyJson(httplib::Response& res, const Result<json>& result) {
   res.set_content(ErrorBody(result.status()).dump(), "application/json");
 }
 
+void ReplyStatus(httplib::Response& res, const Status& status) {
+  ReplyJson(res, status.ok() ? Result<json>(json::object()) : Result<json>(status));
+}
+
 Result<std::vector<InstanceFilter>> ParseFilterParams(const std::vector<std::string>& params) {
   std::vector<InstanceFilter> filters;
   for (const auto& p : params) {

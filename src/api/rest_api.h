@@ -56,4 +56,7 @@ Result<std::vector<InstanceFilter>> ParseFilterParams(const std::vector<std::str
 // Writes `result` (or its error, with the matching HTTP status) as JSON into `res`.
 void ReplyJson(httplib::Response& res, const Result<nlohmann::json>& result);
 
+// Writes {} when `status` is ok (a delete or an action that returns nothing), else its error as ReplyJson does.
+void ReplyStatus(httplib::Response& res, const Status& status);
+
 }  // namespace stratus

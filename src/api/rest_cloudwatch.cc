@@ -283,11 +283,11 @@ void MountAlarmWrites(httplib::Server& server, cloudwatch::AlarmService* alarms)
     auto names = AlarmNames(*body);
     if (!names.ok()) return ReplyJson(res, names.status());
     Status st = alarms->DeleteAlarms(*names);
-    ReplyJson(res, st.ok() ? Result<json>(json::object()) : Result<json>(st));
+    ReplyStatus(res, st);
   });
   server.Delete(R"(/v1/alarms/([^/]+))", [alarms](const httplib::Request& req, httplib::Response& res) {
     Status st = alarms->DeleteAlarms({req.matches[1].str()});
-    ReplyJson(res, st.ok() ? Result<json>(json::object()) : Result<json>(st));
+    ReplyStatus(res, st);
   });
   server.Post(R"(/v1/alarms/([^/]+)/state)", [alarms](const httplib::Request& req, httplib::Response& res) {
     auto body = Body(req);
@@ -299,7 +299,7 @@ void MountAlarmWrites(httplib::Server& server, cloudwatch::AlarmService* alarms)
     }
     Status st = alarms->SetAlarmState(req.matches[1].str(), b["StateValue"].get<std::string>(),
                                       b.value("StateReason", "set by SetAlarmState"));
-    ReplyJson(res, st.ok() ? Result<json>(json::object()) : Result<json>(st));
+    ReplyStatus(res, st);
   });
 }
 

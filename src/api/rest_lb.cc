@@ -78,7 +78,7 @@ void MountLoadBalancers(httplib::Server& server, elb::LoadBalancerService* s) {
   });
   server.Delete(R"(/v1/load-balancers/([^/]+))", [s](const httplib::Request& req, httplib::Response& res) {
     Status st = s->DeleteLoadBalancer(req.matches[1].str());
-    ReplyJson(res, st.ok() ? Result<json>(json::object()) : Result<json>(st));
+    ReplyStatus(res, st);
   });
   server.Post(R"(/v1/load-balancers/([^/]+)/listeners)", [s](const httplib::Request& req, httplib::Response& res) {
     auto body = Body(req);
@@ -131,7 +131,7 @@ void MountListenersAndRules(httplib::Server& server, elb::LoadBalancerService* s
     auto body = Body(req);
     if (!body.ok()) return ReplyJson(res, body.status());
     Status st = s->DeleteListener(body->value("ListenerArn", ""));
-    ReplyJson(res, st.ok() ? Result<json>(json::object()) : Result<json>(st));
+    ReplyStatus(res, st);
   });
   server.Post("/v1/rules", [s](const httplib::Request& req, httplib::Response& res) {
     auto body = Body(req);
@@ -211,7 +211,7 @@ void MountTargetGroups(httplib::Server& server, elb::LoadBalancerService* s) {
   });
   server.Delete(R"(/v1/target-groups/([^/]+))", [s](const httplib::Request& req, httplib::Response& res) {
     Status st = s->DeleteTargetGroup(req.matches[1].str());
-    ReplyJson(res, st.ok() ? Result<json>(json::object()) : Result<json>(st));
+    ReplyStatus(res, st);
   });
   server.Post(R"(/v1/target-groups/([^/]+)/(register|deregister))", [s](const httplib::Request& req, httplib::Response& res) {
     auto body = Body(req);
@@ -220,7 +220,7 @@ void MountTargetGroups(httplib::Server& server, elb::LoadBalancerService* s) {
     if (!targets.ok()) return ReplyJson(res, targets.status());
     Status st = req.matches[2].str() == "register" ? s->RegisterTargets(req.matches[1].str(), *targets)
                                                    : s->DeregisterTargets(req.matches[1].str(), *targets);
-    ReplyJson(res, st.ok() ? Result<json>(json::object()) : Result<json>(st));
+    ReplyStatus(res, st);
   });
   server.Get(R"(/v1/target-groups/([^/]+)/health)", [s](const httplib::Request& req, httplib::Response& res) {
     auto health = s->DescribeTargetHealth(req.matches[1].str(), {});

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "api/http_errors.h"
+#include "api/rest_api.h"
 
 namespace stratus {
 namespace {
@@ -55,6 +56,17 @@ TEST(ErrorBodyTest, CodeAndHttpStatusOfAFailure) {
   EXPECT_EQ(ApiErrorCode(Conflict("x")), "ResourceContention");
   EXPECT_EQ(ApiErrorCode(FailedPrecondition("x").WithErrorCode("IncorrectInstanceState")), "IncorrectInstanceState");
   EXPECT_EQ(HttpStatusFor(FailedPrecondition("x")), 409);
+}
+
+TEST(ReplyStatusTest, EmptyObjectOrTheError) {
+  httplib::Response ok;
+  ReplyStatus(ok, Status::Ok());
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(json::parse(ok.body), json::object());
+  httplib::Response failed;
+  ReplyStatus(failed, NotFound("target group tg-1 not found").WithErrorCode("TargetGroupNotFound"));
+  EXPECT_EQ(failed.status, 404);
+  EXPECT_EQ(json::parse(failed.body)["Error"]["Code"], "TargetGroupNotFound");
 }
 
 }  // namespace
