@@ -17,24 +17,6 @@ Status Field(const json& body, const char* name, T& out) {
   return ReadJsonField(body, name, out, "ValidationError");
 }
 
-Result<std::vector<elb::Target>> ParseTargets(const json& body) {
-  std::vector<elb::Target> targets;
-  if (!body.contains("Targets") || !body["Targets"].is_array()) {
-    return InvalidArgument("Targets must be a list of {\"Id\": ..., \"Port\": ...}").WithErrorCode("ValidationError");
-  }
-  for (const auto& t : body["Targets"]) {
-    if (!t.is_object() || !t.contains("Id") || !t["Id"].is_string()) {
-      return InvalidArgument("each target needs a string Id").WithErrorCode("ValidationError");
-    }
-    elb::Target target{t["Id"].get<std::string>(), 0};
-    if (t.contains("Port") && !t["Port"].is_number_integer()) {
-      return InvalidArgument("target Port must be an integer").WithErrorCode("ValidationError");
-    }
-    target.port = t.value("Port", 0);
-    targets.push_back(std::move(target));
-  }
-  return targets;
-}
 
 // The health check members and the REST API's string Matcher.
 Status ParseHealthCheck(const json& body, elb::TargetGroupHealthCheck& hc) {
@@ -235,6 +217,25 @@ void MountTargetGroups(httplib::Server& server, elb::LoadBalancerService* s) {
 }
 
 }  // namespace
+
+Result<std::vector<elb::Target>> ParseTargets(const json& body) {
+  std::vector<elb::Target> targets;
+  if (!body.contains("Targets") || !body["Targets"].is_array()) {
+    return InvalidArgument("Targets must be a list of {\"Id\": ..., \"Port\": ...}").WithErrorCode("ValidationError");
+  }
+  for (const auto& t : body["Targets"]) {
+    if (!t.is_object() || !t.contains("Id") || !t["Id"].is_string()) {
+      return InvalidArgument("each target needs a string Id").WithErrorCode("ValidationError");
+    }
+    elb::Target target{t["Id"].get<std::string>(), 0};
+    if (t.contains("Port") && !t["Port"].is_number_integer()) {
+      return InvalidArgument("target Port must be an integer").WithErrorCode("ValidationError");
+    }
+    target.port = t.value("Port", 0);
+    targets.push_back(std::move(target));
+  }
+  return targets;
+}
 
 Status ReadHealthCheckMembers(const json& body, elb::TargetGroupHealthCheck& hc) {
   STRATUS_RETURN_IF_ERROR(Field(body, "HealthCheckProtocol", hc.protocol));

@@ -10,6 +10,10 @@ namespace stratus {
 
 void MountLoadBalancerRoutes(httplib::Server& server, elb::LoadBalancerService* service);
 
+// The "Targets" member of a register, deregister or target health body: a list of {"Id": string, "Port": int},
+// Port 0 (the group's port) when absent. ValidationError when the member is missing or malformed.
+Result<std::vector<elb::Target>> ParseTargets(const nlohmann::json& body);
+
 // Reads the health check members of a create or modify target group body into `hc`, leaving absent (or null) ones
 // as they are: HealthCheckProtocol, HealthCheckPort, HealthCheckPath, HealthCheckIntervalSeconds,
 // HealthCheckTimeoutSeconds, HealthyThresholdCount, UnhealthyThresholdCount — AWS's member names, so the REST

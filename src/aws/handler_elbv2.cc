@@ -1,5 +1,5 @@
-// ELBv2 (elasticloadbalancing) over LoadBalancerService. Health check members are read by the REST layer's reader
-// (api/rest_lb.h), which takes AWS member names, so both front-ends read them the same way.
+// ELBv2 (elasticloadbalancing) over LoadBalancerService. Targets and health check members are read by the REST
+// layer's readers (api/rest_lb.h), which take AWS member names, so both front-ends read them the same way.
 #include "api/rest_lb.h"
 #include "aws/handler.h"
 #include "aws/handler_util.h"
@@ -74,12 +74,10 @@ Result<std::string> ForwardTarget(const json& actions) {
   return tg;
 }
 
-std::vector<elb::Target> TargetsOf(const json& in) {
-  std::vector<elb::Target> out;
-  for (const auto& t : in.value("Targets", json::array())) {
-    out.push_back({Str(t, "Id"), static_cast<int>(OptInt(t, "Port").value_or(0))});
-  }
-  return out;
+// The request's targets, read as the REST API reads them; none when it names none (DescribeTargetHealth: all).
+Result<std::vector<elb::Target>> TargetsOf(const json& in) {
+  if (!in.contains("Targets") || in["Targets"].is_null()) return std::vector<elb::Target>{};
+  return ParseTargets(in);
 }
 
 // The health check members, read as the REST API reads them, and ELBv2's Matcher {"HttpCode": ...}.
@@ -134,7 +132,8 @@ Output ModifyTargetGroupAttributes(LoadBalancerService& svc, const json& in) {
 }
 
 Output DescribeTargetHealth(LoadBalancerService& svc, const json& in) {
-  AWS_ASSIGN_OR_RETURN(list, svc.DescribeTargetHealth(Str(in, "TargetGroupArn"), TargetsOf(in)));
+  AWS_ASSIGN_OR_RETURN(targets, TargetsOf(in));
+  AWS_ASSIGN_OR_RETURN(list, svc.DescribeTargetHealth(Str(in, "TargetGroupArn"), targets));
   json out = json::array();
   for (const auto& d : list) {
     json health = {{"State", d.state}, {"Reason", d.reason}, {"Description", d.description}};
@@ -273,11 +272,13 @@ void StratusAwsHandler::RegisterElbv2Targets() {
     return json{{"Attributes", AttributeList(LoadBalancerService::AttributesOf(tg))}};
   });
   op("RegisterTargets", [](LoadBalancerService& svc, const json& in) -> Output {
-    AWS_RETURN_IF_ERROR(svc.RegisterTargets(Str(in, "TargetGroupArn"), TargetsOf(in)));
+    AWS_ASSIGN_OR_RETURN(targets, TargetsOf(in));
+    AWS_RETURN_IF_ERROR(svc.RegisterTargets(Str(in, "TargetGroupArn"), targets));
     return json::object();
   });
   op("DeregisterTargets", [](LoadBalancerService& svc, const json& in) -> Output {
-    AWS_RETURN_IF_ERROR(svc.DeregisterTargets(Str(in, "TargetGroupArn"), TargetsOf(in)));
+    AWS_ASSIGN_OR_RETURN(targets, TargetsOf(in));
+    AWS_RETURN_IF_ERROR(svc.DeregisterTargets(Str(in, "TargetGroupArn"), targets));
     return json::object();
   });
   op("DescribeTargetHealth", DescribeTargetHealth);

@@ -25,5 +25,19 @@ TEST(ReadHealthCheckMembersTest, ReadsAwsMemberNamesAndKeepsTheRest) {
   EXPECT_EQ(bad.message(), "field HealthCheckTimeoutSeconds has the wrong type");
 }
 
+TEST(ParseTargetsTest, IdsWithOptionalPortsAndValidationErrors) {
+  auto targets = ParseTargets(json::parse(R"({"Targets": [{"Id": "i-1", "Port": 8080}, {"Id": "i-2"}]})"));
+  ASSERT_TRUE(targets.ok()) << targets.status().ToString();
+  ASSERT_EQ(targets->size(), 2u);
+  EXPECT_EQ((*targets)[0].id, "i-1");
+  EXPECT_EQ((*targets)[0].port, 8080);
+  EXPECT_EQ((*targets)[1].port, 0);
+  for (const char* bad : {R"({})", R"({"Targets": [{"Port": 80}]})", R"({"Targets": [{"Id": "i-1", "Port": "80"}]})"}) {
+    auto r = ParseTargets(json::parse(bad));
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().error_code(), "ValidationError") << bad;
+  }
+}
+
 }  // namespace
 }  // namespace stratus
