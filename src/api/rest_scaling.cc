@@ -126,6 +126,7 @@ Result<ScalingPolicy> ParseScalingPolicy(const json& b) {
     STRATUS_RETURN_IF_ERROR(Read(tt, "DisableScaleIn", p.disable_scale_in));
     STRATUS_RETURN_IF_ERROR(Read(tt, "MetricPeriod", p.metric_period));
     STRATUS_RETURN_IF_ERROR(Read(tt, "ScaleInStabilizationSeconds", p.scale_in_stabilization));
+    STRATUS_RETURN_IF_ERROR(Read(tt, "ScaleOutEvaluationPeriods", p.scale_out_periods));
     if (tt.contains("PredefinedMetricSpecification")) {
       const json& pm = tt["PredefinedMetricSpecification"];
       STRATUS_RETURN_IF_ERROR(Read(pm, "PredefinedMetricType", p.predefined_metric_type));

@@ -91,6 +91,12 @@ def test_bad_input_is_refused_and_changes_nothing(stratus):
     with pytest.raises(ApiError) as e:
         stratus.request("PUT", "/v1/auto-scaling-groups/web/policies/p", {"PolicyType": "TargetTrackingScaling"})
     assert e.value.code == "ValidationError"
+    with pytest.raises(ApiError) as e:
+        stratus.request("PUT", "/v1/auto-scaling-groups/web/policies/p", {
+            "TargetTrackingConfiguration": {"TargetValue": 50, "ScaleOutEvaluationPeriods": 0,
+                                            "PredefinedMetricSpecification": {"PredefinedMetricType": "ASGAverageCPUUtilization"}}})
+    assert e.value.code == "ValidationError" and "ScaleOutEvaluationPeriods" in e.value.message
+    assert stratus.request("GET", "/v1/auto-scaling-groups/web/policies")["ScalingPolicies"] == []
 
 
 def test_killed_instance_is_replaced_and_capacity_is_back_in_service(stratus):
@@ -212,9 +218,11 @@ def test_target_tracking_scales_out_under_load_and_back_in_without_errors(stratu
     wait_for("2 InService", lambda: len(in_service(group(stratus))) == 2)
     put = stratus.request("PUT", "/v1/auto-scaling-groups/web/policies/cpu", {
         "PolicyType": "TargetTrackingScaling", "EstimatedInstanceWarmup": 3,
-        "TargetTrackingConfiguration": {"TargetValue": 8, "ScaleInStabilizationSeconds": 10,
+        "TargetTrackingConfiguration": {"TargetValue": 8, "ScaleInStabilizationSeconds": 10, "ScaleOutEvaluationPeriods": 2,
                                         "PredefinedMetricSpecification": {"PredefinedMetricType": "ASGAverageCPUUtilization"}}})
     assert len(put["Alarms"]) == 2
+    tt = stratus.request("GET", "/v1/auto-scaling-groups/web/policies")["ScalingPolicies"][0]["TargetTrackingConfiguration"]
+    assert tt["ScaleOutEvaluationPeriods"] == 2 and tt["ScaleInStabilizationSeconds"] == 10, tt
     result = {}
     load = threading.Thread(target=lambda: result.update(zip(("requests", "non2xx", "errors", "out"),
                                                              wrk(url + "/burn?ms=20", seconds=20, connections=6))))
