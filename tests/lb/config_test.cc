@@ -76,40 +76,9 @@ TEST(Routing, GlobAndHost) {
   EXPECT_FALSE(HostMatch("*.example.com", "example.org"));
 }
 
-TEST(Selection, RoundRobinSkipsUnhealthyAndFailsOpen) {
-  TargetGroupConfig cfg;
+// Target group "g" of `cfg` with healthy targets t0, t1, ... of the given weights on 127.0.0.1:1000+i.
+std::unique_ptr<TargetGroupRuntime> Group(TargetGroupConfig cfg, std::vector<int> weights) {
   cfg.name = "g";
-  TargetGroupRuntime g(cfg, std::make_shared<MetricSet>(1), 1);
-  for (int i = 0; i < 3; ++i) {
-    TargetConfig tc;
-    tc.id = "t" + std::to_string(i);
-    tc.ip = "127.0.0.1";
-    tc.port = 1000 + i;
-    auto t = std::make_shared<TargetRuntime>(tc.id, "g", tc, 1);
-    t->health = HealthState::kHealthy;
-    g.targets.push_back(t);
-  }
-  g.targets[1]->health = HealthState::kUnhealthy;
-  std::map<std::string, int> seen;
-  for (int i = 0; i < 10; ++i) seen[g.Select(0, 1, nullptr, "")->id]++;
-  EXPECT_EQ(seen["t1"], 0);
-  EXPECT_EQ(seen["t0"] + seen["t2"], 10);
-  // Sticky cookie wins when that target is in service.
-  EXPECT_EQ(g.Select(0, 1, nullptr, "t2")->id, "t2");
-  // Excluded target is avoided when another exists.
-  EXPECT_EQ(g.Select(0, 1, g.targets[0].get(), "")->id, "t2");
-  // All unhealthy: fail open.
-  for (auto& t : g.targets) t->health = HealthState::kUnhealthy;
-  EXPECT_NE(g.Select(0, 1, nullptr, ""), nullptr);
-  // Draining targets are never picked.
-  for (auto& t : g.targets) t->draining = true;
-  EXPECT_EQ(g.Select(0, 1, nullptr, ""), nullptr);
-}
-
-std::unique_ptr<TargetGroupRuntime> Group(Algorithm algo, std::vector<int> weights) {
-  TargetGroupConfig cfg;
-  cfg.name = "g";
-  cfg.algorithm = algo;
   auto g = std::make_unique<TargetGroupRuntime>(cfg, std::make_shared<MetricSet>(1), 1);
   for (size_t i = 0; i < weights.size(); ++i) {
     TargetConfig tc;
@@ -122,6 +91,31 @@ std::unique_ptr<TargetGroupRuntime> Group(Algorithm algo, std::vector<int> weigh
     g->targets.push_back(t);
   }
   return g;
+}
+
+std::unique_ptr<TargetGroupRuntime> Group(Algorithm algo, std::vector<int> weights) {
+  TargetGroupConfig cfg;
+  cfg.algorithm = algo;
+  return Group(cfg, std::move(weights));
+}
+
+TEST(Selection, RoundRobinSkipsUnhealthyAndFailsOpen) {
+  auto g = Group(TargetGroupConfig{}, {1, 1, 1});
+  g->targets[1]->health = HealthState::kUnhealthy;
+  std::map<std::string, int> seen;
+  for (int i = 0; i < 10; ++i) seen[g->Select(0, 1, nullptr, "")->id]++;
+  EXPECT_EQ(seen["t1"], 0);
+  EXPECT_EQ(seen["t0"] + seen["t2"], 10);
+  // Sticky cookie wins when that target is in service.
+  EXPECT_EQ(g->Select(0, 1, nullptr, "t2")->id, "t2");
+  // Excluded target is avoided when another exists.
+  EXPECT_EQ(g->Select(0, 1, g->targets[0].get(), "")->id, "t2");
+  // All unhealthy: fail open.
+  for (auto& t : g->targets) t->health = HealthState::kUnhealthy;
+  EXPECT_NE(g->Select(0, 1, nullptr, ""), nullptr);
+  // Draining targets are never picked.
+  for (auto& t : g->targets) t->draining = true;
+  EXPECT_EQ(g->Select(0, 1, nullptr, ""), nullptr);
 }
 
 TEST(Selection, WeightedRandomFollowsWeights) {
@@ -144,24 +138,14 @@ TEST(Selection, WeightedRoundRobin) {
 
 TEST(Selection, SlowStartRampsANewTargetUp) {
   TargetGroupConfig cfg;
-  cfg.name = "g";
   cfg.slow_start_ms = 10000;
-  TargetGroupRuntime g(cfg, std::make_shared<MetricSet>(1), 1);
-  for (int i = 0; i < 2; ++i) {
-    TargetConfig tc;
-    tc.id = "t" + std::to_string(i);
-    tc.ip = "127.0.0.1";
-    tc.port = 1000 + i;
-    auto t = std::make_shared<TargetRuntime>(tc.id, "g", tc, 1);
-    t->health = HealthState::kHealthy;
-    g.targets.push_back(t);
-  }
-  g.Finalize();
+  auto g = Group(cfg, {1, 1});
+  g->Finalize();
   int64_t now = 1000000;
-  g.targets[0]->healthy_since_ms = now - 100000;  // long in service
-  g.targets[1]->healthy_since_ms = now;           // just became healthy: 10% of its weight
+  g->targets[0]->healthy_since_ms = now - 100000;  // long in service
+  g->targets[1]->healthy_since_ms = now;           // just became healthy: 10% of its weight
   std::map<std::string, int> seen;
-  for (int i = 0; i < 110; ++i) seen[g.Select(0, now, nullptr, "")->id]++;
+  for (int i = 0; i < 110; ++i) seen[g->Select(0, now, nullptr, "")->id]++;
   EXPECT_EQ(seen["t1"], 10);
   EXPECT_EQ(seen["t0"], 100);
 }
