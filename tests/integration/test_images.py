@@ -1,8 +1,8 @@
 """Issue 4 acceptance: golden images built from recipes, captured from instances, exported and imported
-as OCI image layouts; bad input. Run: STRATUS_BUILD=build-img python3 -m pytest tests/integration/test_images.py
+as OCI image layouts; bad input. Each test gets the shared `stratus` fixture (conftest.py).
+Run: STRATUS_BUILD=build-img python3 -m pytest tests/integration/test_images.py
 The debian + nginx example is marked slow (mmdebstrap: 20 s to 2 minutes cold, by the machine and the mirror);
 `make test` runs it too."""
-import itertools
 import json
 import os
 import shutil
@@ -12,34 +12,9 @@ import time
 
 import pytest
 
-from stratus_harness import ApiError, Stratus, http_get, wait_http
+from stratus_harness import ApiError, http_get, wait_http
 
 EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "examples")
-_slots = itertools.count()
-
-
-class ImageStratus(Stratus):
-    """A stratusd with this area's names: stimgN, CIDR 10.230-239.0.0/16, ports 27700+."""
-
-    def __init__(self, tag):
-        super().__init__(tag)
-        slot = (os.getpid() + next(_slots)) % 10
-        self.name = f"stimg{slot}"
-        self.port = 27700 + 2 * slot
-        self.cidr = f"10.{230 + slot}.0.0/16"
-        self.endpoint = f"http://127.0.0.1:{self.port}"
-
-
-@pytest.fixture
-def stratus(request):
-    s = ImageStratus(request.node.name[:20].replace("[", "").replace("]", ""))
-    try:
-        s.start()
-        yield s
-    finally:
-        if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
-            print(s.log())
-        s.uninstall()
 
 
 @pytest.fixture
