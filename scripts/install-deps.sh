@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   # build
-  build-essential cmake pkg-config clang libclang-rt-14-dev
+  build-essential cmake pkg-config ccache clang libclang-rt-14-dev
   libsqlite3-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
   # runtime: instances, networking, images
