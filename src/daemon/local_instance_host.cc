@@ -22,9 +22,9 @@ Result<NetworkAttachment> LocalInstanceHost::AttachNetwork(const std::string& in
   auto a = network_->Attach(instance_id, subnet_id, private_ip);
   if (a.ok()) return NetworkAttachment{a->ip, a->mac};
   if (a.status().code() != Code::kAlreadyExists) return a.status();
-  // Attached before (a restart, or a start after stop): the namespace, its address and its MAC are
-  // still there.
-  STRATUS_ASSIGN_OR_RETURN(net::Attachment existing, network_->Inspect(instance_id));
+  // Attached before (a restart, or a start after stop): the namespace and its address are still
+  // there; the address is published again, as on every path that gives one to an interface.
+  STRATUS_ASSIGN_OR_RETURN(net::Attachment existing, network_->Reattach(instance_id));
   return NetworkAttachment{existing.ip, existing.mac};
 }
 

@@ -19,6 +19,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/subprocess.h"
+#include "net/neighbour.h"
 #include "net/netns.h"
 
 namespace stratus::net {
@@ -33,6 +34,12 @@ bool ValidName(const std::string& n) {
 }
 
 bool ValidPort(int p) { return p > 0 && p < 65536; }
+
+bool ValidSubnetId(const std::string& id) {
+  return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-';
+  });
+}
 
 Status WriteProcFile(const std::string& path, const std::string& value) {
   UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
@@ -106,6 +113,8 @@ Result<std::unique_ptr<HostNetwork>> HostNetwork::Create(HostNetworkConfig confi
   for (size_t i = 0; i < config.subnets.size(); i++) {
     const SubnetSpec& s = config.subnets[i];
     if (s.subnet_id.empty()) return InvalidArgument("subnet " + s.cidr + " has no id");
+    if (!ValidSubnetId(s.subnet_id))  // it names the subnet's address store, a directory
+      return InvalidArgument("subnet id '" + s.subnet_id + "' must be 1..64 characters of A-Z, a-z, 0-9 and -");
     STRATUS_ASSIGN_OR_RETURN(Ipv4Cidr c, ParseCidr(s.cidr));
     if (!vpc.Contains(c.network) || c.prefix < vpc.prefix)
       return InvalidArgument("subnet " + s.cidr + " is not inside the VPC " + config.vpc_cidr);
@@ -165,7 +174,37 @@ std::string HostNetwork::NetnsName(const std::string& instance_id) const {
   return config_.name + "-" + instance_id;
 }
 std::string HostNetwork::BridgeName(size_t i) const { return config_.name + "br" + std::to_string(i); }
-std::string HostNetwork::IpamDir() const { return config_.state_dir + "/ipam"; }
+std::string HostNetwork::IpamRoot() const { return config_.state_dir + "/ipam"; }
+std::string HostNetwork::IpamDir(const Subnet& s) const { return IpamRoot() + "/" + s.spec.subnet_id; }
+
+Status HostNetwork::ReleaseLeases(const std::string& container_id, const std::string& ip) const {
+  if (const Subnet* s = ip.empty() ? nullptr : SubnetOf(ip))
+    return ReleaseHostLocalLeases(IpamDir(*s), config_.name, container_id, "eth0", ip);
+  Status first;
+  for (const Subnet& s : subnets_) {
+    Status st = ReleaseHostLocalLeases(IpamDir(s), config_.name, container_id, "eth0");
+    if (!st.ok() && first.ok()) first = st;
+  }
+  return first;
+}
+
+void HostNetwork::MigrateSharedLeaseStore() const {
+  const std::string shared = IpamRoot() + "/" + config_.name;  // subnet ids never equal a name: "-"
+  if (!PathExists(shared)) return;
+  Result<std::vector<HostLocalLease>> leases = ListHostLocalLeases(IpamRoot(), config_.name);
+  if (leases.ok()) {
+    for (const HostLocalLease& l : *leases) {
+      const Subnet* s = SubnetOf(l.ip);
+      if (s == nullptr) continue;  // not in any subnet any more: nothing can use it
+      const std::string dir = IpamDir(*s) + "/" + config_.name;
+      Status st = MakeDirs(dir, 0700);
+      if (!st.ok() || rename((shared + "/" + l.ip).c_str(), (dir + "/" + l.ip).c_str()) != 0)
+        LogWarn("cannot move a lease to its subnet's store", {{"ip", l.ip}, {"error", st.ToString()}});
+    }
+  }
+  Status st = RemoveAll(shared);
+  if (!st.ok()) LogWarn("cannot remove the shared lease store", {{"error", st.ToString()}});
+}
 std::string HostNetwork::MetadataAddress() const { return subnets_.front().gateway; }
 
 const HostNetwork::Subnet* HostNetwork::FindSubnet(const std::string& subnet_id) const {
@@ -176,9 +215,11 @@ const HostNetwork::Subnet* HostNetwork::FindSubnet(const std::string& subnet_id)
 }
 
 nlohmann::json HostNetwork::CniConfig(const Subnet& s) const {
-  // One CNI network name for all subnets: DEL (which needs only the IPAM store) works without
-  // knowing the subnet, and the leases of all subnets sit in one directory.
-  return BridgeNetworkJson({config_.name, s.bridge, s.spec.cidr, s.gateway, IpamDir(), true});
+  // One address store per subnet: host-local continues after the last address it reserved in the
+  // store's range, so each subnet rotates through its range before reusing an address (as EC2
+  // does). With one store for all subnets the last reservation is always another subnet's, and
+  // host-local restarts every subnet from its lowest free address: a just-freed one.
+  return BridgeNetworkJson({config_.name, s.bridge, s.spec.cidr, s.gateway, IpamDir(s), true});
 }
 
 std::string HostNetwork::NftRuleset(const std::vector<Attachment>& live) const {
@@ -269,12 +310,13 @@ Status HostNetwork::SetupBridges() const {
 
 Status HostNetwork::Setup() {
   if (config_.metadata_port == 0) return InvalidArgument("host network setup needs a metadata_port");
-  STRATUS_RETURN_IF_ERROR(MakeDirs(IpamDir(), 0700));
+  STRATUS_RETURN_IF_ERROR(MakeDirs(IpamRoot(), 0700));
   STRATUS_RETURN_IF_ERROR(WriteProcFile("/proc/sys/net/ipv4/ip_forward", "1"));
   STRATUS_RETURN_IF_ERROR(CheckNoOverlap());
   STRATUS_RETURN_IF_ERROR(SetupBridges());
   StopPool();              // a re-run starts from an empty pool
   RemovePoolNamespaces();  // and one left by a crash goes
+  MigrateSharedLeaseStore();
   ReleaseOrphanLeases();
   // Create-delete-create in one transaction: replaces an old version of the table atomically.
   RunOptions opts;
@@ -350,7 +392,7 @@ Result<Attachment> HostNetwork::AddToNamespace(const std::string& container_id, 
   const bool taken = !added.ok() && added.status().message().find("not available") != std::string::npos;
   if (!added.ok() && added.status().message().find("duplicate allocation") != std::string::npos) {
     // A lease of this container outlived its namespace (a crash, a reboot): release it and retry.
-    STRATUS_RETURN_IF_ERROR(ReleaseHostLocalLeases(IpamDir(), config_.name, container_id, "eth0"));
+    STRATUS_RETURN_IF_ERROR(ReleaseHostLocalLeases(IpamDir(subnet), config_.name, container_id, "eth0"));
     STRATUS_RETURN_IF_ERROR(DeleteFailedEth0(rt.netns_path));
     added = cni_.Add(conf, rt);
   } else if (taken && !requested_ip.empty() && EvictPooledAddress(requested_ip)) {
@@ -365,9 +407,12 @@ Result<Attachment> HostNetwork::AddToNamespace(const std::string& container_id, 
     return added.status().WithContext("attach " + container_id);
   }
   if (added->host_veth.empty()) return Internal("CNI ADD for " + container_id + " reported no host veth");
+  // The bridge plugin gave eth0 a random MAC; the address's own replaces it.
+  Result<std::string> mac = PublishAddress(rt.netns_path, "eth0", added->ip);
+  if (!mac.ok()) return mac.status().WithContext("attach " + container_id);
   STRATUS_RETURN_IF_ERROR(BindPort(added->host_veth, added->ip, true).WithContext("attach " + container_id));
   return Attachment{container_id,         subnet.spec.subnet_id, added->ip,
-                    added->prefix_length, added->gateway,        added->mac,
+                    added->prefix_length, added->gateway,        *mac,
                     rt.netns_path,        added->host_veth};
 }
 
@@ -385,13 +430,12 @@ Result<Attachment> HostNetwork::Attach(const std::string& instance_id, const std
   if (!requested_ip.empty()) {
     // The namespace is new, so a lease of this very instance for that address is stale (the host
     // rebooted: namespaces gone, state dir not) and would make host-local refuse it: drop it.
-    STRATUS_RETURN_IF_ERROR(
-        ReleaseHostLocalLeases(IpamDir(), config_.name, instance_id, "eth0", requested_ip));
+    STRATUS_RETURN_IF_ERROR(ReleaseLeases(instance_id, requested_ip));
   }
   Result<Attachment> a = Connect(instance_id, subnet_id, requested_ip);
   if (!a.ok()) {
     // Belt and braces for a plugin killed half-way: the namespace is ours and new, so is any lease.
-    Status rel = ReleaseHostLocalLeases(IpamDir(), config_.name, instance_id, "eth0");
+    Status rel = ReleaseLeases(instance_id);
     if (!rel.ok())
       LogWarn("release lease after failed attach", {{"instance", instance_id}, {"error", rel.ToString()}});
     return a.status();
@@ -401,17 +445,49 @@ Result<Attachment> HostNetwork::Attach(const std::string& instance_id, const std
 }
 
 void HostNetwork::ReleaseOrphanLeases() {
-  Result<std::vector<HostLocalLease>> leases = ListHostLocalLeases(IpamDir(), config_.name);
-  if (!leases.ok()) {
-    LogWarn("cannot list IPAM leases", {{"error", leases.status().ToString()}});
-    return;
+  for (const Subnet& s : subnets_) {
+    Result<std::vector<HostLocalLease>> leases = ListHostLocalLeases(IpamDir(s), config_.name);
+    if (!leases.ok()) {
+      LogWarn("cannot list IPAM leases", {{"subnet", s.spec.subnet_id}, {"error", leases.status().ToString()}});
+      continue;
+    }
+    for (const HostLocalLease& l : *leases) {
+      if (l.container_id.empty() || NetnsExists(NetnsName(l.container_id))) continue;
+      LogInfo("releasing orphaned address", {{"ip", l.ip}, {"owner", l.container_id}});
+      Status st = ReleaseHostLocalLeases(IpamDir(s), config_.name, l.container_id, "eth0", l.ip);
+      if (!st.ok()) LogWarn("cannot release orphaned address", {{"ip", l.ip}, {"error", st.ToString()}});
+    }
   }
-  for (const HostLocalLease& l : *leases) {
-    if (l.container_id.empty() || NetnsExists(NetnsName(l.container_id))) continue;
-    LogInfo("releasing orphaned address", {{"ip", l.ip}, {"owner", l.container_id}});
-    Status st = ReleaseHostLocalLeases(IpamDir(), config_.name, l.container_id, "eth0", l.ip);
-    if (!st.ok()) LogWarn("cannot release orphaned address", {{"ip", l.ip}, {"error", st.ToString()}});
-  }
+}
+
+Result<Attachment> HostNetwork::Reattach(const std::string& instance_id) {
+  STRATUS_ASSIGN_OR_RETURN(Attachment a, Inspect(instance_id));
+  STRATUS_ASSIGN_OR_RETURN(a.mac, PublishAddress(a.netns_path, "eth0", a.ip));
+  return a;
+}
+
+Result<std::string> HostNetwork::PublishAddress(const std::string& netns_path, const std::string& ifname,
+                                                const std::string& ip, bool primary) {
+  const Subnet* subnet = SubnetOf(ip);
+  if (subnet == nullptr) return InvalidArgument("address " + ip + " is in no subnet of this host");
+  STRATUS_ASSIGN_OR_RETURN(uint32_t addr, ParseIpv4(ip));
+  std::string mac = MacForIpv4(addr);
+  STRATUS_RETURN_IF_ERROR(RunInNetns(netns_path, [&]() -> Status {
+    if (primary) return SetLinkMac(ifname, mac);
+    STRATUS_ASSIGN_OR_RETURN(mac, LinkMac(ifname));
+    return Status::Ok();
+  }));
+  // Replaced rather than announced with a gratuitous ARP: what the kernel does with an unsolicited
+  // ARP depends on sysctls (arp_accept=0: only an existing entry is updated) and its version, and a
+  // packet is asynchronous; RTM_NEWNEIGH with NLM_F_REPLACE sets the entry, whatever its state, now.
+  STRATUS_RETURN_IF_ERROR(ReplaceNeighbour(subnet->bridge, ip, mac));
+  return mac;
+}
+
+Status HostNetwork::WithdrawAddress(const std::string& ip) {
+  const Subnet* subnet = SubnetOf(ip);
+  if (subnet == nullptr) return Status::Ok();  // never published here
+  return DeleteNeighbour(subnet->bridge, ip);
 }
 
 Status HostNetwork::Detach(const std::string& instance_id) {
@@ -427,7 +503,13 @@ Status HostNetwork::Detach(const std::string& instance_id) {
       }
     }
   }
-  Status released = ReleaseHostLocalLeases(IpamDir(), config_.name, instance_id, "eth0", ip);
+  // Before the address is free for another interface: the next holder's PublishAddress must not be
+  // undone. (Traffic still in flight may re-learn the entry meanwhile; it is the address's own MAC.)
+  if (!ip.empty()) {
+    Status st = WithdrawAddress(ip);
+    if (!st.ok()) LogWarn("remove neighbour entry", {{"ip", ip}, {"error", st.ToString()}});
+  }
+  Status released = ReleaseLeases(instance_id, ip);
   // The namespace goes even when the release failed: a retry still finds the lease by scanning.
   Status gone = DeleteNetns(name);
   if (!released.ok()) return released.WithContext("detach " + instance_id);
@@ -527,7 +609,7 @@ Status HostNetwork::Teardown() {
     if (nft.ok() && nft->exit_code != 0 && nft->err.find("No such file") == std::string::npos)
       keep(Internal(std::string("nft delete table ") + family + " " + config_.name + ": " + nft->err));
   }
-  keep(RemoveAll(IpamDir()));
+  keep(RemoveAll(IpamRoot()));
   return first;
 }
 

@@ -6,7 +6,9 @@
 //   bridges   <name>br0, <name>br1, ...        (one per subnet, in config order)
 //   netns     <name>-<instance_id>             (/var/run/netns; instance ids are "i-" + hex)
 //   nftables  tables inet <name> and bridge <name> (never touches other tables or flushes the ruleset)
-//   IPAM      <state_dir>/ipam/<name>/         (host-local leases: one file per IP)
+//   IPAM      <state_dir>/ipam/<subnet-id>/<name>/  (host-local leases, one file per IP, one store
+//             per subnet so each subnet's allocation rotates through its range before reusing one)
+//   MACs      02:42:<the 4 address bytes> on every instance interface (net/neighbour.h)
 #pragma once
 
 #include <chrono>
@@ -102,6 +104,26 @@ class HostNetwork {
   Result<Attachment> Connect(const std::string& instance_id, const std::string& subnet_id,
                              const std::string& requested_ip = "");
 
+  // For an instance whose namespace survived (a start after a stop, a boot after a daemon restart):
+  // what Inspect reads, with the address published again (PublishAddress). NotFound when the
+  // instance is not attached.
+  Result<Attachment> Reattach(const std::string& instance_id);
+
+  // Gives `ip`, already configured on interface `ifname` of the namespace at `netns_path`, its
+  // layer-2 identity, so that nothing cached about an earlier holder of the address can misdirect
+  // traffic: for the interface's primary address its MAC becomes MacForIpv4(ip); then the host's
+  // neighbour entry for `ip` on the subnet's bridge is replaced with the interface's MAC. Every path
+  // that puts an address on an interface calls it (Attach and Connect, the pool's claim, Reattach;
+  // secondary interfaces and moved secondary addresses, with primary = false, must too). Returns
+  // the interface's MAC. InvalidArgument when `ip` is in none of the subnets; NotFound when the
+  // namespace or the interface does not exist. ~0.2 ms.
+  Result<std::string> PublishAddress(const std::string& netns_path, const std::string& ifname, const std::string& ip,
+                                     bool primary = true);
+
+  // The reverse, for every path that takes an address off an interface (Detach, the end of a pooled
+  // namespace): removes the host's neighbour entry for `ip`. Succeeds when there is none.
+  Status WithdrawAddress(const std::string& ip);
+
   // Releases the instance's address and deletes its namespace; call it after the instance's
   // processes are gone. The veth pair goes with the namespace (the kernel destroys it in the
   // background, within milliseconds, once no process is left inside) and its anti-spoofing binding
@@ -126,7 +148,7 @@ class HostNetwork {
   Result<InterfaceCounters> Counters(const std::string& instance_id) const;
 
   // Removes everything Setup and Attach made: every namespace of this daemon (ListAttached), the
-  // bridges, both nftables tables and the IPAM directory. Idempotent. For tests and
+  // bridges (and with them their neighbour entries), both nftables tables and the IPAM directory. Idempotent. For tests and
   // `stratusd --uninstall`.
   Status Teardown();
 
@@ -175,7 +197,14 @@ class HostNetwork {
   Status SetupBridges() const;
   nlohmann::json CniConfig(const Subnet& subnet) const;
   const Subnet* FindSubnet(const std::string& subnet_id) const;
-  std::string IpamDir() const;
+  std::string IpamRoot() const;                   // <state_dir>/ipam
+  std::string IpamDir(const Subnet& subnet) const;  // host-local's dataDir for the subnet
+  // Releases the leases of `container_id`: in the store of `ip`'s subnet when `ip` is given and in
+  // one, else in every subnet's store.
+  Status ReleaseLeases(const std::string& container_id, const std::string& ip = "") const;
+  // Moves the leases of the one store all subnets shared before (<state_dir>/ipam/<name>/) into
+  // their subnets' stores, so instances attached before an upgrade keep their addresses.
+  void MigrateSharedLeaseStore() const;
   const Subnet* SubnetOf(const std::string& ip) const;
   // Adds (or removes) host_veth and its (host_veth, ip) binding to the anti-spoofing sets.
   Status BindPort(const std::string& host_veth, const std::string& ip, bool add) const;

@@ -123,7 +123,7 @@ Result<HostNetwork::PoolEntry> HostNetwork::MakePoolEntry(const Subnet& subnet) 
   NetnsGuard guard(ns);
   Result<Attachment> a = AddToNamespace(e.pool_id, ns, subnet, "");
   if (!a.ok()) {
-    Status rel = ReleaseHostLocalLeases(IpamDir(), config_.name, e.pool_id, "eth0");
+    Status rel = ReleaseHostLocalLeases(IpamDir(subnet), config_.name, e.pool_id, "eth0");
     if (!rel.ok()) LogWarn("release pooled address", {{"error", rel.ToString()}});
     return a.status();
   }
@@ -136,7 +136,9 @@ Result<HostNetwork::PoolEntry> HostNetwork::MakePoolEntry(const Subnet& subnet) 
 
 void HostNetwork::DestroyPoolEntry(const PoolEntry& e) {
   UnbindLater(e.attachment.host_veth, e.attachment.ip);
-  Status rel = ReleaseHostLocalLeases(IpamDir(), config_.name, e.pool_id, "eth0", e.attachment.ip);
+  Status nb = WithdrawAddress(e.attachment.ip);
+  if (!nb.ok()) LogWarn("remove neighbour entry", {{"ip", e.attachment.ip}, {"error", nb.ToString()}});
+  Status rel = ReleaseLeases(e.pool_id, e.attachment.ip);
   Status del = DeleteNetns(NetnsName(e.pool_id));
   if (!rel.ok() || !del.ok())
     LogWarn("cannot remove pooled namespace",
@@ -147,9 +149,13 @@ Status HostNetwork::ClaimPoolEntry(const PoolEntry& e, const std::string& instan
   const std::string pool_path = NetnsPath(NetnsName(e.pool_id));
   UniqueFd fd(open(pool_path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return NotFound("pooled namespace " + pool_path + " is gone");
+  // Published when the entry was made; again now, whatever the host learnt while it waited.
+  STRATUS_RETURN_IF_ERROR(PublishAddress(pool_path, "eth0", e.attachment.ip).status());
   STRATUS_RETURN_IF_ERROR(NameNetns(fd.get(), NetnsName(instance_id)));
-  Status st =
-      ReassignHostLocalLease(IpamDir(), config_.name, e.attachment.ip, e.pool_id, instance_id, "eth0");
+  const Subnet* subnet = SubnetOf(e.attachment.ip);
+  if (subnet == nullptr) return Internal("pooled address " + e.attachment.ip + " is in no subnet");
+  Status st = ReassignHostLocalLease(IpamDir(*subnet), config_.name, e.attachment.ip, e.pool_id, instance_id,
+                                     "eth0");
   if (!st.ok()) {
     Status undo = DeleteNetns(NetnsName(instance_id));
     if (!undo.ok()) LogWarn("undo pooled namespace claim", {{"error", undo.ToString()}});
@@ -192,7 +198,7 @@ void HostNetwork::RemovePoolNamespaces() {
   if (!names.ok()) return;
   for (const std::string& n : *names) {
     std::string pool_id = n.substr(config_.name.size() + 1);
-    Status rel = ReleaseHostLocalLeases(IpamDir(), config_.name, pool_id, "eth0");
+    Status rel = ReleaseLeases(pool_id);
     Status del = DeleteNetns(n);
     if (!rel.ok() || !del.ok())
       LogWarn("cannot remove stale pooled namespace",

@@ -20,6 +20,7 @@
 
 #include "common/files.h"
 #include "common/log.h"
+#include "net/rtnetlink.h"
 
 namespace stratus::net {
 namespace {
@@ -83,27 +84,16 @@ Status SetLinkUp(const std::string& ifname) {
 Status DeleteLink(const std::string& ifname) {
   unsigned index = if_nametoindex(ifname.c_str());
   if (index == 0) return NotFound("no interface " + ifname);
-  UniqueFd sock(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
-  if (!sock.valid()) return Internal(Errno("netlink socket"));
   struct {
     nlmsghdr nh;
     ifinfomsg ifi;
   } req{};
   req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(ifinfomsg));
   req.nh.nlmsg_type = RTM_DELLINK;
-  req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-  req.nh.nlmsg_seq = 1;
   req.ifi.ifi_family = AF_UNSPEC;
   req.ifi.ifi_index = static_cast<int>(index);
-  if (send(sock.get(), &req, req.nh.nlmsg_len, 0) < 0) return Internal(Errno("netlink send"));
-  alignas(nlmsghdr) char buf[4096];
-  ssize_t n = recv(sock.get(), buf, sizeof buf, 0);
-  if (n < 0) return Internal(Errno("netlink recv"));
-  auto* nh = reinterpret_cast<nlmsghdr*>(buf);
-  if (!NLMSG_OK(nh, static_cast<unsigned>(n)) || nh->nlmsg_type != NLMSG_ERROR)
-    return Internal("netlink: bad ack");
-  int err = static_cast<nlmsgerr*>(NLMSG_DATA(nh))->error;
-  if (err != 0) return Internal("delete " + ifname + ": " + strerror(-err));
+  int err = RtnetlinkAck(&req.nh);
+  if (err != 0) return Internal("delete " + ifname + ": " + strerror(err));
   return Status::Ok();
 }
 

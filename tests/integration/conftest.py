@@ -4,9 +4,8 @@ import pytest
 from stratus_harness import ApiError, Stratus, host_leftovers, http_get  # noqa: F401 (re-exported for tests)
 
 
-@pytest.fixture
-def stratus(request):
-    s = Stratus(request.node.name[:20].replace("[", "").replace("]", ""))
+def _daemon(request, **kwargs):
+    s = Stratus(request.node.name[:20].replace("[", "").replace("]", ""), **kwargs)
     try:
         s.start()
         yield s
@@ -14,6 +13,17 @@ def stratus(request):
         if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:
             print(s.log())
         s.uninstall()
+
+
+@pytest.fixture
+def stratus(request):
+    yield from _daemon(request)
+
+
+@pytest.fixture
+def small_vpc_stratus(request):
+    """A daemon whose VPC is a /24: three /28 subnets of 13 addresses, so addresses come round again soon."""
+    yield from _daemon(request, vpc_prefix=24)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -26,14 +26,14 @@ class ApiError(Exception):
 class Stratus:
     """One stratusd under test. Each gets a distinct name, port and VPC so several can run at once."""
 
-    def __init__(self, tag, extra_args=()):
+    def __init__(self, tag, extra_args=(), vpc_prefix=16):
         n = next(_counter)
         # Names, ports and CIDRs unique per process and fixture: 10.100.0.0/16 .. 10.199.0.0/16, ports 28000..28199,
         # clear of the ranges unit tests use (10.230+, 10.248+, 10.251).
         slot = (os.getpid() * 7 + n) % 100
         self.name = f"sti{slot}"
         self.port = 28000 + 2 * slot
-        self.cidr = f"10.{100 + slot}.0.0/16"
+        self.cidr = f"10.{100 + slot}.0.0/{vpc_prefix}"  # the daemon's three subnets are 4 bits longer
         self.state_dir = tempfile.mkdtemp(prefix=f"stratus-it-{tag}-")
         self.extra_args = list(extra_args)
         self.proc = None

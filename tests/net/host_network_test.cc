@@ -15,7 +15,9 @@
 #include "common/files.h"
 #include "common/ids.h"
 #include "common/subprocess.h"
+#include "net/ipv4.h"
 #include "net/metadata_service.h"
+#include "net/neighbour.h"
 #include "net/netns.h"
 #include "test_util.h"
 
@@ -127,6 +129,18 @@ class HostNetworkTest : public ::testing::Test {
     EXPECT_TRUE(a.ok()) << a.status().ToString();
     return a.ok() ? *a : Attachment{};
   }
+  // host-local's lease file of `ip` in the store of `subnet`.
+  std::string Lease(const std::string& subnet, const std::string& ip) const {
+    return state_dir_ + "/net/ipam/" + subnet + "/" + hn_->config().name + "/" + ip;
+  }
+  // The lladdr of the host's neighbour entry for `ip` on the first subnet's bridge ("" for none or
+  // one without an address, e.g. FAILED).
+  std::string HostNeighbourMac(const std::string& ip) const {
+    auto r = RunProcess({"ip", "neigh", "show", ip, "dev", hn_->BridgeName(0)});
+    if (!r.ok()) return "?";
+    size_t at = r->out.find("lladdr ");
+    return at == std::string::npos ? "" : r->out.substr(at + 7, 17);
+  }
   // Runs a socket exchange from inside the instance's namespace.
   template <typename F>
   void Inside(const Attachment& a, F fn) {
@@ -193,7 +207,7 @@ TEST_F(HostNetworkTest, AttachConnectDetach) {
   for (int i = 0; i < 500 && PathExists("/sys/class/net/" + a.host_veth); i++)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_FALSE(PathExists("/sys/class/net/" + a.host_veth));
-  EXPECT_FALSE(PathExists(state_dir_ + "/net/ipam/" + hn_->config().name + "/" + a.ip));
+  EXPECT_FALSE(PathExists(Lease("subnet-a", a.ip)));
   EXPECT_TRUE(hn_->Detach(a.instance_id).ok()) << "Detach is idempotent";
   EXPECT_EQ(hn_->Counters(a.instance_id).status().code(), Code::kNotFound);
   EXPECT_EQ(*hn_->ListAttached(), std::vector<std::string>{b.instance_id});
@@ -350,7 +364,7 @@ TEST_F(HostNetworkTest, StaleLeaseOfTheSameInstanceIsReplaced) {
   ASSERT_TRUE(a.ok()) << a.status().ToString();
   // A crash that lost the namespace but not the lease: a plain Attach gets an address again.
   ASSERT_TRUE(DeleteNetns(hn_->NetnsName(id)).ok());
-  std::string lease = state_dir_ + "/net/ipam/" + hn_->config().name + "/" + a->ip;
+  std::string lease = Lease("subnet-a", a->ip);
   ASSERT_TRUE(PathExists(lease));
   auto again = hn_->Attach(id, "subnet-a");
   ASSERT_TRUE(again.ok()) << again.status().ToString();
@@ -389,7 +403,7 @@ TEST_F(HostNetworkTest, TwoPhaseAttach) {
   ASSERT_TRUE(a.ok()) << a.status().ToString();
   EXPECT_EQ(a->ip.rfind("10.251.145.", 0), 0u) << a->ip;
   EXPECT_FALSE(hn_->Connect(id, "subnet-b").ok()) << "eth0 exists already";
-  EXPECT_TRUE(PathExists(state_dir_ + "/net/ipam/" + hn_->config().name + "/" + a->ip))
+  EXPECT_TRUE(PathExists(Lease("subnet-b", a->ip)))
       << "the failed second Connect did not release the first lease";
   EXPECT_TRUE(hn_->Detach(id).ok());
 }
@@ -472,7 +486,7 @@ TEST_F(HostNetworkTest, ManyCyclesLeaveNothingBehind) {
   for (int i = 0; i < 500 && !leftover_ports().empty(); i++)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ(leftover_ports(), "");
-  auto leases = RunProcess({"ls", state_dir_ + "/net/ipam/" + hn_->config().name});
+  auto leases = RunProcess({"ls", state_dir_ + "/net/ipam/subnet-a/" + hn_->config().name});
   ASSERT_TRUE(leases.ok());
   EXPECT_EQ(leases->out, "last_reserved_ip.0\nlock\n");
   std::string rules = RunProcess({"nft", "list", "table", "bridge", hn_->config().name})->out;
@@ -489,7 +503,7 @@ TEST_F(HostNetworkTest, PoolServesAttachAndCleansUp) {
   EXPECT_EQ(a.ip.rfind("10.251.225.", 0), 0u) << a.ip;
   EXPECT_EQ(a.netns_path, NetnsPath(hn_->NetnsName(a.instance_id)));
   EXPECT_EQ(*hn_->ListAttached(), std::vector<std::string>{a.instance_id});
-  std::string lease = state_dir_ + "/net/ipam/" + hn_->config().name + "/" + a.ip;
+  std::string lease = Lease("subnet-b", a.ip);
   EXPECT_EQ(ReadFile(lease)->substr(0, a.instance_id.size() + 2), a.instance_id + "\r\n");
   auto inspected = hn_->Inspect(a.instance_id);
   ASSERT_TRUE(inspected.ok());
@@ -520,7 +534,7 @@ TEST_F(HostNetworkTest, RequestedAddressHeldByThePoolIsGivenUp) {
   const std::string ipam = state_dir_ + "/net/ipam";
   auto pooled = [&] {
     std::vector<std::string> ips;
-    Result<std::vector<HostLocalLease>> leases = ListHostLocalLeases(ipam, hn_->config().name);
+    Result<std::vector<HostLocalLease>> leases = ListHostLocalLeases(ipam + "/subnet-a", hn_->config().name);
     EXPECT_TRUE(leases.ok()) << leases.status().ToString();
     if (!leases.ok()) return ips;
     for (const HostLocalLease& l : *leases)
@@ -550,7 +564,7 @@ TEST_F(HostNetworkTest, RequestedAddressHeldByThePoolIsGivenUp) {
 TEST_F(HostNetworkTest, SetupRemovesWhatACrashLeft) {
   Init(30);
   const std::string name = hn_->config().name;
-  const std::string dir = state_dir_ + "/net/ipam/" + name;
+  const std::string dir = state_dir_ + "/net/ipam/subnet-a/" + name;
   // A pooled namespace and its lease, and the lease of an instance whose namespace is gone.
   ASSERT_TRUE(CreateNetns(name + "-pool-0123456789ab").ok());
   ASSERT_TRUE(MakeDirs(dir).ok());
@@ -558,11 +572,106 @@ TEST_F(HostNetworkTest, SetupRemovesWhatACrashLeft) {
   std::string gone = NewId("i");
   ASSERT_TRUE(WriteFileAtomic(dir + "/10.251.240.8", gone + "\r\neth0").ok());
   Attachment live = MustAttach("subnet-a");
+  // The one store all subnets shared before: an older daemon's instance keeps its address there.
+  const std::string shared = state_dir_ + "/net/ipam/" + name;
+  Attachment old = MustAttach("subnet-b");
+  ASSERT_TRUE(MakeDirs(shared).ok());
+  ASSERT_EQ(rename(Lease("subnet-b", old.ip).c_str(), (shared + "/" + old.ip).c_str()), 0);
+  ASSERT_TRUE(WriteFileAtomic(shared + "/10.251.241.9", NewId("i") + "\r\neth0").ok());
   ASSERT_TRUE(hn_->Setup().ok());
   EXPECT_FALSE(NetnsExists(name + "-pool-0123456789ab"));
   EXPECT_FALSE(PathExists(dir + "/10.251.240.7"));
   EXPECT_FALSE(PathExists(dir + "/10.251.240.8"));
   EXPECT_TRUE(PathExists(dir + "/" + live.ip)) << "a live instance keeps its address";
+  EXPECT_TRUE(PathExists(Lease("subnet-b", old.ip))) << "moved to its subnet's store";
+  EXPECT_FALSE(PathExists(Lease("subnet-b", "10.251.241.9"))) << "an orphan, released after the move";
+  EXPECT_FALSE(PathExists(shared));
+  auto dup = hn_->Attach(NewId("i"), "subnet-b", old.ip);
+  EXPECT_EQ(dup.status().code(), Code::kFailedPrecondition) << "the moved lease still holds the address";
+}
+
+// A reused address must reach its new interface at once: the host's neighbour entry for it ends up
+// with the new interface's MAC (the address's own), whatever the host held before.
+TEST_F(HostNetworkTest, DetachThenAttachOfTheSameAddressLeavesTheNewMac) {
+  Init(7);
+  const std::string ip = "10.251.56.20";
+  const std::string want = MacForIpv4(*ParseIpv4(ip));
+  EXPECT_EQ(want, "02:42:0a:fb:38:14");
+  auto first = hn_->Attach(NewId("i"), "subnet-a", ip);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->mac, want);
+  UniqueFd listener;
+  Inside(*first, [&] { listener = testing::Listen(ip, 0); });
+  ASSERT_TRUE(listener.valid());
+  EXPECT_TRUE(testing::Connect(ip, testing::BoundPort(listener.get()), 2000).valid());
+  EXPECT_EQ(HostNeighbourMac(ip), want);
+  listener.reset();
+  ASSERT_TRUE(hn_->Detach(first->instance_id).ok());
+  EXPECT_EQ(HostNeighbourMac(ip), "") << "the entry goes with the address";
+  // What an earlier holder with another MAC would have left (a host running an older version, or
+  // traffic still in flight when the entry went): a REACHABLE entry with the wrong MAC.
+  ASSERT_TRUE(RunProcess({"ip", "neigh", "replace", ip, "lladdr", "02:00:00:00:00:99", "dev", hn_->BridgeName(0),
+                          "nud", "reachable"})
+                  .ok());
+  ASSERT_EQ(HostNeighbourMac(ip), "02:00:00:00:00:99");
+
+  auto second = hn_->Attach(NewId("i"), "subnet-a", ip);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  std::string inside;
+  Inside(*second, [&] { inside = LinkMac("eth0").ok() ? *LinkMac("eth0") : "?"; });
+  EXPECT_EQ(inside, want);
+  EXPECT_EQ(second->mac, want);
+  EXPECT_EQ(HostNeighbourMac(ip), want) << "the host has the new interface's MAC";
+  Inside(*second, [&] { listener = testing::Listen(ip, 0); });
+  ASSERT_TRUE(listener.valid());
+  EXPECT_TRUE(testing::Connect(ip, testing::BoundPort(listener.get()), 2000).valid());
+  listener.reset();
+
+  // Reattach (a start after a stop, a daemon restart) publishes it again too.
+  ASSERT_TRUE(RunProcess({"ip", "neigh", "replace", ip, "lladdr", "02:00:00:00:00:99", "dev", hn_->BridgeName(0),
+                          "nud", "reachable"})
+                  .ok());
+  auto again = hn_->Reattach(second->instance_id);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->mac, want);
+  EXPECT_EQ(HostNeighbourMac(ip), want);
+  EXPECT_EQ(hn_->Reattach(NewId("i")).status().code(), Code::kNotFound);
+}
+
+// The pool's claim publishes the address as a plain attach does.
+TEST_F(HostNetworkTest, PoolClaimLeavesTheNewMac) {
+  Init(9, 0, 1);
+  ASSERT_TRUE(hn_->WaitForPoolForTest(std::chrono::seconds(20)));
+  auto leases = ListHostLocalLeases(state_dir_ + "/net/ipam/subnet-a", hn_->config().name);
+  ASSERT_TRUE(leases.ok() && leases->size() == 1u);
+  const std::string ip = (*leases)[0].ip;
+  ASSERT_TRUE(RunProcess({"ip", "neigh", "replace", ip, "lladdr", "02:00:00:00:00:99", "dev", hn_->BridgeName(0),
+                          "nud", "reachable"})
+                  .ok());
+  Attachment a = MustAttach("subnet-a");
+  EXPECT_EQ(hn_->PoolHitsForTest(), 1u);
+  EXPECT_EQ(a.ip, ip);
+  EXPECT_EQ(a.mac, MacForIpv4(*ParseIpv4(ip)));
+  EXPECT_EQ(HostNeighbourMac(ip), a.mac);
+  ASSERT_TRUE(hn_->Detach(a.instance_id).ok());
+  EXPECT_EQ(HostNeighbourMac(ip), "");
+}
+
+// Each subnet has its own address store, so a freed address is not handed out again before the
+// subnet's range has been gone through, however launches alternate between subnets.
+TEST_F(HostNetworkTest, EachSubnetRotatesThroughItsRange) {
+  Init(11);
+  std::set<std::string> seen;
+  for (int i = 0; i < 6; i++) {
+    Attachment a = MustAttach("subnet-a");
+    Attachment b = MustAttach("subnet-b");
+    EXPECT_TRUE(seen.insert(a.ip).second) << a.ip << " handed out again";
+    EXPECT_TRUE(seen.insert(b.ip).second) << b.ip << " handed out again";
+    EXPECT_TRUE(PathExists(Lease("subnet-a", a.ip)));
+    EXPECT_TRUE(PathExists(Lease("subnet-b", b.ip)));
+    ASSERT_TRUE(hn_->Detach(a.instance_id).ok());
+    ASSERT_TRUE(hn_->Detach(b.instance_id).ok());
+  }
 }
 
 // Not a timing assertion: prints Attach/Detach latencies for docs/network.md.
