@@ -322,6 +322,9 @@ Status Daemon::Start() {
                                   : Status(Code::kInvalidArgument, "bad request");
     res.set_content(ErrorBody(st).dump(), "application/json");
   });
+  // cpp-httplib writes a response's headers and body in two writes: without TCP_NODELAY the body
+  // waits for the client's delayed ACK of the headers (~40 ms) on every keep-alive request.
+  p.server.set_tcp_nodelay(true);
   if (!p.server.bind_to_port(hostport.first.c_str(), hostport.second)) {
     return Unavailable("cannot listen on " + o.listen + " (address in use, or not an address of this host)");
   }
