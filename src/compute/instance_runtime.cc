@@ -15,6 +15,7 @@
 #include "common/fd.h"
 #include "common/files.h"
 #include "common/log.h"
+#include "compute/mount_namespace.h"
 #include "compute/oci_spec.h"
 #include "compute/overlay.h"
 
@@ -97,7 +98,8 @@ InstancePaths::InstancePaths(const std::string& instance_dir)
       bundle(instance_dir + "/bundle"),
       run_dir(instance_dir + "/run"),
       console_log(instance_dir + "/console.log"),
-      pid_file(instance_dir + "/bundle/pid") {}
+      pid_file(instance_dir + "/bundle/pid"),
+      netns_file(instance_dir + "/bundle/netns") {}
 
 InstanceRuntime::InstanceRuntime(RuntimeOptions options)
     : options_(std::move(options)),
@@ -135,7 +137,11 @@ Status InstanceRuntime::WriteBundle(const RuntimeSpec& spec, const InstancePaths
   in.rootfs_path = p.rootfs;
   in.init_binary_path = options_.init_binary_path;
   in.run_dir = p.run_dir;
-  in.netns_path = spec.netns_path;
+  // The runtime joins the network namespace through its bind in the instance's mount namespace.
+  if (!spec.netns_path.empty()) {
+    in.netns_path = p.netns_file;
+    STRATUS_RETURN_IF_ERROR(WriteFileFast(p.netns_file, "", 0444));
+  }
   in.cgroups_path = CgroupsPathFor(options_.name, spec.instance_id);
   in.type = spec.type;
   in.sysctls = spec.sysctls;
@@ -184,7 +190,8 @@ Status InstanceRuntime::Start(const RuntimeSpec& spec) {
   if (spec.instance_dir.empty()) return InvalidArgument("instance " + spec.instance_id + " has no instance dir");
   STRATUS_RETURN_IF_ERROR(ValidateSysctls(spec.sysctls));
   InstancePaths p(spec.instance_dir);
-  if (IsMountPoint(p.rootfs)) {
+  // A mount at rootfs is left from a daemon that mounted roots on the host.
+  if (MayBeKnown(spec.instance_id) || IsMountPoint(p.rootfs)) {
     STRATUS_ASSIGN_OR_RETURN(RuntimeState st, State(spec.instance_id));
     if (st.status == InstanceStatus::kRunning) return AlreadyExists("instance " + spec.instance_id + " is already running");
     STRATUS_RETURN_IF_ERROR(Stop(spec.instance_id, milliseconds(0), spec.instance_dir));
@@ -197,12 +204,43 @@ Status InstanceRuntime::Start(const RuntimeSpec& spec) {
   STRATUS_RETURN_IF_ERROR(RemoveAll(p.run_dir));
   STRATUS_RETURN_IF_ERROR(EnsureDir(p.run_dir));
   STRATUS_RETURN_IF_ERROR(WriteBundle(spec, p));
-  STRATUS_ASSIGN_OR_RETURN(auto overlay, ScopedOverlay::Mount({spec.layer_dirs, p.upper, p.work, p.rootfs}));
-  STRATUS_RETURN_IF_ERROR(RunContainer(spec, p, *cli));
-  overlay->Release();
+  UniqueFd netns;
+  if (!spec.netns_path.empty()) {
+    netns.reset(open(spec.netns_path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!netns.valid()) {
+      std::string what = "start instance " + spec.instance_id + ": ";
+      return errno == ENOENT ? NotFound(what + "network namespace " + spec.netns_path + " does not exist")
+                             : Internal(what + "open " + spec.netns_path + ": " + strerror(errno));
+    }
+  }
+  STRATUS_ASSIGN_OR_RETURN(const MountNamespaceTemplate* mounts, Mounts());
+  // The root and the network namespace's bind exist only in this launch's copy of the template
+  // (mount_namespace.h): on any failure they vanish with it.
+  STRATUS_RETURN_IF_ERROR(mounts->Run([&]() -> Status {
+    STRATUS_RETURN_IF_ERROR(MountOverlay({spec.layer_dirs, p.upper, p.work, p.rootfs}));
+    if (netns.valid()) STRATUS_RETURN_IF_ERROR(BindNamespaceFile(netns.get(), spec.netns_path, p.netns_file));
+    return RunContainer(spec, p, *cli);
+  }));
   std::lock_guard<std::mutex> lock(mu_);
   known_[spec.instance_id] = Known{spec.instance_dir, cli};
   return Status::Ok();
+}
+
+bool InstanceRuntime::MayBeKnown(const std::string& id) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (known_.count(id)) return true;
+  }
+  // runc keeps ROOT/<id>/state.json; runsc's layout differs, so any runsc state means asking it.
+  return PathExists(runc_.root() + "/" + id) || PathExists(runsc_.root());
+}
+
+Result<const MountNamespaceTemplate*> InstanceRuntime::Mounts() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!mount_template_) {
+    STRATUS_ASSIGN_OR_RETURN(mount_template_, MountNamespaceTemplate::Create());
+  }
+  return mount_template_.get();
 }
 
 Status InstanceRuntime::WaitReady(const std::string& id, milliseconds timeout) {

@@ -6,8 +6,10 @@
 //
 // Layout of an instance dir (the daemon picks it, e.g. STATE/instances/<id>):
 //   root/upper, root/work   the root volume (kept by Stop, removed by Destroy)
-//   rootfs/                 overlay mount point
-//   bundle/                 config.json, pid, runtime.log
+//   rootfs/                 overlay mount point, mounted only in the instance's own mount
+//                           namespace (mount_namespace.h), never on the host
+//   bundle/                 config.json, pid, runtime.log, netns (its network namespace's
+//                           mount point in that namespace)
 //   run/                    bind-mounted at /run/stratus: init.json, user-data, ready
 //   console.log             init's, user data's and the services' stdout/stderr (appended)
 //
@@ -23,6 +25,7 @@
 #include "common/status.h"
 #include "compute/cgroups.h"
 #include "compute/instance_types.h"
+#include "compute/mount_namespace.h"
 #include "compute/oci_spec.h"
 #include "compute/runc.h"
 #include "init/init_config.h"
@@ -57,7 +60,7 @@ struct RuntimeSpec {
 // Paths inside an instance dir.
 struct InstancePaths {
   explicit InstancePaths(const std::string& instance_dir);
-  std::string dir, root_volume, upper, work, rootfs, bundle, run_dir, console_log, pid_file;
+  std::string dir, root_volume, upper, work, rootfs, bundle, run_dir, console_log, pid_file, netns_file;
 };
 
 enum class InstanceStatus { kRunning, kStopped, kAbsent };
@@ -73,7 +76,7 @@ class InstanceRuntime {
  public:
   explicit InstanceRuntime(RuntimeOptions options);
 
-  // Mounts the overlay root, writes the bundle, init.json and user data, and starts the instance
+  // Mounts the overlay root (in a mount namespace of the instance's own), writes the bundle, init.json and user data, and starts the instance
   // detached. Returns once its init runs (not once it is ready: see WaitReady). AlreadyExists when
   // the instance runs; InvalidArgument for a bad spec (e.g. a sysctl that is not namespaced).
   // On failure nothing is left mounted or registered with the runtime.
@@ -124,6 +127,10 @@ class InstanceRuntime {
   const OciRuntimeCli* CliFor(const std::string& runtime) const;
   // Finds where `id` lives: the map filled by Start, else the runtimes' state.
   Result<Known> Locate(const std::string& id);
+  // False when no runtime can know `id` (a fresh launch), without running the runtime.
+  bool MayBeKnown(const std::string& id);
+  // The instances' mount namespace template, made on first use.
+  Result<const MountNamespaceTemplate*> Mounts();
   Status WriteBundle(const RuntimeSpec& spec, const InstancePaths& paths) const;
   Status RunContainer(const RuntimeSpec& spec, const InstancePaths& paths, const OciRuntimeCli& cli) const;
   Status KillAndWait(const OciRuntimeCli& cli, const std::string& id, std::chrono::milliseconds timeout) const;
@@ -135,6 +142,7 @@ class InstanceRuntime {
   CgroupLayout cgroups_;
   std::mutex mu_;
   std::map<std::string, Known> known_;  // GUARDED_BY(mu_)
+  MountNamespaceTemplatePtr mount_template_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace stratus

@@ -138,7 +138,7 @@ TEST_F(InstanceRuntimeTest, LifecycleUserDataOnceServicesStopStartDestroy) {
   ASSERT_TRUE(ready.ok()) << ready.ToString() << "\n" << Console(id);
   EXPECT_TRUE(ConsoleHas(id, "user data already ran"));
   EXPECT_EQ(Count(Console(id), "user-data-ran"), 1u) << Console(id);
-  EXPECT_TRUE(PathExists(p.rootfs + "/root/from-user-data"));
+  EXPECT_TRUE(PathExists(p.upper + "/root/from-user-data"));  // the root itself is not mounted on the host
 
   ASSERT_TRUE(runtime_->Destroy(id, Dir(id), milliseconds(2000)).ok());
   ExpectNothingButRootVolume(id);
@@ -290,6 +290,32 @@ TEST_F(InstanceRuntimeTest, ParallelCyclesLeaveNothing) {
   auto mounts = ReadFile("/proc/self/mounts");
   ASSERT_TRUE(mounts.ok());
   EXPECT_EQ(mounts->find(base_), std::string::npos);
+}
+
+// Launch cost must not grow with the instances already running: their roots are mounted in
+// mount namespaces of their own, so the host's table stays as it is and every new container
+// starts from the same small namespace (the template's, plus its root).
+TEST_F(InstanceRuntimeTest, LaunchesLeaveTheHostMountTableAlone) {
+  constexpr int kInstances = 20;
+  // Other tests on the machine mount and unmount meanwhile: count this test's own mounts.
+  auto host_mounts_here = [&] {
+    auto info = ReadFile("/proc/self/mountinfo");
+    return info.ok() ? Count(*info, base_) : 0;
+  };
+  std::vector<int> container_mounts;
+  for (int i = 0; i < kInstances; i++) {
+    std::string id = "i-" + tag_ + "2" + std::to_string(100 + i) + "0000";
+    ASSERT_TRUE(runtime_->Start(Spec(id)).ok());
+    ASSERT_TRUE(runtime_->WaitReady(id, milliseconds(10000)).ok()) << Console(id);
+    auto info = ReadFile("/proc/" + std::to_string(runtime_->State(id)->pid) + "/mountinfo");
+    ASSERT_TRUE(info.ok());
+    container_mounts.push_back(static_cast<int>(Count(*info, "\n")));
+    EXPECT_FALSE(IsMountPoint(InstancePaths(Dir(id)).rootfs));  // not on the host
+  }
+  EXPECT_EQ(host_mounts_here(), 0u);
+  EXPECT_EQ(container_mounts.back(), container_mounts.front());
+  for (const auto& id : started_) ASSERT_TRUE(runtime_->Destroy(id, Dir(id)).ok());
+  for (const auto& id : started_) ExpectNothingButRootVolume(id);
 }
 
 // A daemon that crashed between mounting the root and starting runc left a mount behind: the

@@ -1,6 +1,7 @@
 """Issue 2 acceptance: instances launched from an image, bootstrapped, reachable, stopped, started,
 surviving a control-plane crash, and leaving nothing behind."""
 import base64
+import json
 import os
 import subprocess
 import time
@@ -234,6 +235,38 @@ def test_launch_terminate_cycles_leave_nothing_behind(stratus):
         time.sleep(0.2)
     assert host_leftovers(stratus) == []
     assert len(pool_namespaces(stratus)) == 3, "the check ran with the namespace pool on"
+
+
+def test_launches_leave_the_host_mount_table_alone(stratus):
+    """Instance roots are mounted in mount namespaces of their own (docs/runtime.md): the host's table does not
+    grow as instances launch, and every container starts from the same small namespace, so launch cost does not
+    grow with the instances already running. Named network namespaces are still one host mount each."""
+    def host_mounts():
+        with open("/proc/self/mountinfo") as f:
+            lines = f.read().splitlines()
+        netns = [l for l in lines if f"/netns/{stratus.name}-" in l.split()[4]]
+        return [l for l in lines if stratus.state_dir in l], len(netns)
+
+    def container_mounts(iid):
+        state = subprocess.run(["runc", "--root", f"/run/{stratus.name}/runc", "state", iid], capture_output=True,
+                               text=True, check=True).stdout
+        pid = json.loads(state)["pid"]
+        with open(f"/proc/{pid}/mountinfo") as f:
+            return len(f.read().splitlines())
+
+    [first] = stratus.run("busybox")
+    assert host_mounts()[0] == []
+    launched = stratus.run("busybox", count=20)
+    assert all(i["State"]["Name"] == "running" for i in launched)
+    mine, netns = host_mounts()
+    assert mine == [], "instance mounts showed up on the host"
+    assert netns <= 21 + 3  # one per instance and per pooled namespace: nothing else per instance
+    assert {container_mounts(i["InstanceId"]) for i in launched} == {container_mounts(first["InstanceId"])}
+    for i in launched + [first]:
+        stratus.action(i["InstanceId"], "terminate", wait=False)
+    for i in launched + [first]:
+        assert stratus.action(i["InstanceId"], "terminate")["State"]["Name"] == "terminated"
+    assert host_mounts()[0] == []
 
 
 def test_bad_input_is_refused_and_changes_nothing(stratus):

@@ -1,0 +1,54 @@
+// Instance mount namespaces: where an instance's root is mounted and its runtime started, so the
+// host's mount table does not grow with the number of instances.
+//
+// A new container copies the whole mount namespace its runtime runs in, and the runtime reads it
+// (mountinfo) several times: with each instance's overlay root (and each named network namespace)
+// in the host's table, every launch paid for every instance already running. Instead:
+//
+//   template    made once per daemon: a private copy of the host's namespace without the named
+//               network namespaces (/var/run/netns), held only by an fd (nothing on the host).
+//   per launch  a short-lived thread joins a fresh copy of the template, mounts the instance's
+//               overlay root and binds its network namespace there, and starts the runtime. The
+//               container copies that small namespace; when the runtime returns, the thread's
+//               copy goes away and the overlay lives on only as the container's root, so it is
+//               unmounted by the kernel when the container's last process exits. Nothing needs
+//               unmounting on stop, and a daemon killed mid-launch cannot leak a mount.
+//
+// Thread-safe: Run may be called concurrently.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/fd.h"
+#include "common/status.h"
+
+namespace stratus {
+
+class MountNamespaceTemplate;
+using MountNamespaceTemplatePtr = std::unique_ptr<MountNamespaceTemplate>;
+
+class MountNamespaceTemplate {
+ public:
+  // Copies the calling process's mount namespace, makes every mount in the copy private (nothing
+  // propagates into or out of it) and detaches /var/run/netns there. Internal when the kernel
+  // refuses (no CAP_SYS_ADMIN).
+  static Result<MountNamespaceTemplatePtr> Create();
+
+  // Runs fn on a new thread that is in a fresh copy of the template (its mounts are private to
+  // that thread and whatever it starts) and returns fn's Status. Mounts fn makes vanish with the
+  // thread unless a process started by fn still holds them (a container's root).
+  Status Run(const std::function<Status()>& fn) const;
+
+ private:
+  explicit MountNamespaceTemplate(UniqueFd fd) : fd_(std::move(fd)) {}
+  UniqueFd fd_;  // the template namespace (/proc/thread-self/ns/mnt of the thread that made it)
+};
+
+// Binds the namespace file at `ns_path` (e.g. /var/run/netns/NAME or /proc/PID/ns/net), opened
+// as `ns_fd` in the daemon's namespace before joining the template, onto `target` (an existing
+// file) in the calling thread's mount namespace.
+Status BindNamespaceFile(int ns_fd, const std::string& ns_path, const std::string& target);
+
+}  // namespace stratus
