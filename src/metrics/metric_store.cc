@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "metrics/metric_log.h"
 #include "metrics/series.h"
+#include "metrics/xor_codec.h"
 
 namespace stratus {
 namespace {
@@ -20,7 +21,7 @@ namespace {
 constexpr uint8_t kSeriesRecord = 1;  // a series id and its identity
 constexpr uint8_t kSlotRecord = 2;    // the full state of one second of one series
 constexpr uint8_t kRollupRecord = 3;  // the full state of one rollup minute of one series
-constexpr uint64_t kMinCompactBytes = 64ull << 20;
+constexpr uint8_t kValuesRecord = 4;  // single-sample seconds of one minute of one series, XOR-compressed
 constexpr int64_t kMaxPeriodS = 366LL * 86400;
 constexpr int64_t kMaxTimestampMs = 1LL << 50;  // year 37648: keeps arithmetic far from overflow
 
@@ -70,6 +71,7 @@ class Reader {
     return s;
   }
   bool ok() const { return ok_; }
+  std::string_view Rest() const { return data_.substr(off_); }
   bool Fits(uint64_t n, size_t each) const { return n <= (data_.size() - off_) / each; }
 
  private:
@@ -137,6 +139,31 @@ void EncodeSlot(std::string* out, uint32_t sid, const Chunk& c, int k) {
     }
   }
   MetricLog::Frame(out, kSlotRecord, p);
+}
+
+// The seconds of `seconds` (a bitmap; each holds one sample) in one kValuesRecord, or nothing.
+void EncodeValues(std::string* out, uint32_t sid, const Chunk& c, uint64_t seconds) {
+  if (seconds == 0) return;
+  std::string p;
+  Put<uint32_t>(&p, sid);
+  Put<int64_t>(&p, c.minute);
+  Put<uint64_t>(&p, seconds);
+  double values[60];
+  size_t n = 0;
+  for (uint64_t bits = seconds; bits; bits &= bits - 1) values[n++] = c.value[__builtin_ctzll(bits)];
+  XorEncode(values, n, &p);
+  MetricLog::Frame(out, kValuesRecord, p);
+}
+
+// The given seconds of a chunk: single samples compressed together (one slot record when only one,
+// which is smaller), multi slots one record each.
+void EncodeSeconds(std::string* out, uint32_t sid, const Chunk& c, uint64_t seconds) {
+  uint64_t singles = seconds & ~c.multi;
+  if (__builtin_popcountll(singles) >= 2) {
+    EncodeValues(out, sid, c, singles);
+    seconds &= c.multi;
+  }
+  for (uint64_t bits = seconds; bits; bits &= bits - 1) EncodeSlot(out, sid, c, __builtin_ctzll(bits));
 }
 
 void EncodeRollup(std::string* out, uint32_t sid, int64_t minute, const Rollup& r) {
@@ -487,9 +514,7 @@ Status MetricStoreImpl::Flush() {
       for (int64_t m : chunk_minutes) {
         auto c = s.chunks().find(m);
         if (c == s.chunks().end()) continue;  // folded into a rollup since
-        for (uint64_t bits = c->second.dirty; bits; bits &= bits - 1) {
-          EncodeSlot(&buf, id, c->second, __builtin_ctzll(bits));
-        }
+        EncodeSeconds(&buf, id, c->second, c->second.dirty);
         c->second.dirty = 0;
       }
       for (int64_t m : rollup_minutes) {
@@ -515,7 +540,7 @@ std::string MetricStoreImpl::SnapshotLocked() {
     s->in_dirty_list = false;
     s->TakeDirty(&ignored_c, &ignored_r);
     for (auto& [m, c] : s->chunks()) {
-      for (uint64_t bits = c.present; bits; bits &= bits - 1) EncodeSlot(&buf, id, c, __builtin_ctzll(bits));
+      EncodeSeconds(&buf, id, c, c.present);
       c.dirty = 0;
     }
     for (auto& [m, r] : s->rollups()) {
@@ -558,7 +583,7 @@ Status MetricStoreImpl::Maintain() {
   bool compact;
   {
     std::lock_guard<std::mutex> flush_lock(flush_mu_);
-    compact = log_ && (need_snapshot_ || log_->active_size() > std::max(kMinCompactBytes, 4 * log_->snapshot_size()));
+    compact = log_ && (need_snapshot_ || log_->active_size() > std::max(o_.compact_min_bytes, 4 * log_->snapshot_size()));
   }
   return compact ? Compact() : Status::Ok();
 }
@@ -644,6 +669,16 @@ void MetricStoreImpl::ApplyRecordLocked(uint8_t type, std::string_view payload) 
     std::optional<double> single;
     MultiSlot slot;
     if (DecodeSlot(&r, &sec, &single, &slot)) SetSlot(it->second.get(), sec, single, std::move(slot));
+  } else if (type == kValuesRecord) {
+    int64_t minute = r.Get<int64_t>();
+    uint64_t seconds = r.Get<uint64_t>();
+    double values[60];
+    size_t n = static_cast<size_t>(__builtin_popcountll(seconds)), used = 0;
+    if (!r.ok() || seconds >> 60 || !XorDecode(r.Rest(), n, values, &used)) return;
+    size_t i = 0;
+    for (uint64_t bits = seconds; bits; bits &= bits - 1) {
+      SetSlot(it->second.get(), minute * 60 + __builtin_ctzll(bits), values[i++], MultiSlot());
+    }
   } else if (type == kRollupRecord) {
     int64_t minute;
     Rollup roll;

@@ -30,6 +30,10 @@ struct MetricStoreOptions {
   uint32_t max_raw_per_second = 1000;  // samples per series-second kept raw for exact percentiles
   size_t max_series = 100000;
   int flush_interval_ms = 1000;
+  // The log is rewritten as one snapshot once its file (the last snapshot and what was appended
+  // since) exceeds both this and 4x that snapshot: what a restart replays is bounded by the data
+  // retained, whatever the uptime.
+  uint64_t compact_min_bytes = 64ull << 20;
   bool background = true;  // run the flush/retention thread; tests call Flush()/Maintain() instead
   std::function<int64_t()> clock;  // milliseconds since the epoch; default: the system clock
 };
