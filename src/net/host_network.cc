@@ -473,9 +473,13 @@ Result<std::string> HostNetwork::PublishAddress(const std::string& netns_path, c
   STRATUS_ASSIGN_OR_RETURN(uint32_t addr, ParseIpv4(ip));
   std::string mac = MacForIpv4(addr);
   STRATUS_RETURN_IF_ERROR(RunInNetns(netns_path, [&]() -> Status {
-    if (primary) return SetLinkMac(ifname, mac);
-    STRATUS_ASSIGN_OR_RETURN(mac, LinkMac(ifname));
-    return Status::Ok();
+    STRATUS_ASSIGN_OR_RETURN(std::string current, LinkMac(ifname));
+    if (!primary) {
+      mac = current;
+      return Status::Ok();
+    }
+    // Setting even the same MAC notifies the whole stack (NETDEV_CHANGEADDR): a pooled namespace has it.
+    return current == mac ? Status::Ok() : SetLinkMac(ifname, mac);
   }));
   // Replaced rather than announced with a gratuitous ARP: what the kernel does with an unsolicited
   // ARP depends on sysctls (arp_accept=0: only an existing entry is updated) and its version, and a

@@ -2,7 +2,10 @@
 // 10.251.8.0/21 .. 10.251.255.0/21 (one /21 per test so tests can run in parallel).
 #include "net/host_network.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -597,15 +600,37 @@ TEST_F(HostNetworkTest, DetachThenAttachOfTheSameAddressLeavesTheNewMac) {
   const std::string ip = "10.251.56.20";
   const std::string want = MacForIpv4(*ParseIpv4(ip));
   EXPECT_EQ(want, "02:42:0a:fb:38:14");
+  // Another port on the bridge, as the pool keeps one: a bridge that loses its last port loses its
+  // carrier, and with it every neighbour entry, which would hide what this test looks for.
+  Attachment keeper = MustAttach("subnet-a");
   auto first = hn_->Attach(NewId("i"), "subnet-a", ip);
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   EXPECT_EQ(first->mac, want);
-  UniqueFd listener;
-  Inside(*first, [&] { listener = testing::Listen(ip, 0); });
-  ASSERT_TRUE(listener.valid());
-  EXPECT_TRUE(testing::Connect(ip, testing::BoundPort(listener.get()), 2000).valid());
+  // One datagram from the host, received inside: the host resolved the address, and no traffic is left
+  // in flight to re-learn the entry after the detach.
+  UniqueFd inbox;
+  Inside(*first, [&] {
+    inbox.reset(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(9);
+    inet_pton(AF_INET, ip.c_str(), &sin.sin_addr);
+    ASSERT_EQ(bind(inbox.get(), reinterpret_cast<sockaddr*>(&sin), sizeof sin), 0) << strerror(errno);
+    timeval five{5, 0};
+    setsockopt(inbox.get(), SOL_SOCKET, SO_RCVTIMEO, &five, sizeof five);
+  });
+  {
+    UniqueFd out(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(9);
+    inet_pton(AF_INET, ip.c_str(), &to.sin_addr);
+    ASSERT_EQ(sendto(out.get(), "x", 1, 0, reinterpret_cast<sockaddr*>(&to), sizeof to), 1) << strerror(errno);
+    char c;
+    ASSERT_EQ(recv(inbox.get(), &c, 1, 0), 1) << strerror(errno);
+  }
+  inbox.reset();
   EXPECT_EQ(HostNeighbourMac(ip), want);
-  listener.reset();
   ASSERT_TRUE(hn_->Detach(first->instance_id).ok());
   EXPECT_EQ(HostNeighbourMac(ip), "") << "the entry goes with the address";
   // What an earlier holder with another MAC would have left (a host running an older version, or
@@ -622,10 +647,20 @@ TEST_F(HostNetworkTest, DetachThenAttachOfTheSameAddressLeavesTheNewMac) {
   EXPECT_EQ(inside, want);
   EXPECT_EQ(second->mac, want);
   EXPECT_EQ(HostNeighbourMac(ip), want) << "the host has the new interface's MAC";
+  UniqueFd listener;
   Inside(*second, [&] { listener = testing::Listen(ip, 0); });
   ASSERT_TRUE(listener.valid());
   EXPECT_TRUE(testing::Connect(ip, testing::BoundPort(listener.get()), 2000).valid());
   listener.reset();
+
+  // A secondary address moved onto the interface (primary = false) keeps the interface's MAC.
+  auto secondary = hn_->PublishAddress(second->netns_path, "eth0", "10.251.56.21", false);
+  ASSERT_TRUE(secondary.ok()) << secondary.status().ToString();
+  EXPECT_EQ(*secondary, want);
+  EXPECT_EQ(HostNeighbourMac("10.251.56.21"), want);
+  EXPECT_TRUE(hn_->WithdrawAddress("10.251.56.21").ok());
+  EXPECT_EQ(HostNeighbourMac("10.251.56.21"), "");
+  EXPECT_EQ(hn_->PublishAddress(second->netns_path, "eth0", "192.0.2.1").status().code(), Code::kInvalidArgument);
 
   // Reattach (a start after a stop, a daemon restart) publishes it again too.
   ASSERT_TRUE(RunProcess({"ip", "neigh", "replace", ip, "lladdr", "02:00:00:00:00:99", "dev", hn_->BridgeName(0),
