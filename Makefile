@@ -14,6 +14,7 @@ deps:
 build: deps
 	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
+	@scripts/build-console.sh $(BUILD)
 
 # Every test: unit tests (CTest/GoogleTest), bounded fuzz runs, then integration tests against real daemons.
 test: build

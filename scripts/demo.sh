@@ -39,6 +39,8 @@ export STRATUS_ENDPOINT=$endpoint STRATUS_TOKEN=$(cat "$state/api-token")
 stratus() { "$bin/stratus" "$@"; }
 json() { "$bin/stratus" -o json "$@"; }
 
+say "the web console: $endpoint/console/ (log in with the token in $state/api-token)"
+
 say "images (built in: busybox, demo-web)"
 stratus image list
 
@@ -93,5 +95,6 @@ say "scaling activities"
 stratus asg activities demo | head -15
 
 say "done: the group serves at http://127.0.0.1:$port/"
+echo "  Watch it in the web console: $endpoint/console/ (token: $state/api-token); what it cost: $bin/stratus cost --by type"
 echo "  Try: STRATUS_ENDPOINT=$endpoint STRATUS_TOKEN=\$(cat $state/api-token) $bin/stratus asg show demo"
 echo "  Stop everything with: scripts/demo.sh $build stop"

@@ -12,7 +12,12 @@ packages=(
   runc containernetworking-plugins nftables iproute2 busybox-static mmdebstrap skopeo umoci
   # tests, demo and benchmarks
   curl jq wrk haproxy nginx-light python3 python3-pytest python3-requests python3-boto3 awscli sqlite3
+  # the web console: node builds it (web/, npm ci + esbuild); headless chromium drives its tests
+  nodejs
+  chromium
 )
+# Debian's nodejs comes without npm (NodeSource's brings its own): only ask for Debian's npm when none is there.
+if ! command -v npm >/dev/null 2>&1; then packages+=(npm); fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -10,6 +10,9 @@ status=0
 echo "== unit tests"
 (cd "$build" && ctest --output-on-failure -j "$(nproc)") || status=1
 
+echo "== console type check (tsc)"
+(cd "$root/web" && node_modules/.bin/tsc --noEmit -p . && echo "console type check: 1 passed, 0 failed") || status=1
+
 echo "== fuzz targets (bounded)"
 "$root/scripts/run-fuzz.sh" || status=1
 

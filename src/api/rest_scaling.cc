@@ -81,6 +81,7 @@ Result<GroupSpec> ParseGroupSpec(const json& b) {
   STRATUS_RETURN_IF_ERROR(Read(b, "TargetGroupARNs", s.target_groups));
   STRATUS_RETURN_IF_ERROR(Read(b, "TerminationPolicies", s.termination_policies));
   STRATUS_RETURN_IF_ERROR(Read(b, "NewInstancesProtectedFromScaleIn", s.new_instances_protected_from_scale_in));
+  STRATUS_RETURN_IF_ERROR(Read(b, "MaxSpendPerHour", s.max_spend_per_hour));
   std::optional<std::string> zones;
   STRATUS_RETURN_IF_ERROR(Read(b, "VPCZoneIdentifier", zones));
   if (zones) s.subnets = SplitCommas(*zones);

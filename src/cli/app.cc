@@ -24,6 +24,7 @@ constexpr RegisterFn kNouns[] = {
     RegisterAsgCommands,
     RegisterMetricsCommands,
     RegisterAlarmCommands,
+    RegisterCostCommand,
     RegisterHealthCommand,
 };
 

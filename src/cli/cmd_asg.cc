@@ -53,6 +53,7 @@ void AddCreate(CLI::App* asg, CliContext& ctx) {
   struct Args {
     std::string name, tmpl, version = "$Default", health = "EC2";
     int min = 0, max = 0, desired = -1, grace = -1;
+    double max_spend = 0;
     std::vector<std::string> target_groups, subnets, tags;
   };
   auto a = std::make_shared<Args>();
@@ -67,6 +68,7 @@ void AddCreate(CLI::App* asg, CliContext& ctx) {
   create->add_option("--subnet", a->subnets, "subnet id; repeatable (default: every subnet)");
   create->add_option("--health-check", a->health, "EC2 or ELB")->check(CLI::IsMember({"EC2", "ELB"}));
   create->add_option("--grace", a->grace, "health check grace period, seconds");
+  create->add_option("--max-spend-per-hour", a->max_spend, "budget in USD per hour; a scale-out past it is refused");
   create->add_option("--tag", a->tags, "KEY=VALUE propagated to instances; repeatable")->check(KeyValueValidator());
   OnSelected(create, ctx, [&ctx, a]() -> int {
     Json body = {{"AutoScalingGroupName", a->name},
@@ -75,6 +77,7 @@ void AddCreate(CLI::App* asg, CliContext& ctx) {
     if (a->tmpl.rfind("lt-", 0) == 0) body["LaunchTemplate"] = {{"LaunchTemplateId", a->tmpl}, {"Version", a->version}};
     if (a->desired >= 0) body["DesiredCapacity"] = a->desired;
     if (a->grace >= 0) body["HealthCheckGracePeriod"] = a->grace;
+    if (a->max_spend > 0) body["MaxSpendPerHour"] = a->max_spend;
     if (!a->target_groups.empty()) body["TargetGroupARNs"] = a->target_groups;
     std::string zones;
     for (const auto& s : a->subnets) zones += (zones.empty() ? "" : ",") + s;

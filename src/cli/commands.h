@@ -36,6 +36,8 @@ void RegisterAsgCommands(CLI::App& root, CliContext& ctx);
 void RegisterMetricsCommands(CLI::App& root, CliContext& ctx);
 // stratus alarm create|list|show|history|delete|set-state
 void RegisterAlarmCommands(CLI::App& root, CliContext& ctx);
+// stratus cost
+void RegisterCostCommand(CLI::App& root, CliContext& ctx);
 
 // Makes `action` the one to run when `sub` is the command given.
 void OnSelected(CLI::App* sub, CliContext& ctx, std::function<int()> action);

@@ -14,6 +14,8 @@
 #include "api/http_errors.h"
 #include "api/rest_api.h"
 #include "api/rest_cloudwatch.h"
+#include "api/rest_console.h"
+#include "api/rest_cost.h"
 #include "api/rest_scaling.h"
 #include "api/rest_images.h"
 #include "api/rest_lb.h"
@@ -31,6 +33,8 @@
 #include "compute/instance_service.h"
 #include "compute/instance_types.h"
 #include "compute/oci_spec.h"
+#include "cost/cost_service.h"
+#include "cost/inventory.h"
 #include "daemon/instance_directory.h"
 #include "daemon/local_instance_host.h"
 #include "daemon/vpc.h"
@@ -115,6 +119,7 @@ struct Daemon::Parts {
   MetricStorePtr metric_store;                      // CloudWatch (docs/cloudwatch.md)
   std::unique_ptr<cloudwatch::AlarmManager> alarms;
   std::unique_ptr<cloudwatch::Collector> collector;
+  std::unique_ptr<cost::CostService> cost;  // the cost meter (docs/cost.md)
   std::unique_ptr<scaling::MetricReader> asg_metrics;
   std::unique_ptr<scaling::LaunchTemplateService> templates;
   std::unique_ptr<scaling::InstancePort> asg_instances;
@@ -183,6 +188,7 @@ Daemon::~Daemon() {
   // Order: stop taking requests, finish operations in progress, then the rest. Instances keep running.
   parts_->metadata.reset();
   parts_->collector.reset();
+  parts_->cost.reset();
   if (parts_->asg) parts_->asg->Stop();  // the alarm thread calls into it, it calls the alarms
   parts_->alarms.reset();
   parts_->asg.reset();  // joins the reconcile loop before the services it uses go
@@ -253,6 +259,16 @@ Status Daemon::Start() {
 
   STRATUS_RETURN_IF_ERROR(StartCloudWatch(p, o));
 
+  // The cost meter: AWS's prices unless the instance types file overrides them.
+  cost::PriceList prices = cost::PriceList::AwsDefaults();
+  if (!o.instance_types_file.empty()) {
+    STRATUS_ASSIGN_OR_RETURN(std::string types_text, ReadFile(o.instance_types_file));
+    STRATUS_RETURN_IF_ERROR(prices.AddFromJson(types_text).WithContext(o.instance_types_file));
+  }
+  p.cost = std::make_unique<cost::CostService>(
+      std::move(prices), cost::MakeDaemonInventory(p.instances.get(), p.elb.get(), p.images.get()));
+  p.cost->Start();
+
   // Launch templates and Auto Scaling (docs/scaling.md); the reconcile loop runs on its own thread.
   scaling::LaunchTemplateOptions lo;
   lo.resolve_image = [images = p.images.get()](const std::string& id) -> Result<std::string> {
@@ -267,6 +283,7 @@ Status Daemon::Start() {
   if (p.elb) p.asg_target_groups = std::make_unique<scaling::LoadBalancerTargetGroups>(p.elb.get());
   scaling::AutoScalingOptions ao;
   ao.region = o.region;
+  ao.instance_hour_price = [cost = p.cost.get()](const std::string& type) { return cost->InstanceHourPrice(type); };
   std::set<std::string> subnets;
   for (const auto& s : p.vpc.subnets) {
     ao.default_subnets.push_back(s.subnet_id);
@@ -303,6 +320,7 @@ Status Daemon::Start() {
   STRATUS_RETURN_IF_ERROR(StartAwsEndpoint(p, o));
   p.server.set_pre_routing_handler([&p](const httplib::Request& req, httplib::Response& res) {
     if (req.path == "/v1/health") return httplib::Server::HandlerResponse::Unhandled;
+    if (IsConsolePath(req.path)) return httplib::Server::HandlerResponse::Unhandled;  // static files; the console sends the token
     // AWS API calls (POST /, GET /?Action=, POST /service/...) authenticate with SigV4 in the endpoint instead.
     if (req.path == "/" || req.path.rfind("/service/", 0) == 0) return httplib::Server::HandlerResponse::Unhandled;
     if (req.get_header_value("Authorization") == "Bearer " + p.token) return httplib::Server::HandlerResponse::Unhandled;
@@ -315,6 +333,8 @@ Status Daemon::Start() {
   p.rest_scaling->Mount(p.server);
   MountImageRoutes(p.server, p.image_service.get());
   MountLoadBalancerRoutes(p.server, p.elb.get());
+  MountCostRoutes(p.server, p.cost.get());
+  MountConsoleRoutes(p.server, o.lib_dir + "/console");
   MountCloudWatchRoutes(p.server, {p.metric_store.get(), p.alarms.get(), [elb = p.elb.get()] { return elb->PrometheusMetrics(); }, {}});
   p.server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;

@@ -76,7 +76,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AutoScalingGroup, name, arn, lau
                                                 termination_policies, new_instances_protected_from_scale_in,
                                                 suspended_processes, tags, created_time, status, last_scaling_ms,
                                                 capacity_cause, surge, instances, policies, scheduled_actions,
-                                                refreshes, activities)
+                                                refreshes, activities, max_spend_per_hour, budget_refused_desired)
 
 AsgInstance* AutoScalingGroup::FindInstance(const std::string& id) {
   for (auto& i : instances) {
@@ -146,6 +146,7 @@ json ToJson(const AutoScalingGroup& g) {
             {"TerminationPolicies", g.termination_policies},
             {"NewInstancesProtectedFromScaleIn", g.new_instances_protected_from_scale_in}, {"Tags", tags}};
   if (!g.status.empty()) j["Status"] = g.status;
+  if (g.max_spend_per_hour > 0) j["MaxSpendPerHour"] = g.max_spend_per_hour;
   return j;
 }
 

@@ -135,6 +135,10 @@ struct AutoScalingGroup {
   int64_t last_scaling_ms = 0;          // end of the last scaling activity (cooldowns)
   std::string capacity_cause;           // why desired capacity last changed (prefixes activity causes)
   int surge = 0;                        // extra instances allowed while an instance refresh replaces
+  // Stratus: the most the group may cost per hour (USD, its instances at their type's price); 0: no
+  // budget. A scale-out past it is refused with a failed activity saying so (docs/cost.md).
+  double max_spend_per_hour = 0;
+  int budget_refused_desired = 0;       // the desired capacity last refused (one activity per refusal)
   std::vector<AsgInstance> instances;
   std::vector<ScalingPolicy> policies;
   std::vector<ScheduledAction> scheduled_actions;

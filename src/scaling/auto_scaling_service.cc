@@ -148,6 +148,7 @@ Status AutoScalingService::ApplySpec(const GroupSpec& s, AutoScalingGroup& g) co
   if (s.termination_policies) g.termination_policies = *s.termination_policies;
   if (s.new_instances_protected_from_scale_in) g.new_instances_protected_from_scale_in = *s.new_instances_protected_from_scale_in;
   if (s.tags) g.tags = *s.tags;
+  if (s.max_spend_per_hour) g.max_spend_per_hour = *s.max_spend_per_hour;
   if (s.target_groups) {
     g.target_group_arns.clear();
     for (const auto& tg : *s.target_groups) {
@@ -174,6 +175,7 @@ Status AutoScalingService::ValidateSpec(AutoScalingGroup& g) const {
                       std::to_string(g.min_size) + " and max size:" + std::to_string(g.max_size));
   }
   if (g.health_check_type != "EC2" && g.health_check_type != "ELB") return Validation("HealthCheckType must be EC2 or ELB");
+  if (!(g.max_spend_per_hour >= 0 && g.max_spend_per_hour < 1e9)) return Validation("MaxSpendPerHour must be 0 (no budget) or more");
   if (g.health_check_grace_period < 0 || g.default_cooldown < 0 || g.default_instance_warmup < 0) {
     return Validation("HealthCheckGracePeriod, DefaultCooldown and DefaultInstanceWarmup must be 0 or more");
   }
@@ -300,9 +302,19 @@ Result<AutoScalingGroup> AutoScalingService::SetDesiredCapacity(const std::strin
     return FailedPrecondition("Scaling activity is in progress or the group is in cooldown").WithErrorCode("ScalingActivityInProgress");
   }
   AutoScalingGroup copy = *g;
-  ChangeDesired(copy, desired, now,
-                "At " + FormatTime(now) + " a user request explicitly set group desired capacity changing the desired capacity from " +
-                    std::to_string(g->desired_capacity) + " to " + std::to_string(desired) + ".");
+  std::string cause = "At " + FormatTime(now) + " a user request explicitly set group desired capacity changing the desired capacity from " +
+                      std::to_string(g->desired_capacity) + " to " + std::to_string(desired) + ".";
+  copy.budget_refused_desired = 0;  // every refused request gets its activity
+  if (ApplyBudget(copy, desired, now, cause) < desired) {
+    // The request changes nothing but the activity log, which says why.
+    std::string why = copy.activities.front().status_message;
+    copy.budget_refused_desired = 0;
+    AutoScalingGroup refused = *g;
+    refused.activities = copy.activities;
+    if (Persist(refused).ok()) *g = refused;
+    return Validation(why);
+  }
+  ChangeDesired(copy, desired, now, cause);
   STRATUS_RETURN_IF_ERROR(Persist(copy));
   *g = copy;
   return copy;

@@ -47,6 +47,8 @@ struct AutoScalingOptions {
   // The instance status check: ids of the instances whose init runs on the host. An InService
   // instance whose record says running but whose init is gone is Unhealthy. Unset: not checked.
   std::function<Result<std::set<std::string>>()> running_instances;
+  // The price of one instance-hour of a type (the cost service's); unset: budgets are not enforced.
+  std::function<double(const std::string& instance_type)> instance_hour_price;
 };
 
 // The settable fields of CreateAutoScalingGroup / UpdateAutoScalingGroup; unset = unchanged (update)
@@ -61,6 +63,7 @@ struct GroupSpec {
   std::optional<std::vector<std::string>> subnets, target_groups, termination_policies;
   std::optional<bool> new_instances_protected_from_scale_in;
   std::optional<std::vector<AsgTag>> tags;
+  std::optional<double> max_spend_per_hour;  // Stratus: the group's budget, 0 for none
 };
 
 class AutoScalingService {
@@ -148,8 +151,11 @@ class AutoScalingService {
   void MatchCapacity(AutoScalingGroup& g, int64_t now);
   void LaunchInstances(AutoScalingGroup& g, int count, int64_t now, const std::string& why);
   void BeginTerminate(AutoScalingGroup& g, AsgInstance& i, int64_t now, const std::string& cause);
-  // Changes the desired capacity (clamped to [min, max]) and remembers why.
+  // Changes the desired capacity (clamped to [min, max] and to the budget) and remembers why.
   bool ChangeDesired(AutoScalingGroup& g, int desired, int64_t now, const std::string& cause);
+  // The largest capacity the group's budget allows for a scale-out to `desired`; records a failed
+  // activity (once per refused value) when that is less than asked. `desired` without a budget.
+  int ApplyBudget(AutoScalingGroup& g, int desired, int64_t now, const std::string& cause);
   Activity& AddActivity(AutoScalingGroup& g, const std::string& description, const std::string& cause, int64_t now);
   Activity* FindActivity(AutoScalingGroup& g, const std::string& id);
   std::optional<double> ReadTrackedMetric(const AutoScalingGroup& g, const ScalingPolicy& p,

@@ -250,9 +250,35 @@ Activity* AutoScalingService::FindActivity(AutoScalingGroup& g, const std::strin
   return nullptr;
 }
 
+int AutoScalingService::ApplyBudget(AutoScalingGroup& g, int desired, int64_t now, const std::string& cause) {
+  if (g.max_spend_per_hour <= 0 || !options_.instance_hour_price || desired <= g.desired_capacity) return desired;
+  auto version = templates_->ResolveVersion(g.launch_template_id, g.launch_template_version);
+  if (!version.ok()) return desired;  // the launch fails and says why
+  double price = options_.instance_hour_price(version->data.instance_type);
+  if (price <= 0 || desired * price <= g.max_spend_per_hour + 1e-9) return desired;
+  int affordable = std::max(g.desired_capacity, static_cast<int>(std::floor(g.max_spend_per_hour / price + 1e-9)));
+  if (g.budget_refused_desired != desired) {
+    g.budget_refused_desired = desired;
+    char money[160];
+    snprintf(money, sizeof money, "%d instances of %s at $%.4f per hour would cost $%.4f per hour, over the group's "
+             "MaxSpendPerHour of $%.4f", desired, version->data.instance_type.c_str(), price, desired * price,
+             g.max_spend_per_hour);
+    std::string why = std::string("scale-out refused by the budget: ") + money +
+                      (affordable > g.desired_capacity ? "; desired capacity set to " + Str(affordable) + " instead" : "");
+    Activity& a = AddActivity(g, "Launching a new EC2 instance.  Status Reason: " + why, cause, now);
+    a.status_code = "Failed";
+    a.status_message = why;
+    a.end_ms = now;
+    LogWarn("auto scaling budget", {{"group", g.name}, {"refused", Str(desired)}, {"allowed", Str(affordable)}});
+  }
+  return affordable;
+}
+
 bool AutoScalingService::ChangeDesired(AutoScalingGroup& g, int desired, int64_t now, const std::string& cause) {
   desired = std::clamp(desired, g.min_size, g.max_size);
+  desired = ApplyBudget(g, desired, now, cause);
   if (desired == g.desired_capacity) return false;
+  if (desired < g.desired_capacity) g.budget_refused_desired = 0;
   LogInfo("auto scaling desired capacity", {{"group", g.name}, {"from", Str(g.desired_capacity)}, {"to", Str(desired)},
                                             {"cause", cause}});
   g.desired_capacity = desired;

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -150,6 +151,7 @@ class AutoScalingTest : public ::testing::Test {
     o.default_subnets = {"subnet-a", "subnet-b", "subnet-c"};
     o.clock = [this] { return now_; };
     o.max_drain_seconds = 5;
+    o.instance_hour_price = [](const std::string&) { return 0.01; };  // every type: a cent an hour
     service_ = std::make_unique<AutoScalingService>(store_.get(), templates_.get(), &instances_, &tgs_, &metrics_,
                                                     &alarms_, o);
     ASSERT_TRUE(service_->Load().ok());
@@ -386,6 +388,60 @@ TEST_F(AutoScalingTest, SimpleScalingHonoursCooldown) {
   alarms_.handler(put->policy_arn, alarm);
   Run(1);
   EXPECT_EQ(G().desired_capacity, 5);
+}
+
+TEST_F(AutoScalingTest, BudgetRefusesScaleOutPastMaxSpendAndSaysWhy) {
+  GroupSpec s = Spec(1, 10, 1);
+  s.max_spend_per_hour = 0.035;  // three instances at $0.01
+  ASSERT_TRUE(service_->CreateGroup(s).ok());
+  ScalingPolicy p;
+  p.policy_name = "up";
+  p.scaling_adjustment = 5;
+  p.cooldown = 0;
+  auto put = service_->PutScalingPolicy("web", p);
+  ASSERT_TRUE(put.ok());
+  cloudwatch::MetricAlarm alarm;
+  alarm.alarm_name = "high";
+  alarms_.handler(put->policy_arn, alarm);
+  Run(3);
+  EXPECT_EQ(G().desired_capacity, 3);  // as far as the budget goes
+  EXPECT_EQ(Count("InService"), 3);
+  auto g = G();
+  auto it = std::find_if(g.activities.begin(), g.activities.end(), [](const Activity& a) { return a.status_code == "Failed"; });
+  ASSERT_NE(it, g.activities.end());
+  EXPECT_NE(it->description.find("6 instances"), std::string::npos) << it->description;
+  EXPECT_NE(it->description.find("MaxSpendPerHour of $0.0350"), std::string::npos) << it->description;
+  EXPECT_NE(it->description.find("desired capacity set to 3"), std::string::npos) << it->description;
+  // Each refused value gets one activity (3 + 5 = 8 now), not one per trigger or tick; SetDesiredCapacity
+  // past the budget is an error that changes nothing but the activity log.
+  auto failed = [this] {
+    auto acts = G().activities;
+    return std::count_if(acts.begin(), acts.end(), [](const Activity& a) { return a.status_code == "Failed"; });
+  };
+  EXPECT_EQ(failed(), 1);
+  for (int k = 0; k < 3; ++k) {
+    alarms_.handler(put->policy_arn, alarm);
+    Run(1);
+  }
+  EXPECT_EQ(failed(), 2);
+  EXPECT_EQ(G().desired_capacity, 3);
+  auto set = service_->SetDesiredCapacity("web", 5, false);
+  ASSERT_FALSE(set.ok());
+  EXPECT_EQ(set.status().error_code(), "ValidationError");
+  EXPECT_NE(set.status().message().find("refused by the budget"), std::string::npos);
+  EXPECT_EQ(G().desired_capacity, 3);
+  EXPECT_EQ(G().activities.front().status_code, "Failed");
+  // Scale-in is never limited, and without a budget nothing is.
+  ASSERT_TRUE(service_->SetDesiredCapacity("web", 2, false).ok());
+  GroupSpec unlimited;
+  unlimited.name = "web";
+  unlimited.max_spend_per_hour = 0;
+  ASSERT_TRUE(service_->UpdateGroup(unlimited).ok());
+  ASSERT_TRUE(service_->SetDesiredCapacity("web", 8, false).ok());
+  GroupSpec negative;
+  negative.name = "web";
+  negative.max_spend_per_hour = -1;
+  EXPECT_EQ(service_->UpdateGroup(negative).status().error_code(), "ValidationError");
 }
 
 TEST_F(AutoScalingTest, InstanceRefreshKeepsMinHealthy) {

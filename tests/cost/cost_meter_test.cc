@@ -1,0 +1,181 @@
+#include "cost/cost_meter.h"
+
+#include <gtest/gtest.h>
+
+#include "cost/cost_service.h"
+
+namespace stratus::cost {
+namespace {
+
+constexpr int64_t kT0 = 1'800'000'000'000;  // a whole hour, so bucket edges are predictable
+
+MeteredInstance Inst(const std::string& id, const std::string& type, const std::string& state,
+                     const std::string& group = "", Tags tags = {}) {
+  return {id, type, state, group, std::move(tags)};
+}
+
+// Records `inv` once a second for `seconds` seconds starting at `from` (the first record only starts the meter).
+int64_t Run(CostMeter& m, const Inventory& inv, int64_t from, int seconds) {
+  for (int s = 0; s <= seconds; ++s) m.Record(inv, from + s * 1000LL);
+  return from + seconds * 1000LL;
+}
+
+TEST(PriceListTest, AwsDefaultsAndOverrides) {
+  PriceList p = PriceList::AwsDefaults();
+  EXPECT_DOUBLE_EQ(p.InstanceHour("t3.micro"), 0.0104);
+  EXPECT_DOUBLE_EQ(p.InstanceHour("x9.custom"), 0);
+  ASSERT_TRUE(p.AddFromJson(R"({"instance_types": [{"name": "t3.micro", "vcpus": 2, "memory_mib": 1024, "price_per_hour": 0.5},
+                                                    {"name": "x9.custom", "vcpus": 1, "memory_mib": 64}],
+                               "prices": {"load_balancer_hour": 0.03}})").ok());
+  EXPECT_DOUBLE_EQ(p.InstanceHour("t3.micro"), 0.5);
+  EXPECT_DOUBLE_EQ(p.InstanceHour("x9.custom"), 0);
+  EXPECT_DOUBLE_EQ(p.load_balancer_hour, 0.03);
+  EXPECT_DOUBLE_EQ(p.image_gib_month, 0.05);
+}
+
+TEST(PriceListTest, BadPriceChangesNothing) {
+  PriceList p = PriceList::AwsDefaults();
+  Status st = p.AddFromJson(R"({"instance_types": [{"name": "t3.micro", "price_per_hour": 0.5},
+                                                    {"name": "t3.small", "price_per_hour": -1}]})");
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("t3.small"), std::string::npos) << st.message();
+  EXPECT_DOUBLE_EQ(p.InstanceHour("t3.micro"), 0.0104);
+  EXPECT_FALSE(p.AddFromJson("{nope").ok());
+  EXPECT_FALSE(p.AddFromJson(R"({"prices": {"image_gib_month": "cheap"}})").ok());
+}
+
+TEST(CostMeterTest, NInstancesForTSecondsCostNTimesTTimesPrice) {
+  CostMeter m(PriceList::AwsDefaults());
+  Inventory inv;
+  for (int k = 0; k < 3; ++k) inv.instances.push_back(Inst("i-" + std::to_string(k), "t3.micro", "running"));
+  int64_t end = Run(m, inv, kT0, 600);
+  auto r = m.Report({}, end);
+  ASSERT_TRUE(r.ok());
+  EXPECT_NEAR(r->total, 3 * 600 * 0.0104 / 3600, 1e-12);
+  ASSERT_EQ(r->lines.size(), 1u);
+  EXPECT_EQ(r->lines[0].key, "instance");
+  EXPECT_DOUBLE_EQ(r->lines[0].instance_seconds["running"], 1800);
+  EXPECT_NEAR(r->rate_per_hour, 3 * 0.0104, 1e-12);
+  EXPECT_EQ(r->series.size(), 10u);  // ten minute buckets
+}
+
+TEST(CostMeterTest, OnlyRunningInstancesAreBilledButEveryStateIsMetered) {
+  CostMeter m(PriceList::AwsDefaults());
+  Inventory inv;
+  inv.instances = {Inst("i-1", "m5.large", "running"), Inst("i-2", "m5.large", "stopped"), Inst("i-3", "m5.large", "pending")};
+  int64_t end = Run(m, inv, kT0, 100);
+  auto r = m.Report({.by = "state"}, end);
+  ASSERT_TRUE(r.ok());
+  EXPECT_NEAR(r->total, 100 * 0.096 / 3600, 1e-12);
+  ASSERT_EQ(r->lines.size(), 3u);
+  EXPECT_EQ(r->lines[0].key, "running");
+  EXPECT_DOUBLE_EQ(r->lines[1].cost, 0);
+  EXPECT_DOUBLE_EQ(r->lines[1].instance_seconds.begin()->second, 100);
+}
+
+TEST(CostMeterTest, GroupsByTypeGroupAndTagAndFilters) {
+  CostMeter m(PriceList::AwsDefaults());
+  Inventory inv;
+  inv.instances = {Inst("i-1", "t3.micro", "running", "web", {{"team", "a"}}),
+                   Inst("i-2", "t3.micro", "running", "web", {{"team", "a"}}),
+                   Inst("i-3", "c5.large", "running", "", {{"team", "b"}}),
+                   Inst("i-4", "c5.large", "running", "", {})};
+  inv.load_balancers = {{"front", {}}};
+  inv.images = {{"web", int64_t(kBytesPerGiB * 2), {}}};
+  int64_t end = Run(m, inv, kT0, 3600);
+
+  auto by_type = m.Report({.by = "type"}, end);
+  ASSERT_TRUE(by_type.ok());
+  std::map<std::string, double> cost;
+  for (const auto& l : by_type->lines) cost[l.key] = l.cost;
+  EXPECT_NEAR(cost["c5.large"], 2 * 0.085, 1e-9);
+  EXPECT_NEAR(cost["t3.micro"], 2 * 0.0104, 1e-9);
+  EXPECT_NEAR(cost["load-balancer"], 0.0225, 1e-9);
+  EXPECT_NEAR(cost["image"], 2 * 0.05 / kHoursPerMonth, 1e-9);
+  EXPECT_NEAR(by_type->total, 2 * 0.085 + 2 * 0.0104 + 0.0225 + 0.1 / kHoursPerMonth, 1e-9);
+
+  auto by_group = m.Report({.by = "group"}, end);
+  ASSERT_TRUE(by_group.ok());
+  cost.clear();
+  for (const auto& l : by_group->lines) cost[l.key] = l.cost;
+  EXPECT_NEAR(cost["web"], 2 * 0.0104, 1e-9);
+
+  auto by_team = m.Report({.by = "tag:team"}, end);
+  ASSERT_TRUE(by_team.ok());
+  cost.clear();
+  for (const auto& l : by_team->lines) cost[l.key] = l.cost;
+  EXPECT_NEAR(cost["a"], 2 * 0.0104, 1e-9);
+  EXPECT_NEAR(cost["b"], 0.085, 1e-9);
+  EXPECT_NEAR(cost["(untagged)"], 0.085 + 0.0225 + 0.1 / kHoursPerMonth, 1e-9);
+
+  auto team_b = m.Report({.by = "type", .tag_filter = {{"team", "b"}}}, end);
+  ASSERT_TRUE(team_b.ok());
+  EXPECT_NEAR(team_b->total, 0.085, 1e-9);
+  EXPECT_NEAR(team_b->rate_per_hour, 0.085, 1e-9);
+  auto web = m.Report({.group_filter = "web"}, end);
+  ASSERT_TRUE(web.ok());
+  EXPECT_NEAR(web->total, 2 * 0.0104, 1e-9);
+}
+
+TEST(CostMeterTest, SinceAndUntilSelectBuckets) {
+  CostMeter m(PriceList::AwsDefaults());
+  Inventory one{{Inst("i-1", "t3.micro", "running")}, {}, {}};
+  Inventory two{{Inst("i-1", "t3.micro", "running"), Inst("i-2", "t3.micro", "running")}, {}, {}};
+  int64_t mid = Run(m, one, kT0, 120);
+  int64_t end = Run(m, two, mid, 120);
+  auto last = m.Report({.since_ms = mid}, end);
+  ASSERT_TRUE(last.ok());
+  EXPECT_NEAR(last->total, 2 * 120 * 0.0104 / 3600, 1e-12);
+  auto first = m.Report({.until_ms = mid}, end);
+  ASSERT_TRUE(first.ok());
+  EXPECT_NEAR(first->total, 120 * 0.0104 / 3600, 1e-12);
+}
+
+TEST(CostMeterTest, OldMinutesMergeIntoHoursAndGapsAreCapped) {
+  CostMeterOptions o;
+  CostMeter m(PriceList::AwsDefaults(), o);
+  Inventory inv{{Inst("i-1", "t3.micro", "running")}, {}, {}};
+  int64_t t = Run(m, inv, kT0, 7200);  // two hours: the first is merged
+  auto r = m.Report({}, t);
+  ASSERT_TRUE(r.ok());
+  EXPECT_NEAR(r->total, 2 * 0.0104, 1e-9);
+  EXPECT_LT(r->series.size(), 70u);
+  // A daemon down for an hour is charged max_gap_ms for the gap, not the hour.
+  m.Record(inv, t + 3600'000);
+  auto after = m.Report({}, t + 3600'000);
+  ASSERT_TRUE(after.ok());
+  EXPECT_NEAR(after->total - r->total, 5 * 0.0104 / 3600, 1e-9);
+}
+
+TEST(CostMeterTest, RejectsUnknownGrouping) {
+  CostMeter m(PriceList::AwsDefaults());
+  auto r = m.Report({.by = "colour"}, kT0);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("tag:KEY"), std::string::npos);
+  EXPECT_FALSE(m.Report({.by = "tag:"}, kT0).ok());
+}
+
+TEST(CostServiceTest, RecordsTheInventoryItIsGiven) {
+  int64_t now = kT0;
+  int calls = 0;
+  CostServiceOptions o;
+  o.clock = [&] { return now; };
+  CostService s(PriceList::AwsDefaults(), [&] {
+    ++calls;
+    return Inventory{{Inst("i-1", "t3.small", "running")}, {}, {}};
+  }, o);
+  s.RecordNow();
+  now += 10'000;
+  s.RecordNow();
+  EXPECT_EQ(calls, 2);
+  auto r = s.Report({});
+  ASSERT_TRUE(r.ok());
+  EXPECT_NEAR(r->total, 5 * 0.0208 / 3600, 1e-12);  // a 10 s gap is charged as max_gap_ms
+  EXPECT_DOUBLE_EQ(s.InstanceHourPrice("t3.small"), 0.0208);
+  auto j = ToJson(*r);
+  EXPECT_EQ(j["Currency"], "USD");
+  EXPECT_EQ(j["Lines"][0]["Key"], "instance");
+}
+
+}  // namespace
+}  // namespace stratus::cost
