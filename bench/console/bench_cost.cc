@@ -71,7 +71,9 @@ int main() {
     }
   }
   int n = kPasses - 2;
-  auto report = meter.Report({.by = "tag:team"}, now);
+  cost::CostQuery by_team;
+  by_team.by = "tag:team";
+  auto report = meter.Report(by_team, now);
   printf("{\"instances\": %d, \"collector_pass_us\": %.0f, \"cost_meter_pass_us\": %.0f, \"meter_over_collector\": %.3f, "
          "\"meter_total_usd\": %.6f}\n",
          kInstances, collector_us / n, meter_us / n, meter_us / collector_us, report.ok() ? report->total : -1.0);

@@ -20,7 +20,10 @@ struct Asset {
 
 std::string ContentType(const std::string& path) {
   static const std::map<std::string, std::string> types = {
-      {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
+      // cpp-httplib compresses text/* bodies itself (brotli or gzip, per response). The script bundle is the one
+      // large file: it goes out as its gzip twin, made once at build time, under a JavaScript type that httplib
+      // leaves alone (it matches application/javascript only without parameters).
+      {".html", "text/html; charset=utf-8"}, {".js", "application/javascript; charset=utf-8"},
       {".css", "text/css; charset=utf-8"},   {".svg", "image/svg+xml"},
       {".png", "image/png"},                 {".json", "application/json"},
       {".ico", "image/x-icon"},              {".txt", "text/plain; charset=utf-8"}};
@@ -38,7 +41,9 @@ std::map<std::string, Asset> LoadAssets(const std::string& dir) {
     auto body = ReadFile(it->path().string());
     if (!body.ok()) continue;
     Asset a{*body, "", ContentType(rel)};
-    if (auto gz = ReadFile(it->path().string() + ".gz"); gz.ok()) a.gzip = *gz;
+    if (it->path().extension() == ".js") {
+      if (auto gz = ReadFile(it->path().string() + ".gz"); gz.ok()) a.gzip = *gz;
+    }
     assets[rel] = std::move(a);
   }
   return assets;

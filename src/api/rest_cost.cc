@@ -1,6 +1,8 @@
 #include "api/rest_cost.h"
 
+#include <cctype>
 #include <chrono>
+#include <cstdlib>
 
 #include "api/rest_api.h"
 

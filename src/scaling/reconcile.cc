@@ -3,6 +3,7 @@
 // previous tick, so a restart in the middle of anything converges.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <set>
 

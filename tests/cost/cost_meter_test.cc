@@ -14,8 +14,18 @@ MeteredInstance Inst(const std::string& id, const std::string& type, const std::
   return {id, type, state, group, std::move(tags)};
 }
 
+CostQuery Query(std::string by, Tags tags = {}, std::string group = "", int64_t since = 0, int64_t until = 0) {
+  CostQuery q;
+  q.by = std::move(by);
+  q.tag_filter = std::move(tags);
+  q.group_filter = std::move(group);
+  q.since_ms = since;
+  q.until_ms = until;
+  return q;
+}
+
 // Records `inv` once a second for `seconds` seconds starting at `from` (the first record only starts the meter).
-int64_t Run(CostMeter& m, const Inventory& inv, int64_t from, int seconds) {
+int64_t Meter(CostMeter& m, const Inventory& inv, int64_t from, int seconds) {
   for (int s = 0; s <= seconds; ++s) m.Record(inv, from + s * 1000LL);
   return from + seconds * 1000LL;
 }
@@ -48,7 +58,7 @@ TEST(CostMeterTest, NInstancesForTSecondsCostNTimesTTimesPrice) {
   CostMeter m(PriceList::AwsDefaults());
   Inventory inv;
   for (int k = 0; k < 3; ++k) inv.instances.push_back(Inst("i-" + std::to_string(k), "t3.micro", "running"));
-  int64_t end = Run(m, inv, kT0, 600);
+  int64_t end = Meter(m, inv, kT0, 600);
   auto r = m.Report({}, end);
   ASSERT_TRUE(r.ok());
   EXPECT_NEAR(r->total, 3 * 600 * 0.0104 / 3600, 1e-12);
@@ -63,8 +73,8 @@ TEST(CostMeterTest, OnlyRunningInstancesAreBilledButEveryStateIsMetered) {
   CostMeter m(PriceList::AwsDefaults());
   Inventory inv;
   inv.instances = {Inst("i-1", "m5.large", "running"), Inst("i-2", "m5.large", "stopped"), Inst("i-3", "m5.large", "pending")};
-  int64_t end = Run(m, inv, kT0, 100);
-  auto r = m.Report({.by = "state"}, end);
+  int64_t end = Meter(m, inv, kT0, 100);
+  auto r = m.Report(Query("state"), end);
   ASSERT_TRUE(r.ok());
   EXPECT_NEAR(r->total, 100 * 0.096 / 3600, 1e-12);
   ASSERT_EQ(r->lines.size(), 3u);
@@ -82,9 +92,9 @@ TEST(CostMeterTest, GroupsByTypeGroupAndTagAndFilters) {
                    Inst("i-4", "c5.large", "running", "", {})};
   inv.load_balancers = {{"front", {}}};
   inv.images = {{"web", int64_t(kBytesPerGiB * 2), {}}};
-  int64_t end = Run(m, inv, kT0, 3600);
+  int64_t end = Meter(m, inv, kT0, 3600);
 
-  auto by_type = m.Report({.by = "type"}, end);
+  auto by_type = m.Report(Query("type"), end);
   ASSERT_TRUE(by_type.ok());
   std::map<std::string, double> cost;
   for (const auto& l : by_type->lines) cost[l.key] = l.cost;
@@ -94,13 +104,13 @@ TEST(CostMeterTest, GroupsByTypeGroupAndTagAndFilters) {
   EXPECT_NEAR(cost["image"], 2 * 0.05 / kHoursPerMonth, 1e-9);
   EXPECT_NEAR(by_type->total, 2 * 0.085 + 2 * 0.0104 + 0.0225 + 0.1 / kHoursPerMonth, 1e-9);
 
-  auto by_group = m.Report({.by = "group"}, end);
+  auto by_group = m.Report(Query("group"), end);
   ASSERT_TRUE(by_group.ok());
   cost.clear();
   for (const auto& l : by_group->lines) cost[l.key] = l.cost;
   EXPECT_NEAR(cost["web"], 2 * 0.0104, 1e-9);
 
-  auto by_team = m.Report({.by = "tag:team"}, end);
+  auto by_team = m.Report(Query("tag:team"), end);
   ASSERT_TRUE(by_team.ok());
   cost.clear();
   for (const auto& l : by_team->lines) cost[l.key] = l.cost;
@@ -108,11 +118,11 @@ TEST(CostMeterTest, GroupsByTypeGroupAndTagAndFilters) {
   EXPECT_NEAR(cost["b"], 0.085, 1e-9);
   EXPECT_NEAR(cost["(untagged)"], 0.085 + 0.0225 + 0.1 / kHoursPerMonth, 1e-9);
 
-  auto team_b = m.Report({.by = "type", .tag_filter = {{"team", "b"}}}, end);
+  auto team_b = m.Report(Query("type", {{"team", "b"}}), end);
   ASSERT_TRUE(team_b.ok());
   EXPECT_NEAR(team_b->total, 0.085, 1e-9);
   EXPECT_NEAR(team_b->rate_per_hour, 0.085, 1e-9);
-  auto web = m.Report({.group_filter = "web"}, end);
+  auto web = m.Report(Query("kind", {}, "web"), end);
   ASSERT_TRUE(web.ok());
   EXPECT_NEAR(web->total, 2 * 0.0104, 1e-9);
 }
@@ -121,12 +131,12 @@ TEST(CostMeterTest, SinceAndUntilSelectBuckets) {
   CostMeter m(PriceList::AwsDefaults());
   Inventory one{{Inst("i-1", "t3.micro", "running")}, {}, {}};
   Inventory two{{Inst("i-1", "t3.micro", "running"), Inst("i-2", "t3.micro", "running")}, {}, {}};
-  int64_t mid = Run(m, one, kT0, 120);
-  int64_t end = Run(m, two, mid, 120);
-  auto last = m.Report({.since_ms = mid}, end);
+  int64_t mid = Meter(m, one, kT0, 120);
+  int64_t end = Meter(m, two, mid, 120);
+  auto last = m.Report(Query("kind", {}, "", mid), end);
   ASSERT_TRUE(last.ok());
   EXPECT_NEAR(last->total, 2 * 120 * 0.0104 / 3600, 1e-12);
-  auto first = m.Report({.until_ms = mid}, end);
+  auto first = m.Report(Query("kind", {}, "", 0, mid), end);
   ASSERT_TRUE(first.ok());
   EXPECT_NEAR(first->total, 120 * 0.0104 / 3600, 1e-12);
 }
@@ -135,7 +145,7 @@ TEST(CostMeterTest, OldMinutesMergeIntoHoursAndGapsAreCapped) {
   CostMeterOptions o;
   CostMeter m(PriceList::AwsDefaults(), o);
   Inventory inv{{Inst("i-1", "t3.micro", "running")}, {}, {}};
-  int64_t t = Run(m, inv, kT0, 7200);  // two hours: the first is merged
+  int64_t t = Meter(m, inv, kT0, 7200);  // two hours: the first is merged
   auto r = m.Report({}, t);
   ASSERT_TRUE(r.ok());
   EXPECT_NEAR(r->total, 2 * 0.0104, 1e-9);
@@ -149,10 +159,10 @@ TEST(CostMeterTest, OldMinutesMergeIntoHoursAndGapsAreCapped) {
 
 TEST(CostMeterTest, RejectsUnknownGrouping) {
   CostMeter m(PriceList::AwsDefaults());
-  auto r = m.Report({.by = "colour"}, kT0);
+  auto r = m.Report(Query("colour"), kT0);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("tag:KEY"), std::string::npos);
-  EXPECT_FALSE(m.Report({.by = "tag:"}, kT0).ok());
+  EXPECT_FALSE(m.Report(Query("tag:"), kT0).ok());
 }
 
 TEST(CostServiceTest, RecordsTheInventoryItIsGiven) {

@@ -79,10 +79,18 @@ const scenarios = {
     const killedAt = Date.now();
     const k = spawnSync(args.kill[0], args.kill.slice(1), { stdio: "inherit" });
     if (k.status !== 0) throw new Error(`kill exited ${k.status}`);
+    // When the API itself says unhealthy (the health checks' share), next to when the console shows it.
+    let apiMs = -1;
+    const watchApi = until("victim unhealthy in the API", async () => {
+      const h = await api("GET", "/v1/target-groups/web/health");
+      const t = h.TargetHealthDescriptions.find((d) => d.Target.Id === args.victim);
+      return t?.TargetHealth.State === "unhealthy" && (apiMs = Date.now() - killedAt);
+    }, 30000);
     await until("victim unhealthy in the console", async () => (await page.textContent(row).catch(() => "")) === "unhealthy", 30000);
     const unhealthyMs = Date.now() - killedAt;
+    await watchApi;
     await page.screenshot({ path: `${OUT}/target-unhealthy.png` });
-    result({ unhealthyMs, leaks: tokenLeaks(requests), errors });
+    result({ unhealthyMs, apiMs, leaks: tokenLeaks(requests), errors });
   },
 
   // A load step on the group (args.load: the load command, run in the background): the group page's
@@ -142,7 +150,7 @@ const scenarios = {
     for (const [label, viewport] of [["desktop", { width: 1280, height: 800 }], ["phone", { width: 390, height: 844 }]]) {
       const { page, requests, context } = await openPage(browser, viewport);
       await login(page);
-      await page.waitForSelector("header nav");
+      await page.waitForSelector("header .logout"); // (the menu itself is folded on a phone)
       for (const p of ["", "instances", "images", "load-balancers", "groups", "alarms", "metrics", "cost"]) {
         await page.goto(`${URL_BASE}/console/${p}`);
         await page.waitForSelector("main h1");

@@ -84,7 +84,7 @@ function Group({ name }: { name: string }) {
     const members = (group.Instances ?? []) as any[];
     const now = Date.now() / 1000;
     history.current.push({
-      t: Math.round(now),
+      t: now,
       desired: group.DesiredCapacity,
       inService: members.filter((i) => i.LifecycleState === "InService").length,
       pending: members.filter((i) => i.LifecycleState === "Pending").length,
