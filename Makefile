@@ -3,8 +3,10 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 PYTEST = /usr/bin/python3 -m pytest
+PREFIX ?= /usr/local
+DESTDIR ?=
 
-.PHONY: all deps build test test-slow unit-test integration-test demo fuzz bench clean
+.PHONY: all deps build test test-slow unit-test integration-test demo fuzz bench clean install deb
 
 all: build
 
@@ -29,6 +31,16 @@ unit-test: build
 
 integration-test: build
 	STRATUS_BUILD=$(abspath $(BUILD)) $(PYTEST) -v tests/integration
+
+# Installs under $(DESTDIR)$(PREFIX) (docs/operations.md): binaries, systemd unit, config, man pages, docs.
+install: build
+	@cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD)
+
+# The Debian package, $(BUILD)/stratus_VERSION_ARCH.deb (prefix /usr): `apt install ./stratus_*.deb`.
+deb: build
+	cd $(BUILD) && cpack -G DEB
 
 demo: build
 	scripts/demo.sh $(BUILD)

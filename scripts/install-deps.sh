@@ -10,6 +10,10 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
   # runtime: instances, networking, images
   runc containernetworking-plugins nftables iproute2 busybox-static mmdebstrap skopeo umoci
+  # packaging: man pages from --help (make install, make deb); the package test's root is made by mmdebstrap
+  help2man
+  # the optional OCI runtime stratusd --runtime runsc offers (gVisor)
+  runsc
   # tests, demo and benchmarks
   curl jq wrk haproxy nginx-light python3 python3-pytest python3-requests python3-boto3 awscli sqlite3
   # the web console: node builds it (web/, npm ci + esbuild); headless chromium drives its tests

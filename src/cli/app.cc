@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/requests.h"
+#include "stratus_version.h"
 
 namespace stratus::cli {
 
@@ -107,6 +108,7 @@ int RunCli(int argc, const char* const* argv, CliEnv env) {
   CLI::App app("stratus: the command line of a Stratus compute cloud", "stratus");
   app.fallthrough();  // global options are accepted after any subcommand too
   app.require_subcommand(1);
+  app.set_version_flag("--version", STRATUS_VERSION);
   AddGlobalOptions(app, ctx.options());
   for (RegisterFn add : kNouns) add(app, ctx);
   try {

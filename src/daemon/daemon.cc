@@ -49,12 +49,13 @@
 #include "scaling/auto_scaling_service.h"
 #include "scaling/elb_adapter.h"
 #include "store/sqlite_store.h"
+#include "stratus_version.h"
 
 namespace stratus {
 
 namespace {
 
-constexpr char kVersion[] = "0.1.0";
+constexpr char kVersion[] = STRATUS_VERSION;
 
 Result<std::pair<std::string, int>> SplitHostPort(const std::string& listen) {
   auto colon = listen.rfind(':');
@@ -64,10 +65,29 @@ Result<std::pair<std::string, int>> SplitHostPort(const std::string& listen) {
   return std::make_pair(listen.substr(0, colon), port);
 }
 
+// Beside stratusd in a build directory (build/bin); PREFIX/lib/stratus when installed (PREFIX/sbin/stratusd).
 std::string DefaultLibDir() {
   std::error_code ec;
   auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return ec ? "/usr/lib/stratus" : exe.parent_path().string();
+  if (ec) return "/usr/lib/stratus";
+  if (std::filesystem::exists(exe.parent_path() / "stratus-init", ec)) return exe.parent_path().string();
+  return (exe.parent_path().parent_path() / "lib" / "stratus").string();
+}
+
+// The OCI runtime is a separate program: say at start, not at the first launch, that it is missing.
+Status CheckRuntimeInstalled(const std::string& runtime) {
+  const char* path = getenv("PATH");
+  std::string dirs = path ? path : "/usr/sbin:/usr/bin:/sbin:/bin";
+  size_t start = 0;
+  while (start <= dirs.size()) {
+    size_t end = dirs.find(':', start);
+    if (end == std::string::npos) end = dirs.size();
+    std::string candidate = dirs.substr(start, end - start) + "/" + runtime;
+    if (access(candidate.c_str(), X_OK) == 0) return Status::Ok();
+    start = end + 1;
+  }
+  return FailedPrecondition("--runtime " + runtime + ": " + runtime + " is not installed (not in PATH); install it (apt install " +
+                            runtime + ") or use --runtime runc");
 }
 
 // The bearer token for the REST API on TCP, created on first start (readable by root only).
@@ -205,8 +225,11 @@ Status Daemon::Start() {
                            std::to_string(kMaxNetnsPool));
   STRATUS_ASSIGN_OR_RETURN(auto hostport, SplitHostPort(o.listen));
   int metadata_port = o.metadata_port ? o.metadata_port : hostport.second + 1;
+  if (o.runtime != "runc" && o.runtime != "runsc") return InvalidArgument("--runtime " + o.runtime + ": runc or runsc");
+  STRATUS_RETURN_IF_ERROR(CheckRuntimeInstalled(o.runtime));
   STRATUS_RETURN_IF_ERROR(MakeDirs(o.state_dir, 0700));
   STRATUS_ASSIGN_OR_RETURN(p.store, OpenSqliteStore(o.state_dir + "/stratus.db"));
+  STRATUS_RETURN_IF_ERROR(RecordInstallationName(p.store.get(), o.name));
   STRATUS_ASSIGN_OR_RETURN(p.vpc, LoadOrCreateDefaultVpc(p.store.get(), o.vpc_cidr, o.region));
   STRATUS_ASSIGN_OR_RETURN(p.token, LoadOrCreateApiToken(o.state_dir));
   if (!o.instance_types_file.empty()) STRATUS_RETURN_IF_ERROR(p.types.LoadFile(o.instance_types_file));
@@ -392,9 +415,14 @@ Status Daemon::Uninstall(const DaemonOptions& o) {
   for (const auto& entry : std::filesystem::directory_iterator(instances_dir, ec)) {
     keep_first_error(runtime.Destroy(entry.path().filename().string(), entry.path().string()));
   }
-  auto store = OpenSqliteStore(o.state_dir + "/stratus.db");
-  if (store.ok()) {
-    auto vpc = LoadOrCreateDefaultVpc(store->get(), o.vpc_cidr, o.region);
+  // A state dir without a store never set up a network: nothing more to remove (and nothing to create).
+  std::string db = o.state_dir + "/stratus.db";
+  auto store = std::filesystem::exists(db, ec) ? OpenSqliteStore(db) : Result<StorePtr>(NotFound(db));
+  if (!store.ok() && store.status().code() == Code::kNotFound) {
+    LogInfo("no store in the state dir: no network to remove", {{"state_dir", o.state_dir}});
+  } else if (store.ok()) {
+    // The VPC the state dir recorded, whatever --vpc-cidr says now.
+    auto vpc = LoadDefaultVpc(store->get());
     if (vpc.ok()) {
       net::HostNetworkConfig nc;
       nc.name = o.name;

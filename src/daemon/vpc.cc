@@ -11,6 +11,8 @@ namespace stratus {
 namespace {
 
 constexpr char kKey[] = "vpcs/default";
+// The --name this state dir was created with (backups carry it; restore compares it).
+constexpr char kInstallationKey[] = "installation";
 
 Result<std::pair<uint32_t, int>> ParseCidr(const std::string& cidr) {
   auto slash = cidr.find('/');
@@ -38,15 +40,22 @@ std::string FormatCidr(uint32_t base, int prefix) {
 
 }  // namespace
 
+Result<VpcInfo> LoadDefaultVpc(Store* store) {
+  STRATUS_ASSIGN_OR_RETURN(auto existing, store->Get(kKey));
+  auto j = nlohmann::json::parse(existing.value, nullptr, false);
+  if (!j.is_object()) return Internal("the store's default VPC record is not JSON");
+  VpcInfo vpc{j.value("VpcId", ""), j.value("CidrBlock", ""), {}};
+  for (const auto& s : j.value("Subnets", nlohmann::json::array())) {
+    vpc.subnets.push_back({s.value("SubnetId", ""), s.value("CidrBlock", ""), s.value("AvailabilityZone", "")});
+  }
+  return vpc;
+}
+
 Result<VpcInfo> LoadOrCreateDefaultVpc(Store* store, const std::string& cidr, const std::string& region) {
   STRATUS_ASSIGN_OR_RETURN(auto parsed, ParseCidr(cidr));
-  auto existing = store->Get(kKey);
+  auto existing = LoadDefaultVpc(store);
   if (existing.ok()) {
-    auto j = nlohmann::json::parse(existing->value, nullptr, false);
-    VpcInfo vpc{j.value("VpcId", ""), j.value("CidrBlock", ""), {}};
-    for (const auto& s : j.value("Subnets", nlohmann::json::array())) {
-      vpc.subnets.push_back({s.value("SubnetId", ""), s.value("CidrBlock", ""), s.value("AvailabilityZone", "")});
-    }
+    VpcInfo vpc = std::move(*existing);
     if (vpc.cidr != cidr) {
       return FailedPrecondition("this state dir's VPC is " + vpc.cidr + ", not " + cidr +
                                 "; use the same --vpc-cidr or another --state-dir");
@@ -69,6 +78,28 @@ Result<VpcInfo> LoadOrCreateDefaultVpc(Store* store, const std::string& cidr, co
   auto rev = store->Put(kKey, j.dump(), kMustNotExist);
   if (!rev.ok()) return rev.status();
   return vpc;
+}
+
+Status RecordInstallationName(Store* store, const std::string& name) {
+  auto existing = store->Get(kInstallationKey);
+  if (existing.ok()) {
+    auto j = nlohmann::json::parse(existing->value, nullptr, false);
+    std::string recorded = j.is_object() ? j.value("Name", "") : "";
+    if (recorded == name) return Status::Ok();
+    if (!recorded.empty()) {
+      return FailedPrecondition("this state dir belongs to the installation named " + recorded + ", not " + name +
+                                "; use --name " + recorded + " or another --state-dir");
+    }
+  } else if (existing.status().code() != Code::kNotFound) {
+    return existing.status();
+  }
+  return store->Put(kInstallationKey, nlohmann::json{{"Name", name}}.dump()).status();
+}
+
+Result<std::string> LoadInstallationName(Store* store) {
+  STRATUS_ASSIGN_OR_RETURN(auto existing, store->Get(kInstallationKey));
+  auto j = nlohmann::json::parse(existing.value, nullptr, false);
+  return j.is_object() ? j.value("Name", "") : std::string();
 }
 
 }  // namespace stratus

@@ -15,4 +15,15 @@ namespace stratus {
 // <region>a, <region>b, <region>c. FailedPrecondition when the store holds a VPC with another CIDR.
 Result<VpcInfo> LoadOrCreateDefaultVpc(Store* store, const std::string& cidr, const std::string& region);
 
+// The default VPC the store holds (NotFound when none was created yet): what `stratusd --uninstall` tears
+// down, whatever --vpc-cidr says.
+Result<VpcInfo> LoadDefaultVpc(Store* store);
+
+// Records the daemon's --name in the store on first start; FailedPrecondition when the store was created
+// by an installation of another name (its host resources carry that name).
+Status RecordInstallationName(Store* store, const std::string& name);
+
+// The recorded --name ("" for a store older than the record); NotFound when none is recorded.
+Result<std::string> LoadInstallationName(Store* store);
+
 }  // namespace stratus
