@@ -102,6 +102,13 @@ Result<std::unique_ptr<MetricLog>> MetricLog::Open(const std::string& dir, const
     *dropped_bytes += dropped;
     log->next_seq_ = seq + 1;
   }
+  if (PathExists(log->HeadPath())) {
+    STRATUS_ASSIGN_OR_RETURN(std::string data, ReadFile(log->HeadPath()));
+    *dropped_bytes += ParseFile(data, fn);
+  }
+  // Appends go after what is there; the caller's next snapshot makes it obsolete (ResetHead).
+  log->head_.reset(open(log->HeadPath().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  if (!log->head_.valid()) return Internal("metric store: open " + log->HeadPath() + ": " + strerror(errno));
   return log;
 }
 
@@ -110,6 +117,29 @@ Status MetricLog::Append(std::string_view records) {
   if (!active_.valid()) return FailedPrecondition("metric store: no active log file");
   STRATUS_RETURN_IF_ERROR(WriteAll(active_.get(), records, PathFor(active_seq_)));
   active_size_ += records.size();
+  return Status::Ok();
+}
+
+Status MetricLog::AppendHead(std::string_view records) {
+  if (records.empty()) return Status::Ok();
+  if (!head_.valid()) return FailedPrecondition("metric store: no head file");
+  STRATUS_RETURN_IF_ERROR(WriteAll(head_.get(), records, HeadPath()));
+  head_size_ += records.size();
+  return Status::Ok();
+}
+
+Status MetricLog::ResetHead(std::string_view records) {
+  std::string tmp = HeadPath() + ".tmp";
+  UniqueFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644));
+  if (!fd.valid()) return Internal("metric store: create " + tmp + ": " + strerror(errno));
+  if (!records.empty()) STRATUS_RETURN_IF_ERROR(WriteAll(fd.get(), records, tmp));
+  if (rename(tmp.c_str(), HeadPath().c_str()) != 0) {
+    return Internal("metric store: rename " + tmp + ": " + strerror(errno));
+  }
+  UniqueFd dfd(open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dfd.valid()) (void)fsync(dfd.get());
+  head_ = std::move(fd);
+  head_size_ = records.size();
   return Status::Ok();
 }
 

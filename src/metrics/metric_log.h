@@ -6,6 +6,11 @@
 // replaying every file in order with "last record wins" rebuilds the store; a torn or corrupt
 // tail ends the reading of that file only. Rotate() starts a new file from a full snapshot and
 // deletes the older ones once the snapshot is durable.
+//
+// Beside them, metrics-head.log holds the records of the minutes still open (the head), replayed
+// after the other files. The store appends to it every second and replaces it whole once a
+// minute (ResetHead), after writing the closed minutes to the main files compressed: the per-second
+// records, which cannot be compressed one at a time, never accumulate.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +39,13 @@ class MetricLog {
   // Writes a snapshot (framed records) as a new active file, syncs it, then deletes older files.
   Status Rotate(std::string_view snapshot);
 
+  // Appends framed records to the head file and fdatasyncs it.
+  Status AppendHead(std::string_view records);
+
+  // Replaces the head file by one holding `records` (written to a temporary file, synced, renamed).
+  Status ResetHead(std::string_view records);
+  uint64_t head_size() const { return head_size_; }
+
   uint64_t active_size() const { return active_size_; }
   uint64_t snapshot_size() const { return snapshot_size_; }
 
@@ -43,6 +55,7 @@ class MetricLog {
  private:
   explicit MetricLog(std::string dir) : dir_(std::move(dir)) {}
   std::string PathFor(uint64_t seq) const;
+  std::string HeadPath() const { return dir_ + "/metrics-head.log"; }
 
   const std::string dir_;
   uint64_t next_seq_ = 1;
@@ -50,6 +63,8 @@ class MetricLog {
   uint64_t active_seq_ = 0;
   uint64_t active_size_ = 0;
   uint64_t snapshot_size_ = 0;
+  UniqueFd head_;
+  uint64_t head_size_ = 0;
 };
 
 }  // namespace stratus

@@ -283,6 +283,9 @@ class MetricStoreImpl : public MetricStore {
   void NoteDirtyLocked(Series* s);
   void ApplyRecordLocked(uint8_t type, std::string_view payload);
   std::string SnapshotLocked();
+  // When a minute in the head closed: encodes the closed head minutes into *main and every open
+  // one into *head (replacing it), and returns true: *head is then the whole new head file.
+  bool CloseHeadMinutesLocked(int64_t first_open, std::string* main, std::string* head);
 
   Status Compact();
   void Run();
@@ -297,6 +300,7 @@ class MetricStoreImpl : public MetricStore {
   std::unordered_map<std::string, uint32_t> index_;                // GUARDED_BY(mu_)
   uint32_t next_id_ = 1;                                           // GUARDED_BY(mu_)
   std::vector<uint32_t> dirty_series_;                             // GUARDED_BY(mu_)
+  std::vector<std::pair<uint32_t, int64_t>> head_chunks_;  // GUARDED_BY(mu_): (series, minute) in the head file
 
   std::mutex run_mu_;
   std::condition_variable run_cv_;
@@ -497,9 +501,12 @@ std::vector<LatestValue> MetricStoreImpl::Latest(int64_t since_ms) {
 Status MetricStoreImpl::Flush() {
   std::lock_guard<std::mutex> flush_lock(flush_mu_);
   if (!log_) return Status::Ok();
-  std::string buf;
+  std::string main, head;
+  bool reset_head = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    // The minute before the current one stays open too: a collector pass may land a moment late.
+    int64_t first_open = FloorDiv(Now(), 60000) - 1;
     std::vector<int64_t> chunk_minutes, rollup_minutes;
     for (uint32_t id : dirty_series_) {
       auto it = series_.find(id);
@@ -507,28 +514,63 @@ Status MetricStoreImpl::Flush() {
       Series& s = *it->second;
       s.in_dirty_list = false;
       if (!s.persisted) {
-        EncodeSeries(&buf, s);
+        EncodeSeries(&main, s);
         s.persisted = true;
       }
       s.TakeDirty(&chunk_minutes, &rollup_minutes);
       for (int64_t m : chunk_minutes) {
         auto c = s.chunks().find(m);
         if (c == s.chunks().end()) continue;  // folded into a rollup since
-        EncodeSeconds(&buf, id, c->second, c->second.dirty);
-        c->second.dirty = 0;
+        Chunk& chunk = c->second;
+        if (m >= first_open) {  // the head: per second now, compressed into the main files at close
+          EncodeSeconds(&head, id, chunk, chunk.dirty);
+          if (!chunk.in_head) head_chunks_.push_back({id, m});
+          chunk.in_head = true;
+        } else if (!chunk.in_head) {  // late data for a closed minute
+          EncodeSeconds(&main, id, chunk, chunk.dirty);
+        }  // else: written whole below, as its minute closes
+        chunk.dirty = 0;
       }
       for (int64_t m : rollup_minutes) {
         auto r = s.rollups().find(m);
         if (r == s.rollups().end() || !r->second.dirty) continue;
-        EncodeRollup(&buf, id, m, r->second);
+        EncodeRollup(&main, id, m, r->second);
         r->second.dirty = false;
       }
     }
     dirty_series_.clear();
+    reset_head = CloseHeadMinutesLocked(first_open, &main, &head);
   }
-  Status st = log_->Append(buf);
+  Status st = log_->Append(main);
+  if (st.ok()) st = reset_head ? log_->ResetHead(head) : log_->AppendHead(head);
   if (!st.ok()) need_snapshot_ = true;  // the next Maintain rewrites everything
   return st;
+}
+
+bool MetricStoreImpl::CloseHeadMinutesLocked(int64_t first_open, std::string* main, std::string* head) {
+  bool closing = false;
+  for (const auto& [id, m] : head_chunks_) closing |= m < first_open;
+  if (!closing) return false;
+  // Closed minutes go to the main files whole and compressed; the head file is rewritten with the
+  // open minutes only (whole, since the file is replaced).
+  std::vector<std::pair<uint32_t, int64_t>> still_open;
+  std::string open_records;
+  for (const auto& [id, m] : head_chunks_) {
+    auto it = series_.find(id);
+    if (it == series_.end()) continue;
+    auto c = it->second->chunks().find(m);
+    if (c == it->second->chunks().end()) continue;  // folded into a rollup, which went to the main files
+    if (m < first_open) {
+      EncodeSeconds(main, id, c->second, c->second.present);
+      c->second.in_head = false;
+    } else {
+      EncodeSeconds(&open_records, id, c->second, c->second.present);
+      still_open.push_back({id, m});
+    }
+  }
+  head_chunks_ = std::move(still_open);
+  *head = std::move(open_records);  // already covers what this flush had for the head
+  return true;
 }
 
 std::string MetricStoreImpl::SnapshotLocked() {
@@ -542,6 +584,7 @@ std::string MetricStoreImpl::SnapshotLocked() {
     for (auto& [m, c] : s->chunks()) {
       EncodeSeconds(&buf, id, c, c.present);
       c.dirty = 0;
+      c.in_head = false;
     }
     for (auto& [m, r] : s->rollups()) {
       EncodeRollup(&buf, id, m, r);
@@ -549,6 +592,7 @@ std::string MetricStoreImpl::SnapshotLocked() {
     }
   }
   dirty_series_.clear();
+  head_chunks_.clear();
   return buf;
 }
 
@@ -561,6 +605,7 @@ Status MetricStoreImpl::Compact() {
     snapshot = SnapshotLocked();
   }
   Status st = log_->Rotate(snapshot);
+  if (st.ok()) st = log_->ResetHead("");  // the snapshot holds the open minutes too
   need_snapshot_ = !st.ok();
   return st;
 }
@@ -700,7 +745,8 @@ Status MetricStoreImpl::Load() {
     for (const auto& [m, r] : s->rollups()) s->chunks().erase(m);
     s->RecomputeLatest();
   }
-  return log_->Rotate(SnapshotLocked());
+  STRATUS_RETURN_IF_ERROR(log_->Rotate(SnapshotLocked()));
+  return log_->ResetHead("");
 }
 
 void MetricStoreImpl::Start() {

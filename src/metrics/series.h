@@ -35,6 +35,7 @@ struct Chunk {
   uint64_t present = 0;  // bit k: second k has data
   uint64_t multi = 0;    // bit k: second k is in slots (else value[k] is its one sample)
   uint64_t dirty = 0;    // bit k: second k changed since the last flush
+  bool in_head = false;  // its seconds were flushed to the log's head file only (metric_log.h)
   std::array<double, 60> value{};
   std::unique_ptr<std::array<MultiSlot, 60>> slots;
 };
