@@ -3,7 +3,10 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <cctype>
 #include <set>
+
+#include "lb/ssl_policy.h"
 
 namespace stratus::lb {
 namespace {
@@ -61,16 +64,22 @@ class FieldReader {
       out->push_back(e.get<std::string>());
     }
   }
-  void Proto(const char* key, Protocol* out) {
+  // Target groups and health checks speak http or tcp; listeners also https and tls.
+  void Proto(const char* key, Protocol* out, bool listener = false) {
     std::string s;
     Str(key, &s);
     if (s.empty()) return;
-    if (s == "http" || s == "HTTP") {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (s == "http") {
       *out = Protocol::kHttp;
-    } else if (s == "tcp" || s == "TCP") {
+    } else if (s == "tcp") {
       *out = Protocol::kTcp;
+    } else if (listener && s == "https") {
+      *out = Protocol::kHttps;
+    } else if (listener && s == "tls") {
+      *out = Protocol::kTls;
     } else {
-      Fail(Path(key) + ": must be http or tcp, not \"" + s + "\"");
+      Fail(Path(key) + ": must be " + (listener ? "http, https, tcp or tls" : "http or tcp") + ", not \"" + s + "\"");
     }
   }
   bool Has(const char* key) const { return j_.is_object() && j_.contains(key) && !j_[key].is_null(); }
@@ -192,8 +201,18 @@ std::string ParseListener(const json& j, const std::string& path, ListenerConfig
   r.Str("bind", &l->bind, true);
   r.Str("name", &l->name);
   if (l->name.empty()) l->name = l->bind;
-  r.Proto("protocol", &l->protocol);
+  r.Proto("protocol", &l->protocol, /*listener=*/true);
   r.Str("default_target_group", &l->default_target_group, true);
+  r.StrList("certificates", &l->certificates);
+  r.Str("ssl_policy", &l->ssl_policy);
+  r.Str("alpn_policy", &l->alpn_policy);
+  if (!FindSslPolicy(l->ssl_policy)) r.Fail(r.Path("ssl_policy") + ": unknown security policy \"" + l->ssl_policy + "\"");
+  if (l->alpn_policy != "None" && l->alpn_policy != "HTTP1Only") {
+    r.Fail(r.Path("alpn_policy") + ": must be None or HTTP1Only, not \"" + l->alpn_policy + "\"");
+  }
+  if (r.error().empty() && IsTls(l->protocol) && l->certificates.empty()) {
+    r.Fail(r.Path("certificates") + ": a " + ProtocolName(l->protocol) + " listener needs a certificate");
+  }
   if (r.Has("rules")) {
     if (!r.Get("rules").is_array()) return r.Path("rules") + ": must be a list";
     size_t i = 0;
@@ -224,28 +243,60 @@ std::string ParseSettings(const json& j, Settings* s) {
   r.Int("max_retries", &s->max_retries, 0, 10);
   r.Int("outlier_consecutive_failures", &s->outlier_consecutive_failures, 0, 1000);
   r.Int("outlier_base_ejection_ms", &s->outlier_base_ejection_ms, 0, 3600000);
+  r.Int("handshake_timeout_ms", &s->handshake_timeout_ms, 10, 600000);
+  r.Int("ticket_key_rotation_ms", &s->ticket_key_rotation_ms, 100, 86400000);
+  return r.error();
+}
+
+// Only the presence of the PEM blocks is checked here; stratus-lb parses them (and checks that key and
+// certificate belong together) when it applies the configuration. Error messages never quote a key.
+std::string ParseCertificate(const json& j, const std::string& path, CertificateConfig* c) {
+  FieldReader r(j, path);
+  r.Str("name", &c->name, true);
+  r.Str("certificate", &c->certificate, true);
+  r.Str("private_key", &c->private_key, true);
+  r.Str("chain", &c->chain);
+  if (r.error().empty() && c->certificate.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+    r.Fail(r.Path("certificate") + ": is not a PEM certificate");
+  }
+  if (r.error().empty() && c->private_key.find("PRIVATE KEY-----") == std::string::npos) {
+    r.Fail(r.Path("private_key") + ": is not a PEM private key");
+  }
   return r.error();
 }
 
 std::string CrossCheck(const LbConfig& c) {
-  std::set<std::string> tgs, listeners, binds;
+  std::set<std::string> tgs, listeners, binds, certs;
   for (const auto& tg : c.target_groups) {
     if (!tgs.insert(tg.name).second) return "target group " + tg.name + " is defined twice";
+  }
+  for (const auto& cert : c.certificates) {
+    if (!certs.insert(cert.name).second) return "certificate " + cert.name + " is defined twice";
   }
   for (const auto& l : c.listeners) {
     if (!listeners.insert(l.name).second) return "listener " + l.name + " is defined twice";
     if (!binds.insert(l.bind).second) return "two listeners bind " + l.bind;
     const TargetGroupConfig* tg = c.FindTargetGroup(l.default_target_group);
     if (!tg) return "listener " + l.name + ": unknown target group " + l.default_target_group;
-    if (l.protocol == Protocol::kTcp && tg->protocol != Protocol::kTcp) {
-      return "listener " + l.name + ": a tcp listener needs a tcp target group";
+    bool stream = !IsHttpListener(l.protocol);
+    if (stream && tg->protocol != Protocol::kTcp) {
+      return "listener " + l.name + ": a " + ProtocolName(l.protocol) + " listener needs a tcp target group";
+    }
+    if (!stream && tg->protocol != Protocol::kHttp) {
+      return "listener " + l.name + ": an " + ProtocolName(l.protocol) + " listener needs an http target group";
+    }
+    if (!IsTls(l.protocol) && !l.certificates.empty()) {
+      return "listener " + l.name + ": only https and tls listeners take certificates";
+    }
+    for (const auto& name : l.certificates) {
+      if (!c.FindCertificate(name)) return "listener " + l.name + ": unknown certificate " + name;
     }
     for (const auto& rule : l.rules) {
       if (!c.FindTargetGroup(rule.target_group)) {
         return "listener " + l.name + ": rule " + std::to_string(rule.priority) + ": unknown target group " +
                rule.target_group;
       }
-      if (l.protocol == Protocol::kTcp) return "listener " + l.name + ": tcp listeners have no rules";
+      if (stream) return "listener " + l.name + ": " + ProtocolName(l.protocol) + " listeners have no rules";
     }
   }
   return "";
@@ -253,7 +304,15 @@ std::string CrossCheck(const LbConfig& c) {
 
 }  // namespace
 
-const char* ProtocolName(Protocol p) { return p == Protocol::kTcp ? "tcp" : "http"; }
+const char* ProtocolName(Protocol p) {
+  switch (p) {
+    case Protocol::kHttp: return "http";
+    case Protocol::kTcp: return "tcp";
+    case Protocol::kHttps: return "https";
+    case Protocol::kTls: return "tls";
+  }
+  return "http";
+}
 
 const char* AlgorithmName(Algorithm a) {
   switch (a) {
@@ -267,6 +326,13 @@ const char* AlgorithmName(Algorithm a) {
 const TargetGroupConfig* LbConfig::FindTargetGroup(const std::string& name) const {
   for (const auto& tg : target_groups) {
     if (tg.name == name) return &tg;
+  }
+  return nullptr;
+}
+
+const CertificateConfig* LbConfig::FindCertificate(const std::string& name) const {
+  for (const auto& c : certificates) {
+    if (c.name == name) return &c;
   }
   return nullptr;
 }
@@ -322,6 +388,15 @@ Result<LbConfig> ParseConfig(const nlohmann::json& j) {
         c.target_groups.push_back(std::move(tg));
       }
     }
+    if (r.Has("certificates")) {
+      if (!r.Get("certificates").is_array()) r.Fail("config.certificates: must be a list");
+      size_t i = 0;
+      for (const auto& cj : r.Get("certificates")) {
+        CertificateConfig cert;
+        r.Merge(ParseCertificate(cj, "certificates[" + std::to_string(i++) + "]", &cert));
+        c.certificates.push_back(std::move(cert));
+      }
+    }
     if (r.Has("listeners")) {
       if (!r.Get("listeners").is_array()) r.Fail("config.listeners: must be a list");
       size_t i = 0;
@@ -354,7 +429,9 @@ nlohmann::json ConfigToJson(const LbConfig& c) {
                    {"request_timeout_ms", s.request_timeout_ms}, {"connect_timeout_ms", s.connect_timeout_ms},
                    {"upstream_idle_ms", s.upstream_idle_ms},     {"max_retries", s.max_retries},
                    {"outlier_consecutive_failures", s.outlier_consecutive_failures},
-                   {"outlier_base_ejection_ms", s.outlier_base_ejection_ms}};
+                   {"outlier_base_ejection_ms", s.outlier_base_ejection_ms},
+                   {"handshake_timeout_ms", s.handshake_timeout_ms},
+                   {"ticket_key_rotation_ms", s.ticket_key_rotation_ms}};
   j["listeners"] = json::array();
   for (const auto& l : c.listeners) {
     json lj = {{"name", l.name},
@@ -362,6 +439,11 @@ nlohmann::json ConfigToJson(const LbConfig& c) {
                {"protocol", ProtocolName(l.protocol)},
                {"default_target_group", l.default_target_group},
                {"rules", json::array()}};
+    if (IsTls(l.protocol)) {
+      lj["certificates"] = l.certificates;
+      lj["ssl_policy"] = l.ssl_policy;
+      lj["alpn_policy"] = l.alpn_policy;
+    }
     for (const auto& r : l.rules) {
       lj["rules"].push_back(
           {{"priority", r.priority}, {"hosts", r.hosts}, {"paths", r.paths}, {"target_group", r.target_group}});
@@ -395,6 +477,15 @@ nlohmann::json ConfigToJson(const LbConfig& c) {
           {{"id", t.id}, {"ip", t.ip}, {"port", t.port}, {"weight", t.weight}, {"draining", t.draining}});
     }
     j["target_groups"].push_back(std::move(tj));
+  }
+  if (!c.certificates.empty()) {
+    j["certificates"] = json::array();
+    for (const auto& cert : c.certificates) {
+      j["certificates"].push_back({{"name", cert.name},
+                                   {"certificate", cert.certificate},
+                                   {"private_key", cert.private_key},
+                                   {"chain", cert.chain}});
+    }
   }
   return j;
 }

@@ -12,7 +12,9 @@
 
 namespace stratus::lb {
 
-enum class Protocol { kHttp, kTcp };
+// Listener protocols: http/https are proxied per request (ALB), tcp/tls copy bytes (NLB); https and tls terminate
+// TLS. Target groups and health checks use http or tcp.
+enum class Protocol { kHttp, kTcp, kHttps, kTls };
 enum class Algorithm { kRoundRobin, kLeastOutstandingRequests, kWeightedRandom };
 
 const char* ProtocolName(Protocol p);
@@ -63,13 +65,31 @@ struct RuleConfig {
   std::string target_group;
 };
 
+// A certificate with its private key (PEM), referenced by listeners by name. Keys travel only inside snapshots
+// (the config file or the control socket) and are never logged or returned.
+struct CertificateConfig {
+  std::string name;         // e.g. an ACM certificate ARN
+  std::string certificate;  // PEM, the leaf certificate
+  std::string private_key;  // PEM
+  std::string chain;        // PEM, intermediates (optional)
+};
+
 struct ListenerConfig {
   std::string name;
   std::string bind;  // "127.0.0.1:8080" or "0.0.0.0:80"
   Protocol protocol = Protocol::kHttp;
   std::string default_target_group;
   std::vector<RuleConfig> rules;  // kept sorted by priority after parsing
+  // https / tls only: certificate names, the first is the default; the others are chosen by SNI.
+  std::vector<std::string> certificates;
+  std::string ssl_policy = "ELBSecurityPolicy-2016-08";  // ELBv2's default for API-created listeners
+  std::string alpn_policy = "None";                      // None | HTTP1Only (ELBv2's AlpnPolicy names)
 };
+
+// True for listeners that terminate TLS.
+inline bool IsTls(Protocol p) { return p == Protocol::kHttps || p == Protocol::kTls; }
+// True for listeners proxied per request.
+inline bool IsHttpListener(Protocol p) { return p == Protocol::kHttp || p == Protocol::kHttps; }
 
 // Process-wide settings; timeouts apply to every listener.
 struct Settings {
@@ -81,6 +101,8 @@ struct Settings {
   int max_retries = 2;             // extra attempts on another target
   int outlier_consecutive_failures = 5;  // Envoy's consecutive_5xx default
   int outlier_base_ejection_ms = 30000;  // Envoy's base_ejection_time default
+  int handshake_timeout_ms = 10000;      // a TLS client must finish its handshake within this
+  int ticket_key_rotation_ms = 3600000;  // TLS session ticket keys: a new one this often, the previous one accepted
 };
 
 struct LbConfig {
@@ -88,9 +110,11 @@ struct LbConfig {
   Settings settings;
   std::vector<ListenerConfig> listeners;
   std::vector<TargetGroupConfig> target_groups;
+  std::vector<CertificateConfig> certificates;
 
   // Returns the target group with this name, or nullptr.
   const TargetGroupConfig* FindTargetGroup(const std::string& name) const;
+  const CertificateConfig* FindCertificate(const std::string& name) const;
 };
 
 // Parses and validates a configuration (see docs/lb.md). Errors name the offending field.

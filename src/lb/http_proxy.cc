@@ -87,6 +87,7 @@ void Worker::Drive(Session* s) {
   for (int i = 0; i < 256 && !s->dead; ++i) {
     bool progress = false;
     switch (s->phase) {
+      case Phase::kHandshake: progress = StepHandshake(s); break;
       case Phase::kReadHead: progress = StepReadHead(s); break;
       case Phase::kProxy: progress = StepProxy(s); break;
       case Phase::kTcp: progress = StepTcp(s); break;
@@ -107,10 +108,11 @@ bool Worker::ReadClient(Session* s) {
   }
   size_t space = s->in.space();
   if (space == 0) return false;
-  ssize_t n = read(s->fd, s->in.wptr(), space);
+  ssize_t n = ClientRead(s, s->in.wptr(), space);
   if (n > 0) {
     s->in.end += static_cast<uint32_t>(n);
-    if (static_cast<size_t>(n) < space && !s->c_hup) s->c_readable = false;
+    // A short read drained a plain socket; TLS returns one record at a time, so it reads on until EAGAIN.
+    if (static_cast<size_t>(n) < space && !s->c_hup && !s->ssl) s->c_readable = false;
     s->conn_metrics->shard(id_).c[kProcessedBytes].Add(n);
     return true;
   }
@@ -224,7 +226,7 @@ bool Worker::BuildRequestHead(Session* s, const RequestHead& h) {
     a.Add(", ");
   }
   a.Add(s->client_ip);
-  a.Add("\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Port: ");
+  a.Add(s->ssl ? "\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Port: " : "\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Port: ");
   const std::string& bind = s->listener->cfg.bind;
   a.Add(std::string_view(bind).substr(bind.rfind(':') + 1));
   a.Add("\r\n\r\n");
@@ -490,7 +492,7 @@ bool Worker::WriteClient(Session* s) {
     if (!s->out.empty()) iov[cnt++] = {s->out.rptr(), s->out.size()};
     if (s->up && s->resp_ready > 0) iov[cnt++] = {s->up->in.rptr(), static_cast<size_t>(s->resp_ready)};
     if (cnt == 0) break;
-    ssize_t n = writev(s->fd, iov, cnt);
+    ssize_t n = ClientWritev(s, iov, cnt);
     if (n < 0) {
       if (errno == EAGAIN || errno == EINTR) {
         s->c_writable = false;
@@ -624,7 +626,7 @@ bool Worker::StepClosing(Session* s) {
   if (s->dead) return true;
   if (!s->out.empty()) return progress;
   if (!s->shut_wr) {
-    shutdown(s->fd, SHUT_WR);
+    ClientShutdownWrite(s);
     s->shut_wr = true;
     progress = true;
   }

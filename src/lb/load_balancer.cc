@@ -92,9 +92,29 @@ void LoadBalancer::ApplyTargetsLocked(const LbConfig& config, int64_t now) {
   targets_ = std::move(next);
 }
 
+// TLS contexts for the https/tls listeners of `config`: unchanged ones are kept (so re-applying a snapshot costs
+// no certificate parsing), changed ones are built anew; existing connections keep the contexts they started with.
+Status LoadBalancer::BuildTlsLocked(
+    const LbConfig& config, std::map<std::string, std::pair<std::string, std::shared_ptr<TlsContext>>>* out) {
+  ticket_keys_->set_rotation_ms(config.settings.ticket_key_rotation_ms);
+  for (const auto& lc : config.listeners) {
+    if (!IsTls(lc.protocol)) continue;
+    std::string fp = TlsContext::Fingerprint(lc, config);
+    if (auto it = tls_.find(lc.name); it != tls_.end() && it->second.first == fp) {
+      (*out)[lc.name] = it->second;
+      continue;
+    }
+    STRATUS_ASSIGN_OR_RETURN(auto ctx, TlsContext::Create(lc, config, ticket_keys_));
+    (*out)[lc.name] = {std::move(fp), std::move(ctx)};
+  }
+  return Status::Ok();
+}
+
 Status LoadBalancer::Apply(const LbConfig& config) {
   std::lock_guard<std::mutex> l(mu_);
-  // Bind new listeners first: a failure leaves everything as it was.
+  // Certificates, then new listeners: a failure leaves everything as it was.
+  std::map<std::string, std::pair<std::string, std::shared_ptr<TlsContext>>> tls;
+  STRATUS_RETURN_IF_ERROR(BuildTlsLocked(config, &tls));
   std::map<std::string, std::shared_ptr<ListenerSockets>> sockets;
   for (const auto& lc : config.listeners) {
     if (auto it = sockets_.find(lc.bind); it != sockets_.end()) {
@@ -106,6 +126,7 @@ Status LoadBalancer::Apply(const LbConfig& config) {
   ApplyTargetsLocked(config, NowMs());
   std::map<std::string, std::shared_ptr<ListenerSockets>> old = std::move(sockets_);
   sockets_ = std::move(sockets);
+  tls_ = std::move(tls);
   config_ = config;
   // Metrics of listeners and target groups that are gone (sessions still using one hold their own reference).
   std::erase_if(listener_metrics_, [&](const auto& kv) {
@@ -148,6 +169,7 @@ Status LoadBalancer::PublishLocked() {
     auto lr = std::make_unique<ListenerRuntime>();
     lr->cfg = lc;
     lr->sockets = sockets_[lc.bind];
+    if (auto it = tls_.find(lc.name); it != tls_.end()) lr->tls = it->second.second;
     auto& m = listener_metrics_[lc.name];
     if (!m) m = std::make_shared<MetricSet>(num_workers_);
     lr->metrics = m;

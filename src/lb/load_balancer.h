@@ -16,6 +16,7 @@
 #include "lb/access_log.h"
 #include "lb/config.h"
 #include "lb/health.h"
+#include "lb/tls.h"
 #include "lb/worker.h"
 
 namespace stratus::lb {
@@ -55,6 +56,7 @@ class LoadBalancer {
     int64_t deadline_ms;
   };
   Status PublishLocked();
+  Status BuildTlsLocked(const LbConfig& config, std::map<std::string, std::pair<std::string, std::shared_ptr<TlsContext>>>* out);
   void ApplyTargetsLocked(const LbConfig& config, int64_t now);
   std::string TargetState(const TargetRuntime& t, const std::set<std::string>& used, std::string* reason) const;
 
@@ -67,6 +69,9 @@ class LoadBalancer {
   std::map<std::string, std::shared_ptr<MetricSet>> listener_metrics_;
   std::map<std::string, std::shared_ptr<MetricSet>> group_metrics_;
   std::map<std::string, std::shared_ptr<ListenerSockets>> sockets_;
+  // TLS contexts by listener name, with the fingerprint of the settings they were built from.
+  std::map<std::string, std::pair<std::string, std::shared_ptr<TlsContext>>> tls_;
+  std::shared_ptr<TicketKeys> ticket_keys_ = std::make_shared<TicketKeys>();
   uint64_t generation_ = 0;
   SnapshotSource source_;
   std::unique_ptr<AccessLog> access_log_;

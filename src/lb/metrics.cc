@@ -29,6 +29,9 @@ const MetricInfo kInfo[kNumMetrics] = {
     {"ProcessedBytes", "processed_bytes_total", false},
     {"RetryCount", "retry_count_total", false},
     {"TargetConnectionErrorCount", "target_connection_error_count_total", false},
+    {"ClientTLSNegotiationErrorCount", "client_tls_negotiation_error_count_total", false},
+    {"TLSHandshakeCount", "tls_handshake_count_total", false},
+    {"TLSResumedHandshakeCount", "tls_resumed_handshake_count_total", false},
     {"TargetResponseTimeSumUs", "", false},
     {"TargetResponseTimeCount", "", false},
 };

@@ -41,6 +41,9 @@ enum Metric : int {
   kProcessedBytes,
   kRetries,
   kTargetConnectionErrors,
+  kClientTlsNegotiationErrors,  // handshakes that failed (bad hello, no shared cipher, timeout)
+  kNewTlsHandshakes,            // completed handshakes, full or resumed
+  kResumedTlsHandshakes,        // of which resumed (session ticket)
   kResponseTimeSumUs,
   kResponseTimeCount,
   kNumMetrics

@@ -3,11 +3,12 @@
 
 #include <netinet/in.h>
 
+#include "lb/tls.h"
 #include "lb/worker.h"
 
 namespace stratus::lb {
 
-enum class Phase : uint8_t { kReadHead, kProxy, kTcp, kClosing };
+enum class Phase : uint8_t { kHandshake, kReadHead, kProxy, kTcp, kClosing };
 
 struct ListenerReg {
   Handle handle{HandleKind::kListener, this};
@@ -25,6 +26,9 @@ struct Session {
   ListenerSockets* sockets = nullptr;
   std::shared_ptr<MetricSet> conn_metrics;  // listener metrics holding our ActiveConnectionCount
   char client_ip[INET_ADDRSTRLEN] = {};
+  SSL* ssl = nullptr;               // https / tls listeners: the client side goes through it
+  std::shared_ptr<TlsContext> tls;  // the contexts the handshake started with (kept across re-applies)
+  bool handshake_deferred = false;  // waiting in Worker::deferred_ for handshake budget
 
   Buf in;   // bytes from the client
   Buf out;  // bytes to the client before upstream body bytes (response heads, error pages)

@@ -142,8 +142,11 @@ class TargetGroupRuntime {
 };
 
 // A listener inside one snapshot.
+class TlsContext;
+
 struct ListenerRuntime {
   ListenerConfig cfg;
+  std::shared_ptr<TlsContext> tls;  // https / tls listeners
   std::shared_ptr<ListenerSockets> sockets;
   std::shared_ptr<MetricSet> metrics;
   TargetGroupRuntime* default_group = nullptr;

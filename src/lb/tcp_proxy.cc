@@ -105,7 +105,8 @@ bool Worker::TcpTargetToClient(Session* s) {
     }
   }
   if (!u->in.empty() && s->c_writable) {
-    ssize_t n = write(s->fd, u->in.rptr(), u->in.size());
+    iovec iov{u->in.rptr(), u->in.size()};
+    ssize_t n = ClientWritev(s, &iov, 1);
     if (n > 0) {
       if (static_cast<size_t>(n) < u->in.size()) s->c_writable = false;
       u->in.consume(static_cast<size_t>(n));
@@ -119,7 +120,7 @@ bool Worker::TcpTargetToClient(Session* s) {
     }
   }
   if (u->eof && u->in.empty() && !s->shut_wr) {
-    shutdown(s->fd, SHUT_WR);
+    ClientShutdownWrite(s);
     s->shut_wr = true;
     progress = true;
   }

@@ -8,6 +8,7 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -31,6 +32,7 @@ Worker::~Worker() {
   for (char* b : free_bufs_) delete[] b;
   for (Session* s : free_sessions_) delete s;
   for (Upstream* u : free_upstreams_) delete u;
+  delete[] tls_scratch_;
 }
 
 Status Worker::Start() {
@@ -73,9 +75,11 @@ void Worker::Run() {
   epoll_event events[256];
   while (!stop_.load(std::memory_order_relaxed)) {
     if (source_->generation() != adopted_.load(std::memory_order_relaxed)) Adopt();
-    int n = epoll_wait(epfd_.get(), events, 256, 100);
+    int n = epoll_wait(epfd_.get(), events, 256, deferred_.empty() ? 100 : 0);
     now_ms_ = NowMs();
+    handshake_budget_ = kHandshakesPerIteration;
     for (int i = 0; i < n; ++i) HandleEvent(static_cast<Handle*>(events[i].data.ptr), events[i].events);
+    RunDeferredHandshakes();
     FreeGraveyard();
     if (now_ms_ >= next_sweep_ms_) {
       Sweep();
@@ -174,6 +178,15 @@ void Worker::Accept(ListenerReg* reg) {
     ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
     ev.data.ptr = &s->handle;
     epoll_ctl(epfd_.get(), EPOLL_CTL_ADD, fd, &ev);
+    if (reg->listener->tls) {
+      // The client speaks first: its ClientHello (already queued or not) triggers the first edge.
+      s->tls = reg->listener->tls;
+      s->ssl = s->tls->NewSsl(fd);
+      s->phase = Phase::kHandshake;
+      s->deadline_ms = now_ms_ + snap_->settings.handshake_timeout_ms;
+      if (!s->ssl) CloseSession(s);
+      continue;
+    }
     if (reg->listener->cfg.protocol == Protocol::kTcp) {
       s->phase = Phase::kTcp;
       s->deadline_ms = now_ms_ + snap_->settings.idle_timeout_ms;
@@ -230,6 +243,11 @@ void Worker::CloseSession(Session* s) {
   }
   s->dead = true;
   if (s->conn_metrics) s->conn_metrics->shard(id_).c[kActiveConnectionCount].Add(-1);
+  if (s->handshake_deferred) std::replace(deferred_.begin(), deferred_.end(), s, static_cast<Session*>(nullptr));
+  if (s->ssl) {
+    SSL_free(s->ssl);
+    s->ssl = nullptr;
+  }
   if (s->fd >= 0) {
     ::close(s->fd);  // closing removes it from epoll
     s->fd = -1;
@@ -385,6 +403,7 @@ void Worker::SweepSession(Session* s) {
     return;
   }
   if (s->deadline_ms == 0 || now_ms_ < s->deadline_ms) return;
+  if (s->phase == Phase::kHandshake) s->conn_metrics->shard(id_).c[kClientTlsNegotiationErrors].Add(1);
   if (s->phase == Phase::kProxy && !s->resp_head_done) {
     UpstreamFailed(s, Failure::kTimeout);
     if (!s->dead) Drive(s);
@@ -397,6 +416,7 @@ void Worker::FreeGraveyard() {
   for (Session* s : dead_sessions_) {
     s->snap.reset();
     s->conn_metrics.reset();
+    s->tls.reset();
     free_sessions_.push_back(s);
   }
   dead_sessions_.clear();

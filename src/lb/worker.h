@@ -3,6 +3,8 @@
 // throws, or allocates once the pools are warm.
 #pragma once
 
+#include <sys/uio.h>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -43,6 +45,9 @@ struct Session;
 struct ListenerReg;
 
 constexpr size_t kBufSize = 16384;
+// TLS handshake steps (SSL_do_handshake calls: a full handshake costs one signature) per loop iteration; the
+// rest wait for the next iteration, so a handshake flood cannot starve established connections.
+constexpr int kHandshakesPerIteration = 32;
 
 // A fixed-size byte buffer whose storage comes from (and returns to) a worker's pool.
 struct Buf {
@@ -129,6 +134,14 @@ class Worker {
   void UnlinkIdle(Upstream* u);
   bool ConnectUpstream(Session* s, TargetRuntime* t, TargetPtr owner);
 
+  // The client side's I/O, plain or through TLS (tls_io.cc): read/writev semantics (-1 with errno EAGAIN when
+  // the socket would block), and the half-close of our sending direction.
+  ssize_t ClientRead(Session* s, char* buf, size_t n);
+  ssize_t ClientWritev(Session* s, const iovec* iov, int cnt);
+  void ClientShutdownWrite(Session* s);
+  bool StepHandshake(Session* s);
+  void RunDeferredHandshakes();
+
   // The HTTP and TCP state machines (http_proxy.cc).
   void Drive(Session* s);
   bool StepReadHead(Session* s);
@@ -178,6 +191,9 @@ class Worker {
   std::vector<Upstream*> free_upstreams_;
   std::vector<Session*> dead_sessions_;
   std::vector<Upstream*> dead_upstreams_;
+  std::vector<Session*> deferred_;  // handshakes over this iteration's budget
+  int handshake_budget_ = kHandshakesPerIteration;
+  char* tls_scratch_ = nullptr;     // coalesces a response head and body into one TLS record
   int64_t now_ms_ = 0;
   int64_t next_sweep_ms_ = 0;
   RequestHead req_head_;

@@ -59,6 +59,58 @@ TEST(Config, ErrorsNameTheField) {
   EXPECT_FALSE(ParseConfigText("{not json").ok());
 }
 
+constexpr const char* kPem =
+    "-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\\n";
+constexpr const char* kKey = "-----BEGIN PRIVATE KEY-----\\nMIIB\\n-----END PRIVATE KEY-----\\n";
+
+std::string TlsConfig(const std::string& listener_extra, const std::string& tg_protocol = "http",
+                      const std::string& protocol = "https") {
+  return std::string(R"({"certificates": [{"name": "site", "certificate": ")") + kPem + R"(", "private_key": ")" +
+         kKey + R"("}], "listeners": [{"name": "web", "bind": "127.0.0.1:443", "protocol": ")" + protocol +
+         R"(", "default_target_group": "app")" + listener_extra + R"(}], "target_groups": [{"name": "app",
+         "protocol": ")" + tg_protocol + R"("}]})";
+}
+
+TEST(Config, TlsListeners) {
+  auto c = ParseConfigText(TlsConfig(R"(, "certificates": ["site"], "ssl_policy": "ELBSecurityPolicy-TLS13-1-3-2021-06",
+                                        "alpn_policy": "HTTP1Only")"));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->listeners[0].protocol, Protocol::kHttps);
+  EXPECT_EQ(c->listeners[0].ssl_policy, "ELBSecurityPolicy-TLS13-1-3-2021-06");
+  EXPECT_EQ(c->FindCertificate("site")->private_key, "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n");
+  auto again = ParseConfig(ConfigToJson(*c));
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(ConfigToJson(*again), ConfigToJson(*c));
+  // The default policy is ELBv2's default for listeners created through the API.
+  auto d = ParseConfigText(TlsConfig(R"(, "certificates": "site")", "tcp", "TLS"));
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->listeners[0].protocol, Protocol::kTls);
+  EXPECT_EQ(d->listeners[0].ssl_policy, "ELBSecurityPolicy-2016-08");
+
+  struct Case {
+    std::string json;
+    const char* expect;
+  } cases[] = {
+      {TlsConfig(""), "listeners[0].certificates: a https listener needs a certificate"},
+      {TlsConfig(R"(, "certificates": ["nope"])"), "unknown certificate nope"},
+      {TlsConfig(R"(, "certificates": ["site"], "ssl_policy": "Custom")"), "unknown security policy \"Custom\""},
+      {TlsConfig(R"(, "certificates": ["site"], "alpn_policy": "HTTP3")"), "alpn_policy"},
+      {TlsConfig(R"(, "certificates": ["site"])", "tcp"), "an https listener needs an http target group"},
+      {TlsConfig(R"(, "certificates": ["site"])", "http", "tls"), "a tls listener needs a tcp target group"},
+      {TlsConfig(R"(, "certificates": ["site"])", "http", "http"), "only https and tls listeners take certificates"},
+      {TlsConfig(R"(, "certificates": ["site"])", "http", "quic"), "must be http, https, tcp or tls"},
+      {R"({"certificates": [{"name": "x", "certificate": "abc", "private_key": "k"}]})",
+       "certificates[0].certificate: is not a PEM certificate"},
+      {std::string(R"({"certificates": [{"name": "x", "certificate": ")") + kPem + R"("}]})",
+       "certificates[0].private_key: is required"},
+  };
+  for (const auto& tc : cases) {
+    auto r = ParseConfigText(tc.json);
+    ASSERT_FALSE(r.ok()) << tc.json;
+    EXPECT_NE(r.status().message().find(tc.expect), std::string::npos) << r.status().message();
+  }
+}
+
 TEST(Config, Matchers) {
   EXPECT_TRUE(MatchesStatus("200-299", 204));
   EXPECT_FALSE(MatchesStatus("200-299", 302));

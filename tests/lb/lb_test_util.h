@@ -206,7 +206,8 @@ class HttpClient {
 //   GET /chunked?n=N     a chunked response of N chunks
 //   GET /big?bytes=N     a body of N bytes
 //   POST ...             answers with the request body's length (Content-Length or chunked)
-// Every response carries "X-Backend: <name>" and echoes X-Forwarded-For in "X-Seen-XFF".
+// Every response carries "X-Backend: <name>" and echoes X-Forwarded-For in "X-Seen-XFF" and X-Forwarded-Proto in
+// "X-Seen-Proto".
 class Backend {
  public:
   explicit Backend(std::string name, int port = 0) : name_(std::move(name)) {
@@ -320,6 +321,9 @@ class Backend {
         std::lock_guard<std::mutex> l(mu_);
         size_t x = lower.find("x-forwarded-for: ");
         last_xff_ = x == std::string::npos ? "" : head.substr(x + 17, head.find("\r\n", x) - x - 17);
+        size_t p = lower.find("x-forwarded-proto: ");
+        last_proto_ = p == std::string::npos ? "" : head.substr(p + 19, head.find("\r\n", p) - p - 19);
+        last_version_ = head.substr(head.rfind(' ', head.find("\r\n")) + 1, 8);
       }
       if (!Respond(fd, method, path, body_len)) break;
     }
@@ -334,6 +338,10 @@ class Backend {
     int status = 200;
     std::string body = "hello from " + name_ + "\n";
     std::string common = "X-Backend: " + name_ + "\r\nX-Seen-XFF: " + last_xff() + "\r\n";
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      common += "X-Seen-Proto: " + last_proto_ + "\r\nX-Seen-Version: " + last_version_ + "\r\n";
+    }
     if (path.rfind("/sleep", 0) == 0) {
       std::this_thread::sleep_for(std::chrono::milliseconds(std::atoi(Param(path, "ms").c_str())));
     } else if (path.rfind("/status/", 0) == 0) {
@@ -362,6 +370,8 @@ class Backend {
   std::mutex mu_;
   std::set<int> conns_;
   std::string last_xff_;
+  std::string last_proto_;
+  std::string last_version_;
   std::atomic<bool> stopped_{false};
   std::atomic<int> requests_{0};
   std::atomic<int> user_requests_{0};
@@ -410,9 +420,14 @@ class LbProcess {
     }
   }
 
+  // Retries for up to 5 s: the socket file appears at bind(), a moment before listen().
   std::unique_ptr<ControlClient> Connect() {
-    auto c = ControlClient::Connect(socket_);
-    return c.ok() ? std::move(c).value() : nullptr;
+    for (int i = 0; i < 250; ++i) {
+      auto c = ControlClient::Connect(socket_);
+      if (c.ok()) return std::move(c).value();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return nullptr;
   }
   const std::string& dir() const { return dir_; }
   std::string log() {
