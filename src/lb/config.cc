@@ -184,6 +184,79 @@ std::string ParseTargetGroup(const json& j, const std::string& path, TargetGroup
   return r.error();
 }
 
+// "HTTP_301", "301" or 301.
+int StatusCode(const json& v) {
+  if (v.is_number_integer()) return v.get<int>();
+  if (!v.is_string()) return -1;
+  std::string t = v.get<std::string>();
+  if (t.rfind("HTTP_", 0) == 0) t = t.substr(5);
+  if (t.size() != 3 || t.find_first_not_of("0123456789") != std::string::npos) return -1;
+  return std::stoi(t);
+}
+
+std::string ParseAction(const json& j, const std::string& path, ActionConfig* a) {
+  FieldReader r(j, path);
+  std::string type;
+  r.Str("type", &type, true);
+  if (type == "forward") {
+    a->type = ActionType::kForward;
+    if (!r.Has("target_groups") || !r.Get("target_groups").is_array() || r.Get("target_groups").empty()) {
+      return r.Path("target_groups") + ": a forward action needs a list of target groups";
+    }
+    size_t i = 0;
+    for (const auto& gj : r.Get("target_groups")) {
+      FieldReader g(gj, r.Path("target_groups") + "[" + std::to_string(i++) + "]");
+      WeightedTargetGroup wg;
+      g.Str("name", &wg.target_group, true);
+      g.Int("weight", &wg.weight, 0, 999);
+      r.Merge(g.error());
+      a->target_groups.push_back(std::move(wg));
+    }
+  } else if (type == "redirect") {
+    a->type = ActionType::kRedirect;
+    r.Str("protocol", &a->protocol);
+    r.Str("host", &a->host);
+    r.Str("port", &a->port);
+    r.Str("path", &a->path);
+    r.Str("query", &a->query);
+    if (r.Has("status_code")) a->status_code = StatusCode(r.Get("status_code"));
+    if (a->protocol != "HTTP" && a->protocol != "HTTPS" && a->protocol != "#{protocol}") {
+      r.Fail(r.Path("protocol") + ": must be HTTP, HTTPS or #{protocol}");
+    }
+    if (a->path.empty() || a->path[0] != '/') r.Fail(r.Path("path") + ": must start with /");
+    if (a->status_code != 301 && a->status_code != 302) r.Fail(r.Path("status_code") + ": must be HTTP_301 or HTTP_302");
+  } else if (type == "fixed_response") {
+    a->type = ActionType::kFixedResponse;
+    a->status_code = 200;
+    if (r.Has("status_code")) a->status_code = StatusCode(r.Get("status_code"));
+    r.Str("content_type", &a->content_type);
+    r.Str("message_body", &a->message_body);
+    if (a->status_code < 200 || a->status_code > 599) r.Fail(r.Path("status_code") + ": must be between 200 and 599");
+    static const char* kTypes[] = {"text/plain", "text/css", "text/html", "application/javascript", "application/json"};
+    if (std::find(std::begin(kTypes), std::end(kTypes), a->content_type) == std::end(kTypes)) {
+      r.Fail(r.Path("content_type") + ": must be text/plain, text/css, text/html, application/javascript or application/json");
+    }
+    if (a->message_body.size() > 1024) r.Fail(r.Path("message_body") + ": must be at most 1024 bytes");
+  } else if (r.error().empty()) {
+    r.Fail(r.Path("type") + ": must be forward, redirect or fixed_response");
+  }
+  return r.error();
+}
+
+// The rule's or the listener's action: an explicit "action" object, else a forward to `target_group`.
+std::string ParseActionOrGroup(FieldReader& r, const char* action_key, const char* group_key, std::string* group,
+                               ActionConfig* action) {
+  r.Str(group_key, group);
+  if (r.Has(action_key)) {
+    r.Merge(ParseAction(r.Get(action_key), r.Path(action_key), action));
+  } else if (group->empty()) {
+    r.Fail(r.Path(group_key) + ": is required (or an " + action_key + ")");
+  } else {
+    action->target_groups = {{*group, 1}};
+  }
+  return r.error();
+}
+
 std::string ParseRule(const json& j, const std::string& path, RuleConfig* rule) {
   FieldReader r(j, path);
   r.Int("priority", &rule->priority, 1, 50000);
@@ -191,8 +264,43 @@ std::string ParseRule(const json& j, const std::string& path, RuleConfig* rule) 
   r.StrList("hosts", &rule->hosts);
   r.StrList("path", &rule->paths);
   r.StrList("paths", &rule->paths);
-  r.Str("target_group", &rule->target_group, true);
-  if (r.error().empty() && rule->hosts.empty() && rule->paths.empty()) r.Fail(path + ": needs a host or path condition");
+  r.StrList("source_ips", &rule->source_ips);
+  r.StrList("methods", &rule->methods);
+  if (r.Has("http_headers")) {
+    if (!r.Get("http_headers").is_array()) return r.Path("http_headers") + ": must be a list";
+    size_t i = 0;
+    for (const auto& hj : r.Get("http_headers")) {
+      FieldReader h(hj, r.Path("http_headers") + "[" + std::to_string(i++) + "]");
+      HeaderCondition c;
+      h.Str("name", &c.name, true);
+      h.StrList("values", &c.values);
+      if (h.error().empty() && c.values.empty()) h.Fail(h.Path("values") + ": needs at least one value");
+      r.Merge(h.error());
+      rule->http_headers.push_back(std::move(c));
+    }
+  }
+  if (r.Has("query_strings")) {
+    if (!r.Get("query_strings").is_array()) return r.Path("query_strings") + ": must be a list";
+    size_t i = 0;
+    for (const auto& qj : r.Get("query_strings")) {
+      FieldReader q(qj, r.Path("query_strings") + "[" + std::to_string(i++) + "]");
+      QueryCondition c;
+      q.Str("key", &c.key);
+      q.Str("value", &c.value, true);
+      r.Merge(q.error());
+      rule->query_strings.push_back(std::move(c));
+    }
+  }
+  for (const auto& cidr : rule->source_ips) {
+    uint32_t net, mask;
+    Status st = ParseCidr(cidr, &net, &mask);
+    if (!st.ok()) r.Fail(r.Path("source_ips") + ": " + st.message());
+  }
+  ParseActionOrGroup(r, "action", "target_group", &rule->target_group, &rule->action);
+  if (r.error().empty() && rule->hosts.empty() && rule->paths.empty() && rule->http_headers.empty() &&
+      rule->query_strings.empty() && rule->source_ips.empty() && rule->methods.empty()) {
+    r.Fail(path + ": needs a condition");
+  }
   return r.error();
 }
 
@@ -202,7 +310,7 @@ std::string ParseListener(const json& j, const std::string& path, ListenerConfig
   r.Str("name", &l->name);
   if (l->name.empty()) l->name = l->bind;
   r.Proto("protocol", &l->protocol, /*listener=*/true);
-  r.Str("default_target_group", &l->default_target_group, true);
+  ParseActionOrGroup(r, "default_action", "default_target_group", &l->default_target_group, &l->default_action);
   r.StrList("certificates", &l->certificates);
   r.Str("ssl_policy", &l->ssl_policy);
   r.Str("alpn_policy", &l->alpn_policy);
@@ -276,15 +384,26 @@ std::string CrossCheck(const LbConfig& c) {
   for (const auto& l : c.listeners) {
     if (!listeners.insert(l.name).second) return "listener " + l.name + " is defined twice";
     if (!binds.insert(l.bind).second) return "two listeners bind " + l.bind;
-    const TargetGroupConfig* tg = c.FindTargetGroup(l.default_target_group);
-    if (!tg) return "listener " + l.name + ": unknown target group " + l.default_target_group;
     bool stream = !IsHttpListener(l.protocol);
-    if (stream && tg->protocol != Protocol::kTcp) {
-      return "listener " + l.name + ": a " + ProtocolName(l.protocol) + " listener needs a tcp target group";
-    }
-    if (!stream && tg->protocol != Protocol::kHttp) {
-      return "listener " + l.name + ": an " + ProtocolName(l.protocol) + " listener needs an http target group";
-    }
+    // Every forward action's groups exist and speak the listener's kind of protocol.
+    auto check = [&](const ActionConfig& a, const std::string& where) -> std::string {
+      if (stream && a.type != ActionType::kForward) {
+        return where + ": " + ProtocolName(l.protocol) + " listeners only forward";
+      }
+      if (stream && a.target_groups.size() != 1) return where + ": " + ProtocolName(l.protocol) + " listeners forward to one target group";
+      for (const auto& wg : a.target_groups) {
+        const TargetGroupConfig* tg = c.FindTargetGroup(wg.target_group);
+        if (!tg) return where + ": unknown target group " + wg.target_group;
+        if (stream && tg->protocol != Protocol::kTcp) {
+          return where + ": a " + std::string(ProtocolName(l.protocol)) + " listener needs a tcp target group";
+        }
+        if (!stream && tg->protocol != Protocol::kHttp) {
+          return where + ": an " + std::string(ProtocolName(l.protocol)) + " listener needs an http target group";
+        }
+      }
+      return "";
+    };
+    if (std::string e = check(l.default_action, "listener " + l.name); !e.empty()) return e;
     if (!IsTls(l.protocol) && !l.certificates.empty()) {
       return "listener " + l.name + ": only https and tls listeners take certificates";
     }
@@ -292,11 +411,9 @@ std::string CrossCheck(const LbConfig& c) {
       if (!c.FindCertificate(name)) return "listener " + l.name + ": unknown certificate " + name;
     }
     for (const auto& rule : l.rules) {
-      if (!c.FindTargetGroup(rule.target_group)) {
-        return "listener " + l.name + ": rule " + std::to_string(rule.priority) + ": unknown target group " +
-               rule.target_group;
-      }
       if (stream) return "listener " + l.name + ": " + ProtocolName(l.protocol) + " listeners have no rules";
+      std::string e = check(rule.action, "listener " + l.name + ": rule " + std::to_string(rule.priority));
+      if (!e.empty()) return e;
     }
   }
   return "";
@@ -312,6 +429,40 @@ const char* ProtocolName(Protocol p) {
     case Protocol::kTls: return "tls";
   }
   return "http";
+}
+
+const char* ActionTypeName(ActionType t) {
+  switch (t) {
+    case ActionType::kForward: return "forward";
+    case ActionType::kRedirect: return "redirect";
+    case ActionType::kFixedResponse: return "fixed_response";
+  }
+  return "forward";
+}
+
+void AddForwardedGroups(const ListenerConfig& l, std::set<std::string>* out) {
+  for (const auto& g : l.default_action.target_groups) out->insert(g.target_group);
+  for (const auto& r : l.rules) {
+    for (const auto& g : r.action.target_groups) out->insert(g.target_group);
+  }
+}
+
+Status ParseCidr(const std::string& s, uint32_t* net, uint32_t* mask) {
+  size_t slash = s.find('/');
+  std::string ip = s.substr(0, slash);
+  in_addr a;
+  if (inet_pton(AF_INET, ip.c_str(), &a) != 1) return InvalidArgument("\"" + s + "\" is not an IPv4 CIDR");
+  int len = 32;
+  if (slash != std::string::npos) {
+    std::string l = s.substr(slash + 1);
+    if (l.empty() || l.size() > 2 || l.find_first_not_of("0123456789") != std::string::npos || std::stoi(l) > 32) {
+      return InvalidArgument("\"" + s + "\" is not an IPv4 CIDR");
+    }
+    len = std::stoi(l);
+  }
+  *mask = len == 0 ? 0 : ~uint32_t{0} << (32 - len);
+  *net = ntohl(a.s_addr) & *mask;
+  return Status::Ok();
 }
 
 const char* AlgorithmName(Algorithm a) {
@@ -421,6 +572,32 @@ Result<LbConfig> ParseConfigText(const std::string& text) {
   return ParseConfig(j);
 }
 
+namespace {
+
+// A forward action not filled in yet (a configuration built in code with only `target_group` set): the
+// shorthand alone is serialized and parsing fills the action in.
+bool IsShorthand(const ActionConfig& a) { return a.type == ActionType::kForward && a.target_groups.empty(); }
+
+json ActionToJson(const ActionConfig& a) {
+  json j = {{"type", ActionTypeName(a.type)}};
+  switch (a.type) {
+    case ActionType::kForward:
+      j["target_groups"] = json::array();
+      for (const auto& g : a.target_groups) j["target_groups"].push_back({{"name", g.target_group}, {"weight", g.weight}});
+      break;
+    case ActionType::kRedirect:
+      j.update({{"protocol", a.protocol}, {"host", a.host}, {"port", a.port}, {"path", a.path}, {"query", a.query},
+                {"status_code", a.status_code}});
+      break;
+    case ActionType::kFixedResponse:
+      j.update({{"status_code", a.status_code}, {"content_type", a.content_type}, {"message_body", a.message_body}});
+      break;
+  }
+  return j;
+}
+
+}  // namespace
+
 nlohmann::json ConfigToJson(const LbConfig& c) {
   json j;
   j["version"] = c.version;
@@ -437,16 +614,22 @@ nlohmann::json ConfigToJson(const LbConfig& c) {
     json lj = {{"name", l.name},
                {"bind", l.bind},
                {"protocol", ProtocolName(l.protocol)},
-               {"default_target_group", l.default_target_group},
                {"rules", json::array()}};
+    if (!IsShorthand(l.default_action)) lj["default_action"] = ActionToJson(l.default_action);
+    if (!l.default_target_group.empty()) lj["default_target_group"] = l.default_target_group;
     if (IsTls(l.protocol)) {
       lj["certificates"] = l.certificates;
       lj["ssl_policy"] = l.ssl_policy;
       lj["alpn_policy"] = l.alpn_policy;
     }
     for (const auto& r : l.rules) {
-      lj["rules"].push_back(
-          {{"priority", r.priority}, {"hosts", r.hosts}, {"paths", r.paths}, {"target_group", r.target_group}});
+      json rj = {{"priority", r.priority}, {"hosts", r.hosts}, {"paths", r.paths}, {"source_ips", r.source_ips},
+                 {"methods", r.methods}, {"http_headers", json::array()}, {"query_strings", json::array()}};
+      if (!IsShorthand(r.action)) rj["action"] = ActionToJson(r.action);
+      if (!r.target_group.empty()) rj["target_group"] = r.target_group;
+      for (const auto& h : r.http_headers) rj["http_headers"].push_back({{"name", h.name}, {"values", h.values}});
+      for (const auto& q : r.query_strings) rj["query_strings"].push_back({{"key", q.key}, {"value", q.value}});
+      lj["rules"].push_back(std::move(rj));
     }
     j["listeners"].push_back(std::move(lj));
   }

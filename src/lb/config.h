@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -57,12 +58,52 @@ struct TargetGroupConfig {
   std::vector<TargetConfig> targets;
 };
 
-// A listener rule: every non-empty condition must match; the lowest priority number wins.
+// What a listener does with a request, as ELBv2 listener actions.
+enum class ActionType { kForward, kRedirect, kFixedResponse };
+const char* ActionTypeName(ActionType t);
+
+struct WeightedTargetGroup {
+  std::string target_group;
+  int weight = 1;  // 0..999; a request goes to a group with probability weight / sum of weights
+};
+
+struct ActionConfig {
+  ActionType type = ActionType::kForward;
+  std::vector<WeightedTargetGroup> target_groups;  // forward
+  // redirect: each part may use #{protocol}, #{host}, #{port}, #{path} (without its leading /) and #{query}
+  // (without the ?); the defaults keep the request's own value.
+  std::string protocol = "#{protocol}";  // HTTP, HTTPS or #{protocol}
+  std::string host = "#{host}";
+  std::string port = "#{port}";
+  std::string path = "/#{path}";
+  std::string query = "#{query}";
+  int status_code = 301;  // redirect: 301 or 302; fixed_response: 200-599
+  std::string content_type = "text/plain";  // fixed_response
+  std::string message_body;                  // fixed_response, at most 1024 bytes
+};
+
+struct HeaderCondition {
+  std::string name;                 // case-insensitive
+  std::vector<std::string> values;  // globs, case-insensitive; any may match
+};
+
+struct QueryCondition {
+  std::string key;    // empty: any key
+  std::string value;  // glob, case-insensitive
+};
+
+// A listener rule: every non-empty condition must match (within one condition, any of its values); the lowest
+// priority number wins.
 struct RuleConfig {
   int priority = 1;
   std::vector<std::string> hosts;  // "example.com", "*.example.com" (case-insensitive, port ignored)
   std::vector<std::string> paths;  // glob: "/api/*", "/img/?.png" (query string ignored)
-  std::string target_group;
+  std::string target_group;        // shorthand for a forward action to one group
+  std::vector<HeaderCondition> http_headers = {};  // every listed header must match
+  std::vector<QueryCondition> query_strings = {};  // any pair may match
+  std::vector<std::string> source_ips = {};        // CIDRs ("10.0.0.0/8"); the client's address
+  std::vector<std::string> methods = {};           // "GET", "POST" (exact)
+  ActionConfig action = {};  // forward (with target_groups filled from target_group), redirect or fixed_response
 };
 
 // A certificate with its private key (PEM), referenced by listeners by name. Keys travel only inside snapshots
@@ -78,8 +119,9 @@ struct ListenerConfig {
   std::string name;
   std::string bind;  // "127.0.0.1:8080" or "0.0.0.0:80"
   Protocol protocol = Protocol::kHttp;
-  std::string default_target_group;
-  std::vector<RuleConfig> rules;  // kept sorted by priority after parsing
+  std::string default_target_group;  // shorthand for a default forward action to one group
+  ActionConfig default_action;       // forward (target_groups filled from default_target_group), redirect, fixed
+  std::vector<RuleConfig> rules;     // kept sorted by priority after parsing
   // https / tls only: certificate names, the first is the default; the others are chosen by SNI.
   std::vector<std::string> certificates;
   std::string ssl_policy = "ELBSecurityPolicy-2016-08";  // ELBv2's default for API-created listeners
@@ -126,6 +168,12 @@ nlohmann::json ConfigToJson(const LbConfig& config);
 
 // Parses "a.b.c.d:port" into its parts; error when malformed.
 Status ParseHostPort(const std::string& s, std::string* ip, int* port);
+
+// Adds the names of the target groups a listener forwards to (default action and rules) to `out`.
+void AddForwardedGroups(const ListenerConfig& l, std::set<std::string>* out);
+
+// Parses "a.b.c.d/len" into a network and mask (host order); error when malformed.
+Status ParseCidr(const std::string& s, uint32_t* net, uint32_t* mask);
 
 // True when `status` matches a matcher like "200", "200,204" or "200-299".
 bool MatchesStatus(const std::string& matcher, int status);

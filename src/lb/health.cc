@@ -129,10 +129,7 @@ void HealthChecker::Run() {
     SnapshotPtr snap = source_->Get();
     if (snap) {
       std::set<std::string> used;
-      for (const auto& l : snap->listeners) {
-        used.insert(l->default_group->cfg.name);
-        for (const auto& r : l->rules) used.insert(r.second->cfg.name);
-      }
+      for (const auto& l : snap->listeners) AddForwardedGroups(l->cfg, &used);
       for (const auto& g : snap->groups) {
         if (!used.count(g->cfg.name)) continue;
         for (const auto& t : g->targets) {

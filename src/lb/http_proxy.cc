@@ -53,6 +53,9 @@ bool IsForwardedHeader(std::string_view n) {
 
 std::string_view ErrorResponse(int code) {
   switch (code) {
+    case 408:
+      return "HTTP/1.1 408 Request Timeout\r\nServer: stratus-lb\r\nContent-Type: text/plain\r\nContent-Length: 16\r\n"
+             "Connection: close\r\n\r\nrequest timeout\n";
     case 400:
       return "HTTP/1.1 400 Bad Request\r\nServer: stratus-lb\r\nContent-Type: text/plain\r\nContent-Length: 12\r\n"
              "Connection: close\r\n\r\nbad request\n";
@@ -66,6 +69,80 @@ std::string_view ErrorResponse(int code) {
       return "HTTP/1.1 504 Gateway Timeout\r\nServer: stratus-lb\r\nContent-Type: text/plain\r\nContent-Length: 16\r\n"
              "Connection: close\r\n\r\ngateway timeout\n";
   }
+}
+
+std::string_view ReasonPhrase(int code) {
+  switch (code) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 410: return "Gone";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "Status";
+  }
+}
+
+// Replaces #{protocol}, #{host}, #{port}, #{path} and #{query} in one part of a redirect.
+std::string Expand(std::string_view part, std::string_view proto, std::string_view host, std::string_view port,
+                   std::string_view path, std::string_view query) {
+  std::string out;
+  while (!part.empty()) {
+    size_t open = part.find("#{");
+    size_t close = open == std::string_view::npos ? open : part.find('}', open);
+    if (close == std::string_view::npos) break;
+    out.append(part.substr(0, open));
+    std::string_view name = part.substr(open + 2, close - open - 2);
+    if (name == "protocol") out.append(proto);
+    else if (name == "host") out.append(host);
+    else if (name == "port") out.append(port);
+    else if (name == "path") out.append(path);
+    else if (name == "query") out.append(query);
+    else out.append(part.substr(open, close - open + 1));
+    part.remove_prefix(close + 1);
+  }
+  out.append(part);
+  return out;
+}
+
+// True when the comma-separated header value `v` has `token` (case-insensitive), as in "keep-alive, Upgrade".
+bool HasToken(std::string_view v, std::string_view token) {
+  while (!v.empty()) {
+    size_t comma = v.find(',');
+    std::string_view t = v.substr(0, comma);
+    while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+    while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
+    if (EqualsIgnoreCase(t, token)) return true;
+    if (comma == std::string_view::npos) break;
+    v.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+// A WebSocket handshake (RFC 6455 4.1): GET over HTTP/1.1 with "Upgrade: websocket" and "Connection: upgrade".
+// Other upgrades (h2c) are not passed on: their headers are dropped as hop-by-hop.
+bool IsWebSocketUpgrade(const RequestHead& h) {
+  if (h.version_minor != 1 || h.method != "GET") return false;
+  bool upgrade = false, connection = false;
+  for (size_t i = 0; i < h.num_headers; ++i) {
+    const HeaderField& f = h.headers[i];
+    if (EqualsIgnoreCase(f.name, "upgrade")) upgrade = upgrade || HasToken(f.value, "websocket");
+    if (EqualsIgnoreCase(f.name, "connection")) connection = connection || HasToken(f.value, "upgrade");
+  }
+  return upgrade && connection;
 }
 
 // Value of the AWSALB cookie in a Cookie header, or empty.
@@ -125,6 +202,11 @@ bool Worker::ReadClient(Session* s) {
 }
 
 bool Worker::StepReadHead(Session* s) {
+  if (!s->out.empty()) {  // a local response (redirect, fixed) goes out before the next request is read
+    bool progress = WriteClient(s);
+    if (s->dead || !s->out.empty()) return progress;
+    Release(&s->out);
+  }
   if (!s->in.empty()) {
     RequestHead& h = req_head_;
     ParseResult r = ParseRequestHead(s->in.rptr(), s->in.size(), &h);
@@ -167,7 +249,9 @@ bool Worker::StartRequest(Session* s, RequestHead& h) {
   s->keep_alive = h.keep_alive;
   s->http10 = h.version_minor == 0;
   s->is_head = h.is_head;
+  s->upgrade = IsWebSocketUpgrade(h);
   s->idempotent = h.idempotent;
+  s->nothing_sent = false;
   s->attempts = 0;
   s->reuse_retries = 0;
   s->body_sent = 0;
@@ -179,8 +263,18 @@ bool Worker::StartRequest(Session* s, RequestHead& h) {
   s->close_after = false;
   s->requests++;
   s->listener->metrics->shard(id_).c[kRequestCount].Add(1);
-  TargetGroupRuntime* g = s->listener->Route(h.host, h.path);
+  const ActionRuntime& action = s->listener->Route(h, s->client_addr);
+  if (action.cfg->type != ActionType::kForward) return LocalResponse(s, h, *action.cfg);
+  rng_ ^= rng_ << 13;
+  rng_ ^= rng_ >> 7;
+  rng_ ^= rng_ << 17;
+  TargetGroupRuntime* g = action.PickGroup(rng_);
   s->group = g;
+  if (!g) {
+    s->in.consume(h.head_len);
+    SendError(s, 503);  // every group of the forward action has weight 0
+    return true;
+  }
   std::string_view sticky = g->cfg.stickiness.enabled ? StickyCookie(h.cookie) : std::string_view();
   TargetRuntime* t = g->Select(id_, now_ms_, nullptr, sticky);
   if (!BuildRequestHead(s, h)) {
@@ -202,6 +296,76 @@ bool Worker::StartRequest(Session* s, RequestHead& h) {
   return true;
 }
 
+// A redirect or fixed-response action: the answer comes from the load balancer. The connection stays open when
+// the request has no body (there is nothing left to read past its head), as ALB does.
+bool Worker::LocalResponse(Session* s, const RequestHead& h, const ActionConfig& a) {
+  MetricShard& m = s->listener->metrics->shard(id_);
+  bool close = !s->keep_alive || h.body != BodyKind::kNone;
+  Acquire(&s->out);
+  s->out.clear();
+  Appender ap{&s->out};
+  ap.Add("HTTP/1.1 ");
+  ap.AddInt(static_cast<uint64_t>(a.status_code));
+  ap.Add(" ");
+  ap.Add(ReasonPhrase(a.status_code));
+  ap.Add("\r\nServer: stratus-lb\r\n");
+  if (a.type == ActionType::kRedirect) {
+    std::string_view host = h.host.substr(0, h.host.rfind(':'));
+    std::string_view proto = s->ssl ? "https" : "http";
+    const std::string& bind = s->listener->cfg.bind;
+    std::string_view port = std::string_view(bind).substr(bind.rfind(':') + 1);
+    std::string_view path = h.path.empty() ? h.path : h.path.substr(1);
+    size_t q = h.target.find('?');
+    std::string_view query = q == std::string_view::npos ? std::string_view() : h.target.substr(q + 1);
+    std::string to_proto = Expand(a.protocol, proto, host, port, path, query);
+    for (auto& c : to_proto) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string to_port = Expand(a.port, proto, host, port, path, query);
+    std::string to_query = Expand(a.query, proto, host, port, path, query);
+    ap.Add("Location: ");
+    ap.Add(to_proto);
+    ap.Add("://");
+    ap.Add(Expand(a.host, proto, host, port, path, query));
+    if (!((to_proto == "http" && to_port == "80") || (to_proto == "https" && to_port == "443"))) {
+      ap.Add(":");
+      ap.Add(to_port);
+    }
+    ap.Add(Expand(a.path, proto, host, port, path, query));
+    if (!to_query.empty()) {
+      ap.Add("?");
+      ap.Add(to_query);
+    }
+    ap.Add("\r\nContent-Length: 0\r\n");
+    m.c[kRedirects].Add(1);
+  } else {
+    ap.Add("Content-Type: ");
+    ap.Add(a.content_type);
+    ap.Add("\r\nContent-Length: ");
+    ap.AddInt(a.message_body.size());
+    ap.Add("\r\n");
+    m.c[kFixedResponses].Add(1);
+  }
+  if (close) {
+    ap.Add("Connection: close\r\n");
+  } else if (s->http10) {
+    ap.Add("Connection: keep-alive\r\n");
+  }
+  ap.Add("\r\n");
+  if (a.type == ActionType::kFixedResponse && !s->is_head) ap.Add(a.message_body);
+  s->in.consume(h.head_len);
+  if (!ap.ok) {
+    SendError(s, 400);  // a Location longer than a buffer
+    return true;
+  }
+  if (access_log_) access_log_->Record(id_, s->client_ip, "-", 0, a.status_code, 0);
+  if (close) {
+    s->phase = Phase::kClosing;
+    s->deadline_ms = now_ms_ + 2000;
+  } else {
+    s->deadline_ms = now_ms_ + (s->in.empty() ? snap_->settings.idle_timeout_ms : snap_->settings.header_timeout_ms);
+  }
+  return true;
+}
+
 bool Worker::BuildRequestHead(Session* s, const RequestHead& h) {
   Acquire(&s->req);
   s->req.clear();
@@ -220,6 +384,7 @@ bool Worker::BuildRequestHead(Session* s, const RequestHead& h) {
     a.Add("\r\n");
   }
   if (h.version_minor == 0 && h.host.empty()) a.Add("Host: localhost\r\n");
+  if (s->upgrade) a.Add("Connection: Upgrade\r\nUpgrade: websocket\r\n");
   a.Add("X-Forwarded-For: ");
   if (!h.x_forwarded_for.empty()) {
     a.Add(h.x_forwarded_for);
@@ -313,6 +478,9 @@ bool Worker::SendRequest(Session* s) {
         return progress;
       }
       if (!s->resp_head_done && u->in.empty()) {
+        // A pooled connection the target had already closed refused the very first byte: the request never
+        // reached the target, so even a non-idempotent one is retried on a fresh connection.
+        s->nothing_sent = u->reused && s->req_sent == 0 && s->body_sent == 0;
         UpstreamFailed(s, Failure::kReset);
       } else {
         s->upstream_write_failed = true;  // the response is coming anyway; deliver it
@@ -379,6 +547,7 @@ bool Worker::ProcessResponse(Session* s) {
     ResponseHead& r = resp_head_;
     ParseResult pr = ParseResponseHead(u->in.rptr(), u->in.size(), s->is_head, &r);
     if (pr == ParseResult::kIncomplete && !u->eof && u->in.size() < kBufSize - 1024) return false;
+    if (pr == ParseResult::kDone && r.status == 101 && s->upgrade) return StartWebSocket(s);
     if (pr != ParseResult::kDone || r.status == 101) {
       UpstreamFailed(s, Failure::kBadResponse);
       return true;
@@ -402,6 +571,28 @@ bool Worker::ProcessResponse(Session* s) {
     return true;
   }
   return progress;
+}
+
+// The target accepted a WebSocket upgrade: its 101 head goes to the client as it is (with its Upgrade and
+// Connection headers), and from then on the connection is a byte stream both ways (the TCP state machine, with
+// idle_timeout_ms). The upstream connection belongs to this client until either side closes.
+bool Worker::StartWebSocket(Session* s) {
+  TargetRuntime* t = s->target;
+  int64_t rt = NowUs() - s->sent_at_us;
+  MetricSet* sets[3] = {s->listener->metrics.get(), s->group->metrics.get(), &t->metrics};
+  for (MetricSet* ms : sets) {
+    ms->shard(id_).c[kWebSocketUpgrades].Add(1);
+    ms->RecordLatency(id_, rt);
+  }
+  t->metrics.shard(id_).c[kRequestCount].Add(1);
+  t->RecordSuccess();
+  if (access_log_) access_log_->Record(id_, s->client_ip, t->ip.c_str(), t->port, 101, now_ms_ - s->request_start_ms);
+  s->resp_status = 101;
+  s->resp_head_done = true;
+  s->phase = Phase::kTcp;
+  s->deadline_ms = now_ms_ + snap_->settings.idle_timeout_ms;
+  Release(&s->req);
+  return true;
 }
 
 // A complete response head in up->in: forward interim responses, rewrite the final one into s->out.
@@ -572,7 +763,9 @@ void Worker::UpstreamFailed(Session* s, Failure f) {
     return;
   }
   bool retryable = no_response && s->out.empty() &&
-                   (f == Failure::kConnect || (f == Failure::kReset && s->idempotent && s->body_sent == 0));
+                   (f == Failure::kConnect ||
+                    (f == Failure::kReset && (s->idempotent || s->nothing_sent) && s->body_sent == 0));
+  s->nothing_sent = false;
   if (retryable && stale_reuse && s->reuse_retries < 8) {
     s->reuse_retries++;
   } else if (retryable && s->attempts < snap_->settings.max_retries) {

@@ -173,8 +173,9 @@ Status LoadBalancer::PublishLocked() {
     auto& m = listener_metrics_[lc.name];
     if (!m) m = std::make_shared<MetricSet>(num_workers_);
     lr->metrics = m;
-    lr->default_group = snap->FindGroup(lc.default_target_group);
-    for (const auto& rule : lr->cfg.rules) lr->rules.emplace_back(&rule, snap->FindGroup(rule.target_group));
+    lr->default_action = ActionRuntime::Make(lr->cfg.default_action, *snap);
+    lr->default_group = lr->default_action.groups.empty() ? nullptr : lr->default_action.groups[0].first;
+    for (const auto& rule : lr->cfg.rules) lr->rules.push_back(RuleRuntime::Make(rule, *snap));
     snap->listeners.push_back(std::move(lr));
   }
   source_.Publish(snap);
@@ -235,10 +236,7 @@ std::string LoadBalancer::TargetState(const TargetRuntime& t, const std::set<std
 nlohmann::json LoadBalancer::StatusJson() const {
   std::lock_guard<std::mutex> l(mu_);
   std::set<std::string> used;
-  for (const auto& lc : config_.listeners) {
-    used.insert(lc.default_target_group);
-    for (const auto& r : lc.rules) used.insert(r.target_group);
-  }
+  for (const auto& lc : config_.listeners) AddForwardedGroups(lc, &used);
   nlohmann::json j;
   j["version"] = config_.version;
   j["generation"] = generation_;

@@ -32,6 +32,9 @@ const MetricInfo kInfo[kNumMetrics] = {
     {"ClientTLSNegotiationErrorCount", "client_tls_negotiation_error_count_total", false},
     {"TLSHandshakeCount", "tls_handshake_count_total", false},
     {"TLSResumedHandshakeCount", "tls_resumed_handshake_count_total", false},
+    {"WebSocketUpgradeCount", "websocket_upgrade_count_total", false},
+    {"HTTP_Redirect_Count", "http_redirect_count_total", false},
+    {"HTTP_Fixed_Response_Count", "http_fixed_response_count_total", false},
     {"TargetResponseTimeSumUs", "", false},
     {"TargetResponseTimeCount", "", false},
 };

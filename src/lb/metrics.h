@@ -44,6 +44,9 @@ enum Metric : int {
   kClientTlsNegotiationErrors,  // handshakes that failed (bad hello, no shared cipher, timeout)
   kNewTlsHandshakes,            // completed handshakes, full or resumed
   kResumedTlsHandshakes,        // of which resumed (session ticket)
+  kWebSocketUpgrades,           // requests upgraded to WebSocket (101 from the target)
+  kRedirects,                   // redirect actions answered
+  kFixedResponses,              // fixed-response actions answered
   kResponseTimeSumUs,
   kResponseTimeCount,
   kNumMetrics

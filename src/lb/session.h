@@ -26,6 +26,7 @@ struct Session {
   ListenerSockets* sockets = nullptr;
   std::shared_ptr<MetricSet> conn_metrics;  // listener metrics holding our ActiveConnectionCount
   char client_ip[INET_ADDRSTRLEN] = {};
+  uint32_t client_addr = 0;  // host order, for source_ips conditions
   SSL* ssl = nullptr;               // https / tls listeners: the client side goes through it
   std::shared_ptr<TlsContext> tls;  // the contexts the handshake started with (kept across re-applies)
   bool handshake_deferred = false;  // waiting in Worker::deferred_ for handshake budget
@@ -52,6 +53,8 @@ struct Session {
   bool c_readable = true, c_writable = true, c_eof = false;
   bool c_hup = false;  // EPOLLRDHUP seen: read until 0, a short read does not mean drained
   bool keep_alive = true, http10 = false, is_head = false, idempotent = false;
+  bool upgrade = false;
+  bool nothing_sent = false;  // the last attempt's first write on a reused connection failed  // a WebSocket handshake: a 101 turns the connection into a byte stream
   bool close_after = false, set_cookie = false, shut_wr = false, u_shut_wr = false;
   uint8_t attempts = 0, reuse_retries = 0;
   uint32_t requests = 0;

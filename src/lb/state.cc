@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -212,22 +213,94 @@ TargetRuntime* TargetGroupRuntime::Select(int w, int64_t now_ms, const TargetRun
   return nullptr;
 }
 
-TargetGroupRuntime* ListenerRuntime::Route(std::string_view host, std::string_view path) const {
-  for (const auto& [rule, group] : rules) {
-    bool ok = true;
-    if (!rule->hosts.empty()) {
-      bool m = false;
-      for (const auto& h : rule->hosts) m = m || HostMatch(h, host);
-      ok = m;
-    }
-    if (ok && !rule->paths.empty()) {
-      bool m = false;
-      for (const auto& p : rule->paths) m = m || GlobMatch(p, path);
-      ok = m;
-    }
-    if (ok) return group;
+ActionRuntime ActionRuntime::Make(const ActionConfig& cfg, const Snapshot& snap) {
+  ActionRuntime a;
+  a.cfg = &cfg;
+  for (const auto& wg : cfg.target_groups) {
+    TargetGroupRuntime* g = snap.FindGroup(wg.target_group);
+    if (!g) continue;  // cannot happen: the configuration was cross-checked
+    a.groups.emplace_back(g, wg.weight);
+    a.total_weight += wg.weight;
   }
-  return default_group;
+  return a;
+}
+
+TargetGroupRuntime* ActionRuntime::PickGroup(uint64_t random) const {
+  if (groups.size() == 1) return groups[0].second > 0 || total_weight == 0 ? groups[0].first : nullptr;
+  if (total_weight <= 0) return nullptr;
+  int64_t r = static_cast<int64_t>(random % static_cast<uint64_t>(total_weight));
+  for (const auto& [g, w] : groups) {
+    if (r < w) return g;
+    r -= w;
+  }
+  return nullptr;
+}
+
+RuleRuntime RuleRuntime::Make(const RuleConfig& cfg, const Snapshot& snap) {
+  RuleRuntime r;
+  r.cfg = &cfg;
+  r.action = ActionRuntime::Make(cfg.action, snap);
+  for (const auto& c : cfg.source_ips) {
+    uint32_t net = 0, mask = 0;
+    if (ParseCidr(c, &net, &mask).ok()) r.cidrs.emplace_back(net, mask);
+  }
+  return r;
+}
+
+namespace {
+
+// Does any key=value pair of the query string match `c`? (As ALB: case-insensitive globs, no percent-decoding.)
+bool QueryMatches(std::string_view query, const QueryCondition& c) {
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    size_t eq = pair.find('=');
+    std::string_view key = pair.substr(0, eq), value = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
+    if ((c.key.empty() || GlobMatchIgnoreCase(c.key, key)) && GlobMatchIgnoreCase(c.value, value)) return true;
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return false;
+}
+
+}  // namespace
+
+bool RuleRuntime::Matches(const RequestHead& h, uint32_t client_ip) const {
+  const RuleConfig& r = *cfg;
+  auto any = [](const auto& list, auto&& pred) {
+    for (const auto& v : list) {
+      if (pred(v)) return true;
+    }
+    return false;
+  };
+  if (!r.hosts.empty() && !any(r.hosts, [&](const std::string& p) { return HostMatch(p, h.host); })) return false;
+  if (!r.paths.empty() && !any(r.paths, [&](const std::string& p) { return GlobMatch(p, h.path); })) return false;
+  if (!r.methods.empty() && !any(r.methods, [&](const std::string& m) { return m == h.method; })) return false;
+  if (!cidrs.empty() &&
+      !any(cidrs, [&](const std::pair<uint32_t, uint32_t>& c) { return (client_ip & c.second) == c.first; })) {
+    return false;
+  }
+  for (const auto& hc : r.http_headers) {
+    bool m = false;
+    for (size_t i = 0; i < h.num_headers && !m; ++i) {
+      if (!EqualsIgnoreCase(h.headers[i].name, hc.name)) continue;
+      m = any(hc.values, [&](const std::string& v) { return GlobMatchIgnoreCase(v, h.headers[i].value); });
+    }
+    if (!m) return false;
+  }
+  if (!r.query_strings.empty()) {
+    size_t q = h.target.find('?');
+    std::string_view query = q == std::string_view::npos ? std::string_view() : h.target.substr(q + 1);
+    if (!any(r.query_strings, [&](const QueryCondition& c) { return QueryMatches(query, c); })) return false;
+  }
+  return true;
+}
+
+const ActionRuntime& ListenerRuntime::Route(const RequestHead& h, uint32_t client_ip) const {
+  for (const auto& rule : rules) {
+    if (rule.Matches(h, client_ip)) return rule.action;
+  }
+  return default_action;
 }
 
 TargetGroupRuntime* Snapshot::FindGroup(const std::string& name) const {
@@ -237,10 +310,14 @@ TargetGroupRuntime* Snapshot::FindGroup(const std::string& name) const {
   return nullptr;
 }
 
-bool GlobMatch(std::string_view p, std::string_view s) {
+namespace {
+
+char Fold(char c, bool fold) { return fold ? static_cast<char>(std::tolower(static_cast<unsigned char>(c))) : c; }
+
+bool Glob(std::string_view p, std::string_view s, bool fold) {
   size_t pi = 0, si = 0, star = std::string_view::npos, mark = 0;
   while (si < s.size()) {
-    if (pi < p.size() && (p[pi] == '?' || p[pi] == s[si])) {
+    if (pi < p.size() && (p[pi] == '?' || Fold(p[pi], fold) == Fold(s[si], fold))) {
       ++pi;
       ++si;
     } else if (pi < p.size() && p[pi] == '*') {
@@ -257,14 +334,15 @@ bool GlobMatch(std::string_view p, std::string_view s) {
   return pi == p.size();
 }
 
+}  // namespace
+
+bool GlobMatch(std::string_view p, std::string_view s) { return Glob(p, s, false); }
+bool GlobMatchIgnoreCase(std::string_view p, std::string_view s) { return Glob(p, s, true); }
+
 bool HostMatch(std::string_view pattern, std::string_view host) {
   size_t colon = host.rfind(':');
   if (colon != std::string_view::npos && host.find(']') == std::string_view::npos) host = host.substr(0, colon);
-  char lp[256], lh[256];
-  if (pattern.size() >= sizeof lp || host.size() >= sizeof lh) return false;
-  for (size_t i = 0; i < pattern.size(); ++i) lp[i] = static_cast<char>(std::tolower(pattern[i]));
-  for (size_t i = 0; i < host.size(); ++i) lh[i] = static_cast<char>(std::tolower(host[i]));
-  return GlobMatch(std::string_view(lp, pattern.size()), std::string_view(lh, host.size()));
+  return GlobMatchIgnoreCase(pattern, host);
 }
 
 }  // namespace stratus::lb

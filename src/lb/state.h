@@ -16,6 +16,7 @@
 #include "common/fd.h"
 #include "common/status.h"
 #include "lb/config.h"
+#include "lb/http_parser.h"
 #include "lb/metrics.h"
 
 namespace stratus::lb {
@@ -143,17 +144,40 @@ class TargetGroupRuntime {
 
 // A listener inside one snapshot.
 class TlsContext;
+struct Snapshot;
+
+// A listener action inside one snapshot.
+struct ActionRuntime {
+  const ActionConfig* cfg = nullptr;
+  std::vector<std::pair<TargetGroupRuntime*, int>> groups;  // forward: groups and weights
+  int total_weight = 0;
+
+  static ActionRuntime Make(const ActionConfig& cfg, const Snapshot& snap);
+  // The group for one request (weighted by `random` when there are several); nullptr when all weights are 0.
+  TargetGroupRuntime* PickGroup(uint64_t random) const;
+};
+
+struct RuleRuntime {
+  const RuleConfig* cfg = nullptr;
+  ActionRuntime action;
+  std::vector<std::pair<uint32_t, uint32_t>> cidrs;  // source_ips as network, mask (host order)
+
+  static RuleRuntime Make(const RuleConfig& cfg, const Snapshot& snap);
+  // All conditions hold for this request from `client_ip` (host order).
+  bool Matches(const RequestHead& h, uint32_t client_ip) const;
+};
 
 struct ListenerRuntime {
   ListenerConfig cfg;
   std::shared_ptr<TlsContext> tls;  // https / tls listeners
   std::shared_ptr<ListenerSockets> sockets;
   std::shared_ptr<MetricSet> metrics;
-  TargetGroupRuntime* default_group = nullptr;
-  std::vector<std::pair<const RuleConfig*, TargetGroupRuntime*>> rules;  // by priority
+  ActionRuntime default_action;
+  TargetGroupRuntime* default_group = nullptr;  // tcp / tls listeners: the one group they forward to
+  std::vector<RuleRuntime> rules;               // by priority
 
-  // The target group for a request (rules by priority, then the default).
-  TargetGroupRuntime* Route(std::string_view host, std::string_view path) const;
+  // The action for a request: the first rule (by priority) whose conditions all hold, else the default.
+  const ActionRuntime& Route(const RequestHead& h, uint32_t client_ip) const;
 };
 
 // An immutable configuration as the workers see it.
@@ -170,6 +194,7 @@ using SnapshotPtr = std::shared_ptr<const Snapshot>;
 
 // Glob match with * and ? (paths), and host match ("*.example.com", case-insensitive, port ignored).
 bool GlobMatch(std::string_view pattern, std::string_view s);
+bool GlobMatchIgnoreCase(std::string_view pattern, std::string_view s);
 bool HostMatch(std::string_view pattern, std::string_view host);
 
 // Milliseconds on the monotonic clock.

@@ -171,6 +171,7 @@ void Worker::Accept(ListenerReg* reg) {
     s->sockets = reg->sockets;
     s->conn_metrics = reg->listener->metrics;
     inet_ntop(AF_INET, &a.sin_addr, s->client_ip, sizeof s->client_ip);
+    s->client_addr = ntohl(a.sin_addr.s_addr);
     MetricShard& m = s->conn_metrics->shard(id_);
     m.c[kNewConnectionCount].Add(1);
     m.c[kActiveConnectionCount].Add(1);
@@ -404,6 +405,11 @@ void Worker::SweepSession(Session* s) {
   }
   if (s->deadline_ms == 0 || now_ms_ < s->deadline_ms) return;
   if (s->phase == Phase::kHandshake) s->conn_metrics->shard(id_).c[kClientTlsNegotiationErrors].Add(1);
+  if (s->phase == Phase::kReadHead && !s->in.empty() && s->out.empty()) {
+    SendError(s, 408);  // a started request head that never completed (an idle keep-alive connection just closes)
+    Drive(s);
+    return;
+  }
   if (s->phase == Phase::kProxy && !s->resp_head_done) {
     UpstreamFailed(s, Failure::kTimeout);
     if (!s->dead) Drive(s);

@@ -147,6 +147,7 @@ class Worker {
   bool StepReadHead(Session* s);
   bool StartRequest(Session* s, RequestHead& h);
   bool BuildRequestHead(Session* s, const RequestHead& h);
+  bool LocalResponse(Session* s, const RequestHead& h, const ActionConfig& a);
   bool StepProxy(Session* s);
   bool CheckConnect(Session* s);
   bool SendRequest(Session* s);
@@ -155,6 +156,7 @@ class Worker {
   bool ReadUpstream(Session* s);
   bool ProcessResponse(Session* s);
   bool OnResponseHead(Session* s, const ResponseHead& r);
+  bool StartWebSocket(Session* s);
   bool WriteClient(Session* s);
   bool CheckDone(Session* s);
   void FinishRequest(Session* s, bool request_complete);
@@ -193,6 +195,7 @@ class Worker {
   std::vector<Upstream*> dead_upstreams_;
   std::vector<Session*> deferred_;  // handshakes over this iteration's budget
   int handshake_budget_ = kHandshakesPerIteration;
+  uint64_t rng_ = 0x2545f4914f6cdd1dULL;  // xorshift: weighted forward actions
   char* tls_scratch_ = nullptr;     // coalesces a response head and body into one TLS record
   int64_t now_ms_ = 0;
   int64_t next_sweep_ms_ = 0;

@@ -2,38 +2,14 @@
 // stratusd uses, in front of in-process backends.
 #include <gtest/gtest.h>
 
-#include "lb_test_util.h"
+#include "lb_fixture.h"
 
 namespace stratus::lb {
 namespace {
 
 using namespace testing;
 
-class LbTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    lb_ = std::make_unique<LbProcess>();
-    ctl_ = lb_->Connect();
-    ASSERT_NE(ctl_, nullptr) << lb_->log();
-    port_ = FreePort();
-  }
-  void TearDown() override {
-    if (HasFailure()) std::fprintf(stderr, "stratus-lb log:\n%s\n", lb_->log().c_str());
-  }
-
-  // Applies `c` and waits until every target that has a live backend is healthy.
-  void ApplyAndWaitHealthy(const LbConfig& c, const std::vector<std::string>& healthy_ids) {
-    Status st = ctl_->Apply(c);
-    ASSERT_TRUE(st.ok()) << st.ToString();
-    for (const auto& id : healthy_ids) {
-      ASSERT_TRUE(WaitFor([&] { return TargetStateOf(ctl_.get(), id) == "healthy"; })) << id;
-    }
-  }
-
-  std::unique_ptr<LbProcess> lb_;
-  std::unique_ptr<ControlClient> ctl_;
-  int port_ = 0;
-};
+using LbTest = LbFixture;
 
 TEST_F(LbTest, RoundRobinKeepAliveAndForwardedHeaders) {
   Backend a("a"), b("b"), c("c");
@@ -263,17 +239,108 @@ TEST_F(LbTest, SmugglingAttemptsGet400AndAreNeverForwarded) {
   EXPECT_EQ(a.user_requests(), before);
 }
 
-TEST_F(LbTest, HeaderTimeoutClosesSlowClients) {
+TEST_F(LbTest, HeaderTimeoutAnswers408) {
   Backend a("a");
   LbConfig c = SimpleConfig(port_, {a.port()});
   c.settings.header_timeout_ms = 300;
   ApplyAndWaitHealthy(c, {"t0"});
   int fd = ConnectTo(port_, 5000);
   ASSERT_TRUE(SendAll(fd, "GET / HTTP/1.1\r\nHost: slow\r\n"));  // never finishes the head
-  char buf[64];
-  ssize_t n = recv(fd, buf, sizeof buf, 0);
-  EXPECT_EQ(n, 0);  // closed by the load balancer (a timeout of ours would be -1)
+  std::string out = ReadToClose(fd);  // answered, then closed (a timeout of ours would leave it empty)
+  EXPECT_EQ(out.substr(0, 21), "HTTP/1.1 408 Request ") << out;
   close(fd);
+  // A connection that never starts a request is closed without an answer.
+  fd = ConnectTo(port_, 5000);
+  EXPECT_EQ(ReadToClose(fd), "");
+  close(fd);
+  EXPECT_EQ(ListenerMetric("HTTPCode_ELB_4XX_Count"), 1);
+}
+
+// Listener rules as ALB evaluates them: by priority, every condition of a rule must hold; actions redirect,
+// fixed-response and weighted forward.
+TEST_F(LbTest, RulesRedirectFixedResponseAndWeightedForward) {
+  Backend a("a"), b("b");
+  LbConfig c = SimpleConfig(port_, {a.port()});
+  TargetGroupConfig tg2 = c.target_groups[0];
+  tg2.name = "tg2";
+  tg2.targets[0].id = "t1";
+  tg2.targets[0].port = b.port();
+  c.target_groups.push_back(tg2);
+  auto rule = [&](int priority) -> RuleConfig& {
+    c.listeners[0].rules.emplace_back();
+    c.listeners[0].rules.back().priority = priority;
+    return c.listeners[0].rules.back();
+  };
+  RuleConfig& redirect = rule(1);
+  redirect.paths = {"/old/*"};
+  redirect.action.type = ActionType::kRedirect;
+  redirect.action.protocol = "HTTPS";
+  redirect.action.port = "443";
+  redirect.action.path = "/new/#{path}";
+  redirect.action.query = "#{query}&from=#{port}";
+  RuleConfig& maint = rule(2);
+  maint.http_headers = {{"X-Maint", {"on*"}}};
+  maint.action.type = ActionType::kFixedResponse;
+  maint.action.status_code = 503;
+  maint.action.message_body = "down for maintenance";
+  RuleConfig& beta = rule(3);
+  beta.query_strings = {{"beta", "y*"}};
+  beta.action.target_groups = {{"tg2", 1}};
+  RuleConfig& elsewhere = rule(4);
+  elsewhere.source_ips = {"10.0.0.0/8"};
+  elsewhere.action.type = ActionType::kFixedResponse;
+  elsewhere.action.status_code = 403;
+  RuleConfig& local = rule(5);
+  local.source_ips = {"127.0.0.0/8"};
+  local.methods = {"DELETE"};
+  local.action.type = ActionType::kFixedResponse;
+  local.action.status_code = 405;
+  local.action.content_type = "application/json";
+  local.action.message_body = "{\"error\":\"no deletes\"}";
+  RuleConfig& split = rule(6);
+  split.paths = {"/split"};
+  split.action.target_groups = {{"tg1", 3}, {"tg2", 1}};
+  ApplyAndWaitHealthy(c, {"t0", "t1"});
+
+  HttpClient client(port_);
+  HttpResponse r = client.Request("GET", "/old/a/b?q=1", "", "Host: shop.test:" + std::to_string(port_) + "\r\n");
+  EXPECT_EQ(r.status, 301);
+  EXPECT_EQ(r.headers["location"], "https://shop.test/new/old/a/b?q=1&from=" + std::to_string(port_));
+  r = client.Request("GET", "/x", "", "X-Maint: ON-friday\r\n");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.body, "down for maintenance");
+  EXPECT_EQ(r.headers["content-type"], "text/plain");
+  EXPECT_EQ(client.Request("GET", "/x?a=1&beta=Yes").headers["x-backend"], "b");
+  EXPECT_EQ(client.Request("GET", "/x?beta=no").headers["x-backend"], "a");
+  r = client.Request("DELETE", "/x");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.body, "{\"error\":\"no deletes\"}");
+  EXPECT_EQ(client.connections(), 1);  // local answers keep the connection
+  std::map<std::string, int> seen;
+  for (int i = 0; i < 400; ++i) seen[client.Request("GET", "/split").headers["x-backend"]]++;
+  EXPECT_EQ(seen["a"] + seen["b"], 400);
+  EXPECT_GT(seen["a"], 240);  // 3:1, expected 300
+  EXPECT_LT(seen["a"], 360);
+  // A request with a body gets the local answer and then the connection closes (its body is not read).
+  r = client.Request("POST", "/old/x", "payload");
+  EXPECT_EQ(r.status, 301);
+  EXPECT_EQ(r.headers["connection"], "close");
+  EXPECT_EQ(ListenerMetric("HTTP_Redirect_Count"), 2);
+  EXPECT_EQ(ListenerMetric("HTTP_Fixed_Response_Count"), 2);
+  EXPECT_EQ(a.user_requests() + b.user_requests(), 402);
+
+  // A listener whose default action redirects every plain-HTTP request to HTTPS.
+  c.version = 2;
+  c.listeners[0].rules.clear();
+  c.listeners[0].default_action = ActionConfig();
+  c.listeners[0].default_action.type = ActionType::kRedirect;
+  c.listeners[0].default_action.protocol = "HTTPS";
+  c.listeners[0].default_action.port = "443";
+  c.listeners[0].default_action.status_code = 302;
+  ASSERT_TRUE(ctl_->Apply(c).ok());
+  r = client.Request("GET", "/cart?id=7", "", "Host: shop.test\r\n");
+  EXPECT_EQ(r.status, 302);
+  EXPECT_EQ(r.headers["location"], "https://shop.test/cart?id=7");
 }
 
 TEST_F(LbTest, ErrorsHaveTheirMeaning) {
@@ -321,15 +388,8 @@ TEST_F(LbTest, StickinessCookie) {
 
 TEST_F(LbTest, TcpListenerCopiesBothWaysWithHalfClose) {
   // An echo server that replies after the client half-closes.
-  int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  listen(lfd, 16);
-  socklen_t len = sizeof a;
-  getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len);
-  int echo_port = ntohs(a.sin_port);
+  int echo_port = 0;
+  int lfd = ListenLoopback(0, &echo_port);
   std::thread echo([lfd] {
     for (int i = 0; i < 1000; ++i) {  // health checks connect too
       int fd = accept(lfd, nullptr, nullptr);

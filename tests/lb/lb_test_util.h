@@ -43,6 +43,23 @@ inline int FreePort() {
   return ntohs(a.sin_port);
 }
 
+// A listening socket on 127.0.0.1:`port` (0: any free port); the bound port goes to *bound.
+inline int ListenLoopback(int port, int* bound) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  listen(fd, 512);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  *bound = ntohs(a.sin_port);
+  return fd;
+}
+
 inline int ConnectTo(int port, int timeout_ms = 2000) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a{};
@@ -173,7 +190,9 @@ class HttpClient {
         if (fd_ < 0) return {};
         connections_++;
       }
-      std::string req = method + " " + path + " HTTP/1.1\r\nHost: test.local\r\n" + extra_headers;
+      bool has_host = extra_headers.rfind("Host:", 0) == 0 || extra_headers.find("\r\nHost:") != std::string::npos;
+      std::string req = method + " " + path + " HTTP/1.1\r\n" + (has_host ? "" : "Host: test.local\r\n") +
+                        extra_headers;
       if (!body.empty() || method == "POST") req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
       req += "\r\n" + body;
       if (!SendAll(fd_, req)) {
@@ -211,18 +230,7 @@ class HttpClient {
 class Backend {
  public:
   explicit Backend(std::string name, int port = 0) : name_(std::move(name)) {
-    listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    listen(listen_fd_, 512);
-    socklen_t len = sizeof a;
-    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+    listen_fd_ = ListenLoopback(port, &port_);
     accept_thread_ = std::thread([this] { AcceptLoop(); });
   }
   ~Backend() { Stop(); }
