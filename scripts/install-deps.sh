@@ -19,6 +19,8 @@ packages=(
   # the web console: node builds it (web/, npm ci + esbuild); headless chromium drives its tests
   nodejs
   chromium
+  # the openssl command: lb TLS tests and bench/lb/tls make their certificates with it
+  openssl
 )
 # Debian's nodejs comes without npm (NodeSource's brings its own): only ask for Debian's npm when none is there.
 if ! command -v npm >/dev/null 2>&1; then packages+=(npm); fi
