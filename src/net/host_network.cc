@@ -467,20 +467,23 @@ Result<Attachment> HostNetwork::Reattach(const std::string& instance_id) {
 }
 
 Result<std::string> HostNetwork::PublishAddress(const std::string& netns_path, const std::string& ifname,
-                                                const std::string& ip, bool primary) {
+                                                const std::string& ip, bool primary,
+                                                const std::string& current_mac) {
   const Subnet* subnet = SubnetOf(ip);
   if (subnet == nullptr) return InvalidArgument("address " + ip + " is in no subnet of this host");
   STRATUS_ASSIGN_OR_RETURN(uint32_t addr, ParseIpv4(ip));
-  std::string mac = MacForIpv4(addr);
-  STRATUS_RETURN_IF_ERROR(RunInNetns(netns_path, [&]() -> Status {
-    STRATUS_ASSIGN_OR_RETURN(std::string current, LinkMac(ifname));
-    if (!primary) {
-      mac = current;
-      return Status::Ok();
-    }
-    // Setting even the same MAC notifies the whole stack (NETDEV_CHANGEADDR): a pooled namespace has it.
-    return current == mac ? Status::Ok() : SetLinkMac(ifname, mac);
-  }));
+  std::string mac = primary ? MacForIpv4(addr) : current_mac;
+  if (current_mac.empty() || current_mac != mac) {  // else nothing in the namespace changes
+    STRATUS_RETURN_IF_ERROR(RunInNetns(netns_path, [&]() -> Status {
+      STRATUS_ASSIGN_OR_RETURN(std::string current, LinkMac(ifname));
+      if (!primary) {
+        mac = current;
+        return Status::Ok();
+      }
+      // Setting even the same MAC notifies the whole stack (NETDEV_CHANGEADDR); Reattach finds it set.
+      return current == mac ? Status::Ok() : SetLinkMac(ifname, mac);
+    }));
+  }
   // Replaced rather than announced with a gratuitous ARP: what the kernel does with an unsolicited
   // ARP depends on sysctls (arp_accept=0: only an existing entry is updated) and its version, and a
   // packet is asynchronous; RTM_NEWNEIGH with NLM_F_REPLACE sets the entry, whatever its state, now.

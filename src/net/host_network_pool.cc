@@ -150,7 +150,7 @@ Status HostNetwork::ClaimPoolEntry(const PoolEntry& e, const std::string& instan
   UniqueFd fd(open(pool_path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return NotFound("pooled namespace " + pool_path + " is gone");
   // Published when the entry was made; again now, whatever the host learnt while it waited.
-  STRATUS_RETURN_IF_ERROR(PublishAddress(pool_path, "eth0", e.attachment.ip).status());
+  STRATUS_RETURN_IF_ERROR(PublishAddress(pool_path, "eth0", e.attachment.ip, true, e.attachment.mac).status());
   STRATUS_RETURN_IF_ERROR(NameNetns(fd.get(), NetnsName(instance_id)));
   const Subnet* subnet = SubnetOf(e.attachment.ip);
   if (subnet == nullptr) return Internal("pooled address " + e.attachment.ip + " is in no subnet");
