@@ -23,6 +23,7 @@ export function usePoll<T>(fetcher: () => Promise<T>, deps: unknown[] = [], inte
       if (stopped || running) return;
       running = true;
       window.clearTimeout(timer);
+      const started = Date.now();
       try {
         const d = await fetcher();
         if (!stopped) {
@@ -33,7 +34,9 @@ export function usePoll<T>(fetcher: () => Promise<T>, deps: unknown[] = [], inte
         if (!stopped) setError(errorText(e));
       }
       running = false;
-      if (!stopped) timer = window.setTimeout(run, interval);
+      // The next poll starts `interval` after this one started (at once if this one took longer), so the page
+      // is at most one interval plus one round trip behind the daemon.
+      if (!stopped) timer = window.setTimeout(run, Math.max(0, interval - (Date.now() - started)));
     };
     kick.current = run;
     setData(undefined);

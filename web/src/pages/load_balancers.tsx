@@ -29,8 +29,13 @@ async function targetRequests(group: string): Promise<Map<string, number>> {
 function TargetGroup({ tg }: { tg: any }) {
   const last = useRef<{ at: number; counts: Map<string, number> } | null>(null);
   const [rates, setRates] = useState(new Map<string, number>());
+  // Health on its own poll, so the (larger) counter text never delays it.
   const health = usePoll(async () => {
-    const [h, counts] = await Promise.all([get(`/v1/target-groups/${encodeURIComponent(tg.TargetGroupName)}/health`), targetRequests(tg.TargetGroupName)]);
+    const h = await get(`/v1/target-groups/${encodeURIComponent(tg.TargetGroupName)}/health`);
+    return { targets: (h.TargetHealthDescriptions ?? []) as any[] };
+  }, [tg.TargetGroupArn]);
+  const requests = usePoll(async () => {
+    const counts = await targetRequests(tg.TargetGroupName);
     const now = Date.now();
     if (last.current) {
       const dt = (now - last.current.at) / 1000;
@@ -39,7 +44,7 @@ function TargetGroup({ tg }: { tg: any }) {
       setRates(r);
     }
     last.current = { at: now, counts };
-    return { targets: (h.TargetHealthDescriptions ?? []) as any[], counts };
+    return counts;
   }, [tg.TargetGroupArn]);
   const dims = { TargetGroup: dimensionOf(tg.TargetGroupArn) };
   const charts = usePoll(async () => {
@@ -84,14 +89,14 @@ function TargetGroup({ tg }: { tg: any }) {
                   <span class={`health ${t.TargetHealth.State}`}>{t.TargetHealth.State}</span>
                 </td>
                 <td>{t.TargetHealth.Description || t.TargetHealth.Reason}</td>
-                <td>{health.data!.counts.get(t.Target.Id) ?? 0}</td>
+                <td>{requests.data?.get(t.Target.Id) ?? 0}</td>
                 <td>{(rates.get(t.Target.Id) ?? 0).toFixed(1)}</td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
-      <ErrorLine text={health.error || charts.error} />
+      <ErrorLine text={health.error || requests.error || charts.error} />
       {charts.data && (
         <div class="chart-grid">
           <Chart title="Requests per second" series={[{ label: "requests/s", color: "#36c" }]} data={charts.data.req} />
