@@ -182,6 +182,8 @@ int TicketKeys::Callback(unsigned char key_name[16], unsigned char* iv, EVP_CIPH
       return 0;  // unknown or expired key: a full handshake
     }
   }
+  // Fetched once: OpenSSL 3's implicit fetch by EVP_aes_256_cbc() costs a method-store lookup per handshake.
+  static EVP_CIPHER* const kAes = EVP_CIPHER_fetch(nullptr, "AES-256-CBC", nullptr);
   OSSL_PARAM params[] = {
       OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, k.hmac.data(), k.hmac.size()),
       OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>("SHA256"), 0),
@@ -189,8 +191,8 @@ int TicketKeys::Callback(unsigned char key_name[16], unsigned char* iv, EVP_CIPH
   if (enc) {
     std::memcpy(key_name, k.name.data(), 16);
     if (RAND_bytes(iv, 16) != 1) return -1;
-    if (EVP_EncryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr, k.aes.data(), iv) != 1) return -1;
-  } else if (EVP_DecryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr, k.aes.data(), iv) != 1) {
+    if (EVP_EncryptInit_ex(cipher, kAes, nullptr, k.aes.data(), iv) != 1) return -1;
+  } else if (EVP_DecryptInit_ex(cipher, kAes, nullptr, k.aes.data(), iv) != 1) {
     return -1;
   }
   if (EVP_MAC_CTX_set_params(mac, params) != 1) return -1;
