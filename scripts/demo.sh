@@ -18,8 +18,15 @@ log=$state/stratusd.log
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
 if [ "$action" = stop ]; then
-  pkill -TERM -f "^$bin/stratusd" 2>/dev/null || true
-  sleep 1
+  # The daemon this script started, by the pid it wrote (and only if that pid is still a stratusd).
+  if [ -f "$state/stratusd.pid" ]; then
+    pid=$(cat "$state/stratusd.pid")
+    if [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$bin/stratusd" ]; then
+      kill -TERM "$pid"
+      for _ in $(seq 100); do [ -e "/proc/$pid" ] || break; sleep 0.1; done
+    fi
+    rm -f "$state/stratusd.pid"
+  fi
   "$bin/stratusd" --state-dir "$state" --uninstall
   say "Stratus stopped; instances, load balancer, bridges and nft table removed (state kept in $state)"
   exit 0
@@ -29,6 +36,7 @@ mkdir -p "$state"
 if ! curl -fsS "$endpoint/v1/health" >/dev/null 2>&1; then
   say "starting stratusd (state in $state, log in $log)"
   setsid "$bin/stratusd" --state-dir "$state" >>"$log" 2>&1 </dev/null &
+  echo $! >"$state/stratusd.pid"
   for _ in $(seq 100); do
     curl -fsS "$endpoint/v1/health" >/dev/null 2>&1 && break
     sleep 0.1

@@ -27,6 +27,7 @@ constexpr RegisterFn kNouns[] = {
     RegisterAlarmCommands,
     RegisterCostCommand,
     RegisterHealthCommand,
+    RegisterDoctorCommand,
 };
 
 void AddGlobalOptions(CLI::App& app, GlobalOptions& options) {

@@ -146,7 +146,18 @@ void AddChanges(CLI::App* asg, CliContext& ctx) {
       if (del->force) r.query.push_back({"force", "true"});
       reqs.push_back(r);
     }
-    return ctx.SendEach(reqs);
+    if (del->force || ctx.json_output()) return ctx.SendEach(reqs);
+    // A group with instances is refused without --force: say so where the refusal is printed.
+    int code = kExitOk;
+    for (size_t k = 0; k < reqs.size(); k++) {
+      Result<Json> response = ctx.Call(reqs[k]);
+      if (response.ok()) continue;
+      code = ctx.Failure(response.status());
+      if (response.status().message().find("instance") != std::string::npos) {
+        ctx.err() << "hint: stratus asg delete " << del->names[k] << " --force terminates its instances too\n";
+      }
+    }
+    return code;
   });
   struct Term {
     std::string id;

@@ -25,7 +25,27 @@ void RegisterRunCommand(CLI::App& root, CliContext& ctx) {
       ->type_name("SUBNET");;
   run->add_flag("--wait", args->wait, "return once every instance is running (or failed)");
   OnSelected(run, ctx, [&ctx, args] {
-    return ctx.Create(LaunchRequest(*args), "Instances", "/InstanceId");
+    if (!args->wait) return ctx.Create(LaunchRequest(*args), "Instances", "/InstanceId");
+    // --wait promises running instances: one that ended instead (a boot that failed: terminated) fails the
+    // command, with the reason stratusd recorded.
+    Result<ApiRequest> request = LaunchRequest(*args);
+    if (!request.ok()) return ctx.UsageError(request.status());
+    Result<Json> response = ctx.Call(*request);
+    if (!response.ok()) return ctx.Failure(response.status());
+    if (ctx.json_output()) {
+      ctx.PrintJson(*response);
+    }
+    int code = kExitOk;
+    for (const Json& i : response->value("Instances", Json::array())) {
+      std::string state = i.contains("State") ? i["State"].value("Name", "") : "";
+      if (!ctx.json_output()) ctx.out() << i.value("InstanceId", "") << "\n";
+      if (state == "terminated" || state == "shutting-down" || state == "stopped" || state == "stopping") {
+        ctx.err() << "error: " << i.value("InstanceId", "") << " is " << state << ": "
+                  << i.value("StateReason", std::string("no reason recorded")) << "\n";
+        code = kExitFailure;
+      }
+    }
+    return code;
   });
 }
 

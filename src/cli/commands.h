@@ -39,6 +39,9 @@ void RegisterAlarmCommands(CLI::App& root, CliContext& ctx);
 // stratus cost
 void RegisterCostCommand(CLI::App& root, CliContext& ctx);
 
+// stratus doctor (cli/doctor.h)
+void RegisterDoctorCommand(CLI::App& root, CliContext& ctx);
+
 // Makes `action` the one to run when `sub` is the command given.
 void OnSelected(CLI::App* sub, CliContext& ctx, std::function<int()> action);
 

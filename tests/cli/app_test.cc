@@ -314,5 +314,21 @@ TEST_F(AppTest, EndpointAndTokenResolution) {
   EXPECT_NE(r.err.find("invalid endpoint"), std::string::npos);
 }
 
+TEST_F(AppTest, RunWaitFailsWithTheStateReasonWhenAnInstanceEndedTerminated) {
+  Reply(200, R"({"Instances": [{"InstanceId": "i-a", "State": {"Name": "running"}},
+    {"InstanceId": "i-b", "State": {"Name": "terminated"}, "StateReason": "runsc: executable file not found"}]})");
+  CliRun r = Cli({"run", "demo-web", "--count", "2", "--wait"});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_EQ(r.out, "i-a\ni-b\n");
+  EXPECT_NE(r.err.find("error: i-b is terminated: runsc: executable file not found"), std::string::npos) << r.err;
+}
+
+TEST_F(AppTest, AsgDeleteRefusedForInstancesHintsForce) {
+  Reply(400, R"({"Error": {"Code": "ResourceInUse", "Message": "group web has 2 instances"}})");
+  CliRun r = Cli({"asg", "delete", "web"});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_NE(r.err.find("hint: stratus asg delete web --force terminates its instances too"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace stratus::cli

@@ -130,3 +130,32 @@ def test_missing_runtime_is_refused_at_start():
         assert r.returncode == 1
         assert "runsc is not installed" in r.stderr and "apt install runsc" in r.stderr, r.stderr
         assert os.listdir(tmp) == []  # refused before anything was created
+
+
+def doctor(*args, path=None):
+    env = dict(os.environ)
+    if path is not None:
+        env["PATH"] = path
+    return subprocess.run([os.path.join(BIN, "stratus"), "doctor", "--config", "/nonexistent", "--listen",
+                           "127.0.0.1:28990", *args], capture_output=True, text=True, timeout=60, env=env)
+
+
+def test_doctor_passes_on_this_host():
+    r = doctor("--vpc-cidr", "10.199.0.0/16")
+    assert r.returncode == 0, r.stdout + r.stderr
+    for what in ("cgroups", "overlayfs", "nftables", "network namespaces", "OCI runtime", "CNI plugins", "API port",
+                 "IP forwarding", "address ranges"):
+        assert f"  {what}: " in r.stdout, what
+    assert "this host can run Stratus" in r.stdout
+
+
+def test_doctor_reports_a_missing_runc_with_the_fix():
+    with tempfile.TemporaryDirectory(prefix="stratus-doctor-") as tmp:
+        for tool in ("nft", "ip"):  # everything else doctor runs, but not runc
+            os.symlink(subprocess.run(["sh", "-c", f"command -v {tool}"], capture_output=True, text=True).stdout.strip(),
+                       os.path.join(tmp, tool))
+        r = doctor("--vpc-cidr", "10.199.0.0/16", path=tmp)
+    assert r.returncode == 1, r.stdout
+    assert "FAIL  OCI runtime: runc is not in PATH" in r.stdout
+    assert "fix: apt install runc" in r.stdout
+    assert "1 problem(s) to fix" in r.stdout
