@@ -1,6 +1,6 @@
 #include "api/http_errors.h"
 
-#include "aws/errors.h"
+#include "common/error_codes.h"
 
 namespace stratus {
 
@@ -21,7 +21,7 @@ int HttpStatusFor(const Status& status) {
   return 500;
 }
 
-std::string ApiErrorCode(const Status& status) { return aws::AwsErrorCode(status, aws::kNativeApi); }
+std::string ApiErrorCode(const Status& status) { return AwsErrorCode(status, kNativeApi); }
 
 nlohmann::json ErrorBody(const Status& status) {
   return {{"Error", {{"Code", ApiErrorCode(status)}, {"Message", status.message()}}}};

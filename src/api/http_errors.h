@@ -14,7 +14,7 @@ namespace stratus {
 // Unavailable 503, Internal 500.
 int HttpStatusFor(const Status& status);
 
-// The API error code: the Status's error_code() when set, else the native column of aws/errors.h's table
+// The API error code: the Status's error_code() when set, else the native column of common/error_codes.h's table
 // (NotFound, InvalidParameterValue, IncorrectState, ...).
 std::string ApiErrorCode(const Status& status);
 

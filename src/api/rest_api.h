@@ -9,20 +9,9 @@
 #include "compute/instance_service.h"
 #include "compute/instance_types.h"
 #include "image/image_store.h"
+#include "net/vpc.h"
 
 namespace stratus {
-
-struct SubnetInfo {
-  std::string subnet_id;
-  std::string cidr;
-  std::string availability_zone;
-};
-
-struct VpcInfo {
-  std::string vpc_id;
-  std::string cidr;
-  std::vector<SubnetInfo> subnets;
-};
 
 struct RestServices {
   InstanceService* instances = nullptr;

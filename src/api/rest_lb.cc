@@ -20,7 +20,7 @@ Status Field(const json& body, const char* name, T& out) {
 
 // The health check members and the REST API's string Matcher.
 Status ParseHealthCheck(const json& body, elb::TargetGroupHealthCheck& hc) {
-  STRATUS_RETURN_IF_ERROR(ReadHealthCheckMembers(body, hc));
+  STRATUS_RETURN_IF_ERROR(elb::ReadHealthCheckMembers(body, hc));
   return Field(body, "Matcher", hc.matcher);
 }
 
@@ -198,7 +198,7 @@ void MountTargetGroups(httplib::Server& server, elb::LoadBalancerService* s) {
   server.Post(R"(/v1/target-groups/([^/]+)/(register|deregister))", [s](const httplib::Request& req, httplib::Response& res) {
     auto body = Body(req);
     if (!body.ok()) return ReplyJson(res, body.status());
-    auto targets = ParseTargets(*body);
+    auto targets = elb::ParseTargets(*body);
     if (!targets.ok()) return ReplyJson(res, targets.status());
     Status st = req.matches[2].str() == "register" ? s->RegisterTargets(req.matches[1].str(), *targets)
                                                    : s->DeregisterTargets(req.matches[1].str(), *targets);
@@ -217,35 +217,6 @@ void MountTargetGroups(httplib::Server& server, elb::LoadBalancerService* s) {
 }
 
 }  // namespace
-
-Result<std::vector<elb::Target>> ParseTargets(const json& body) {
-  std::vector<elb::Target> targets;
-  if (!body.contains("Targets") || !body["Targets"].is_array()) {
-    return InvalidArgument("Targets must be a list of {\"Id\": ..., \"Port\": ...}").WithErrorCode("ValidationError");
-  }
-  for (const auto& t : body["Targets"]) {
-    if (!t.is_object() || !t.contains("Id") || !t["Id"].is_string()) {
-      return InvalidArgument("each target needs a string Id").WithErrorCode("ValidationError");
-    }
-    elb::Target target{t["Id"].get<std::string>(), 0};
-    if (t.contains("Port") && !t["Port"].is_number_integer()) {
-      return InvalidArgument("target Port must be an integer").WithErrorCode("ValidationError");
-    }
-    target.port = t.value("Port", 0);
-    targets.push_back(std::move(target));
-  }
-  return targets;
-}
-
-Status ReadHealthCheckMembers(const json& body, elb::TargetGroupHealthCheck& hc) {
-  STRATUS_RETURN_IF_ERROR(Field(body, "HealthCheckProtocol", hc.protocol));
-  STRATUS_RETURN_IF_ERROR(Field(body, "HealthCheckPort", hc.port));
-  STRATUS_RETURN_IF_ERROR(Field(body, "HealthCheckPath", hc.path));
-  STRATUS_RETURN_IF_ERROR(Field(body, "HealthCheckIntervalSeconds", hc.interval_seconds));
-  STRATUS_RETURN_IF_ERROR(Field(body, "HealthCheckTimeoutSeconds", hc.timeout_seconds));
-  STRATUS_RETURN_IF_ERROR(Field(body, "HealthyThresholdCount", hc.healthy_threshold));
-  return Field(body, "UnhealthyThresholdCount", hc.unhealthy_threshold);
-}
 
 void MountLoadBalancerRoutes(httplib::Server& server, elb::LoadBalancerService* service) {
   MountLoadBalancers(server, service);

@@ -28,10 +28,4 @@ class RestScaling {
   scaling::LaunchTemplateService* templates_;
   scaling::AutoScalingService* groups_;
 };
-
-// Parses CreateAutoScalingGroup / UpdateAutoScalingGroup fields (AWS names) into a GroupSpec.
-Result<scaling::GroupSpec> ParseGroupSpec(const nlohmann::json& body);
-// Parses PutScalingPolicy fields (AWS names).
-Result<scaling::ScalingPolicy> ParseScalingPolicy(const nlohmann::json& body);
-
 }  // namespace stratus

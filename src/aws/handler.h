@@ -16,8 +16,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "api/rest_api.h"  // VpcInfo
 #include "aws/types.h"
+#include "net/vpc.h"
 
 namespace stratus {
 class InstanceService;

@@ -1,12 +1,12 @@
-// EC2 Auto Scaling over AutoScalingService. Group and policy fields are parsed by the REST layer's parsers
-// (api/rest_scaling.h), which take AWS member names, so both front-ends read requests the same way.
+// EC2 Auto Scaling over AutoScalingService. Group and policy fields are parsed by the scaling layer's readers
+// (scaling/request_json.h), which take AWS member names, so both front ends read requests the same way.
 #include <algorithm>
 #include <cmath>
 
-#include "api/rest_scaling.h"
 #include "aws/handler.h"
 #include "aws/handler_util.h"
 #include "scaling/auto_scaling_service.h"
+#include "scaling/request_json.h"
 
 namespace stratus::aws {
 
@@ -30,7 +30,7 @@ std::vector<scaling::AutoScalingGroup> GroupsNamedIn(const AutoScalingService& s
 }
 
 Output CreateOrUpdate(AutoScalingService& svc, const json& in, bool create) {
-  AWS_ASSIGN_OR_RETURN(spec, ParseGroupSpec(in));
+  AWS_ASSIGN_OR_RETURN(spec, scaling::ParseGroupSpec(in));
   if (create) {
     AWS_ASSIGN_OR_RETURN(g, svc.CreateGroup(spec));
     (void)g;
@@ -48,7 +48,7 @@ Output DescribeGroups(AutoScalingService& svc, const json& in) {
 }
 
 Output PutScalingPolicy(AutoScalingService& svc, const json& in) {
-  AWS_ASSIGN_OR_RETURN(policy, ParseScalingPolicy(in));
+  AWS_ASSIGN_OR_RETURN(policy, scaling::ParseScalingPolicy(in));
   AWS_ASSIGN_OR_RETURN(p, svc.PutScalingPolicy(GroupName(in), policy));
   json alarms = json::array();
   for (const auto& [name, arn] : p.alarms) alarms.push_back({{"AlarmName", name}, {"AlarmARN", arn}});

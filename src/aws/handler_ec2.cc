@@ -6,6 +6,7 @@
 #include "aws/handler_util.h"
 #include "common/base64.h"
 #include "common/ids.h"
+#include "common/time_format.h"
 #include "compute/instance_service.h"
 #include "image/image_service.h"
 #include "image/image_store.h"

@@ -1,6 +1,5 @@
-// ELBv2 (elasticloadbalancing) over LoadBalancerService. Targets and health check members are read by the REST
-// layer's readers (api/rest_lb.h), which take AWS member names, so both front-ends read them the same way.
-#include "api/rest_lb.h"
+// ELBv2 (elasticloadbalancing) over LoadBalancerService. Targets and health check members are read by the load
+// balancer layer's readers (elb/elb.h), which take AWS member names, so both front ends read them the same way.
 #include "aws/handler.h"
 #include "aws/handler_util.h"
 #include "elb/load_balancer_service.h"
@@ -77,12 +76,12 @@ Result<std::string> ForwardTarget(const json& actions) {
 // The request's targets, read as the REST API reads them; none when it names none (DescribeTargetHealth: all).
 Result<std::vector<elb::Target>> TargetsOf(const json& in) {
   if (!in.contains("Targets") || in["Targets"].is_null()) return std::vector<elb::Target>{};
-  return ParseTargets(in);
+  return elb::ParseTargets(in);
 }
 
 // The health check members, read as the REST API reads them, and ELBv2's Matcher {"HttpCode": ...}.
 Status ReadHealthCheck(const json& in, elb::TargetGroupHealthCheck& hc) {
-  STRATUS_RETURN_IF_ERROR(ReadHealthCheckMembers(in, hc));
+  STRATUS_RETURN_IF_ERROR(elb::ReadHealthCheckMembers(in, hc));
   if (in.contains("Matcher")) hc.matcher = Str(in["Matcher"], "HttpCode", hc.matcher);
   return Status::Ok();
 }

@@ -15,7 +15,7 @@
 #include "aws/handler.h"
 #include "aws/types.h"
 #include "common/status.h"
-#include "image/image.h"
+#include "common/tags.h"
 
 namespace stratus::aws {
 

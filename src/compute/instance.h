@@ -9,7 +9,7 @@
 
 #include "common/base64.h"  // user data is base64 in the store form
 #include "common/status.h"
-#include "image/image.h"
+#include "common/tags.h"
 
 namespace stratus {
 

@@ -2,7 +2,7 @@
 // records, looked up by private IP.
 #pragma once
 
-#include "api/rest_api.h"
+#include "net/vpc.h"
 #include "compute/instance_service.h"
 #include "net/metadata_service.h"
 

@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "api/rest_api.h"
 #include "common/status.h"
+#include "net/vpc.h"
 #include "store/store.h"
 
 namespace stratus {

@@ -1,5 +1,7 @@
 #include "elb/elb.h"
 
+#include "common/json_field.h"
+
 namespace stratus::elb {
 
 using nlohmann::json;
@@ -173,6 +175,35 @@ Result<LoadBalancer> LoadBalancerFromStoreJson(const json& j) {
   } catch (const std::exception& e) {
     return InvalidArgument(std::string("bad load balancer record: ") + e.what());
   }
+}
+
+Result<std::vector<Target>> ParseTargets(const json& body) {
+  std::vector<Target> targets;
+  if (!body.contains("Targets") || !body["Targets"].is_array()) {
+    return InvalidArgument("Targets must be a list of {\"Id\": ..., \"Port\": ...}").WithErrorCode("ValidationError");
+  }
+  for (const auto& t : body["Targets"]) {
+    if (!t.is_object() || !t.contains("Id") || !t["Id"].is_string()) {
+      return InvalidArgument("each target needs a string Id").WithErrorCode("ValidationError");
+    }
+    Target target{t["Id"].get<std::string>(), 0};
+    if (t.contains("Port") && !t["Port"].is_number_integer()) {
+      return InvalidArgument("target Port must be an integer").WithErrorCode("ValidationError");
+    }
+    target.port = t.value("Port", 0);
+    targets.push_back(std::move(target));
+  }
+  return targets;
+}
+
+Status ReadHealthCheckMembers(const json& body, TargetGroupHealthCheck& hc) {
+  STRATUS_RETURN_IF_ERROR(ReadJsonField(body, "HealthCheckProtocol", hc.protocol, "ValidationError"));
+  STRATUS_RETURN_IF_ERROR(ReadJsonField(body, "HealthCheckPort", hc.port, "ValidationError"));
+  STRATUS_RETURN_IF_ERROR(ReadJsonField(body, "HealthCheckPath", hc.path, "ValidationError"));
+  STRATUS_RETURN_IF_ERROR(ReadJsonField(body, "HealthCheckIntervalSeconds", hc.interval_seconds, "ValidationError"));
+  STRATUS_RETURN_IF_ERROR(ReadJsonField(body, "HealthCheckTimeoutSeconds", hc.timeout_seconds, "ValidationError"));
+  STRATUS_RETURN_IF_ERROR(ReadJsonField(body, "HealthyThresholdCount", hc.healthy_threshold, "ValidationError"));
+  return ReadJsonField(body, "UnhealthyThresholdCount", hc.unhealthy_threshold, "ValidationError");
 }
 
 }  // namespace stratus::elb

@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
-#include "image/image.h"  // Tag
+#include "common/tags.h"
 
 namespace stratus::elb {
 
@@ -89,6 +89,17 @@ nlohmann::json ToJson(const LoadBalancer& lb);  // without its listeners (Descri
 nlohmann::json ToStoreJson(const LoadBalancer& lb);  // with listeners and rules
 Result<TargetGroup> TargetGroupFromJson(const nlohmann::json& j);
 Result<LoadBalancer> LoadBalancerFromStoreJson(const nlohmann::json& j);
+
+// The "Targets" member of a register, deregister or target health body: a list of {"Id": string, "Port": int},
+// Port 0 (the group's port) when absent. ValidationError when the member is missing or malformed.
+Result<std::vector<Target>> ParseTargets(const nlohmann::json& body);
+
+// Reads the health check members of a create or modify target group body into `hc`, leaving absent (or null) ones
+// as they are: HealthCheckProtocol, HealthCheckPort, HealthCheckPath, HealthCheckIntervalSeconds,
+// HealthCheckTimeoutSeconds, HealthyThresholdCount, UnhealthyThresholdCount — AWS's member names, so the REST
+// routes and the ELBv2 handler read them the same way. ValidationError naming a member of another JSON type.
+// Matcher is left to the caller: the REST API takes it as a string, ELBv2 as {"HttpCode": ...}.
+Status ReadHealthCheckMembers(const nlohmann::json& body, TargetGroupHealthCheck& hc);
 
 // Names: 1-32 alphanumerics and hyphens, not starting or ending with a hyphen (ELBv2's rule).
 Status ValidateName(const std::string& kind, const std::string& name);

@@ -8,6 +8,7 @@
 
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/time_format.h"
 
 namespace stratus::elb {
 

@@ -1,46 +1,8 @@
 #include "image/image.h"
 
-#include <sys/time.h>
-
-#include <ctime>
-
 namespace stratus {
 
 using nlohmann::json;
-
-std::string NowIso8601() {
-  timeval tv;
-  gettimeofday(&tv, nullptr);
-  tm t;
-  gmtime_r(&tv.tv_sec, &t);
-  char buf[64];
-  snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday, t.tm_hour,
-           t.tm_min, t.tm_sec, static_cast<int>(tv.tv_usec / 1000));
-  return buf;
-}
-
-json TagsToJson(const std::vector<Tag>& tags) {
-  json a = json::array();
-  for (const auto& t : tags) a.push_back({{"Key", t.key}, {"Value", t.value}});
-  return a;
-}
-
-Result<std::vector<Tag>> TagsFromJson(const json& j, bool from_user) {
-  std::vector<Tag> tags;
-  if (j.is_null()) return tags;
-  if (!j.is_array()) return InvalidArgument("Tags must be a list of {\"Key\": ..., \"Value\": ...}");
-  for (const auto& t : j) {
-    if (!t.is_object() || !t.contains("Key") || !t["Key"].is_string()) {
-      return InvalidArgument("each tag needs a string Key");
-    }
-    Tag tag{t["Key"].get<std::string>(), t.value("Value", json("")).is_string() ? t.value("Value", "") : ""};
-    if (tag.key.empty() || tag.key.size() > 128) return InvalidArgument("tag keys are 1 to 128 characters");
-    if (tag.value.size() > 256) return InvalidArgument("tag values are at most 256 characters");
-    if (from_user && tag.key.rfind("aws:", 0) == 0) return InvalidArgument("tag keys may not start with aws:");
-    tags.push_back(std::move(tag));
-  }
-  return tags;
-}
 
 json ToJson(const Image& image) {
   json services = json::array();

@@ -8,15 +8,10 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
+#include "common/tags.h"
 #include "init/init_config.h"  // ServiceSpec: what stratus-init supervises
 
 namespace stratus {
-
-struct Tag {
-  std::string key;
-  std::string value;
-  bool operator==(const Tag&) const = default;
-};
 
 struct HealthCheckSpec {
   std::string protocol = "HTTP";
@@ -48,13 +43,5 @@ struct Image {
 // JSON with AWS-style names (ImageId, Name, State, CreationDate, Layers, ...), used by the store and the API.
 nlohmann::json ToJson(const Image& image);
 Result<Image> ImageFromJson(const nlohmann::json& j);
-
-nlohmann::json TagsToJson(const std::vector<Tag>& tags);
-// Parses [{"Key", "Value"}...]. A user's tags (`from_user`) may not use the reserved "aws:" prefix;
-// Stratus's own records may (auto scaling tags its instances aws:autoscaling:groupName, as AWS does).
-Result<std::vector<Tag>> TagsFromJson(const nlohmann::json& j, bool from_user = true);
-
-// Current UTC time as "2026-11-27T05:30:00.123Z".
-std::string NowIso8601();
 
 }  // namespace stratus

@@ -10,6 +10,7 @@
 #include "common/files.h"
 #include "common/ids.h"
 #include "common/subprocess.h"
+#include "common/time_format.h"
 #include "image/layer_tar.h"
 
 namespace stratus {

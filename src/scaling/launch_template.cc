@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "common/ids.h"
+#include "common/time_format.h"
 #include "compute/instance.h"  // Base64Encode / Base64Decode
 
 namespace stratus::scaling {

@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
-#include "image/image.h"
+#include "common/tags.h"
 #include "store/store.h"
 
 namespace stratus::scaling {

@@ -1,7 +1,7 @@
 // The scaling service's view of the rest of stratusd: instances, target groups and metrics.
 //
 // Small interfaces so the reconcile logic can be tested with fakes, and so src/scaling does not link
-// the load balancer or the metric store: the daemon adapts the real services (scaling/adapters.h).
+// the load balancer or the metric store: the daemon adapts the real services (daemon/scaling_ports.h).
 #pragma once
 
 #include <cstdint>
@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "image/image.h"  // Tag
+#include "common/tags.h"
 
 namespace stratus::scaling {
 

@@ -1,4 +1,4 @@
-#include "scaling/adapters.h"
+#include "daemon/scaling_ports.h"
 
 namespace stratus::scaling {
 

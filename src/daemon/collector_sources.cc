@@ -1,4 +1,4 @@
-#include "cloudwatch/daemon_sources.h"
+#include "daemon/collector_sources.h"
 
 namespace stratus::cloudwatch {
 

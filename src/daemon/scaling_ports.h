@@ -1,10 +1,12 @@
-// Adapters from stratusd's services to the scaling service's ports (scaling/ports.h).
+// Adapters from stratusd's services to the scaling service's ports (scaling/ports.h): the daemon is the one
+// place that wires services together.
 #pragma once
 
 #include <algorithm>
 #include <chrono>
 
 #include "compute/instance_service.h"
+#include "elb/load_balancer_service.h"
 #include "metrics/metric_store.h"
 #include "scaling/ports.h"
 
@@ -60,6 +62,29 @@ class MetricStoreReader : public MetricReader {
 
  private:
   MetricStore* store_;
+};
+
+// TargetGroupPort over the ELBv2 LoadBalancerService.
+class LoadBalancerTargetGroups : public TargetGroupPort {
+ public:
+  explicit LoadBalancerTargetGroups(elb::LoadBalancerService* lbs) : lbs_(lbs) {}
+  Result<std::string> Resolve(const std::string& name_or_arn) override {
+    STRATUS_ASSIGN_OR_RETURN(auto tg, lbs_->FindTargetGroup(name_or_arn));
+    return tg.arn;
+  }
+  Status Register(const std::string& tg, const std::string& id) override { return lbs_->RegisterTargets(tg, {{id, 0}}); }
+  Status Deregister(const std::string& tg, const std::string& id) override {
+    return lbs_->DeregisterTargets(tg, {{id, 0}});
+  }
+  Result<std::vector<TargetState>> Health(const std::string& tg) override {
+    STRATUS_ASSIGN_OR_RETURN(auto list, lbs_->DescribeTargetHealth(tg, {}));
+    std::vector<TargetState> out;
+    for (const auto& t : list) out.push_back({t.target.id, t.state});
+    return out;
+  }
+
+ private:
+  elb::LoadBalancerService* lbs_;
 };
 
 }  // namespace stratus::scaling

@@ -1,4 +1,4 @@
-// The collector's sources in stratusd: running instances from the InstanceService, cgroup
+// The CloudWatch collector's sources in stratusd (the daemon wires services together): running instances from the InstanceService, cgroup
 // counters from the InstanceRuntime, interface counters from the HostNetwork, instance type sizes
 // from the InstanceTypeTable and the data plane's metrics from the LoadBalancerService.
 #pragma once
