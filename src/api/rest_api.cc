@@ -63,7 +63,13 @@ Status ReadField(const json& body, const char* name, T& out) {
 Result<RunRequest> ParseRunRequest(const json& body) {
   RunRequest r;
   STRATUS_RETURN_IF_ERROR(ReadField(body, "ImageId", r.image));
-  if (r.image.empty()) return InvalidArgument("ImageId is required").WithErrorCode("MissingParameter");
+  if (body.contains("LaunchTemplate")) {
+    const json& lt = body["LaunchTemplate"];
+    if (!lt.is_object()) return InvalidArgument("field LaunchTemplate has the wrong type").WithErrorCode("InvalidParameterValue");
+    STRATUS_RETURN_IF_ERROR(ReadField(lt, "LaunchTemplateName", r.launch_template));
+    STRATUS_RETURN_IF_ERROR(ReadField(lt, "LaunchTemplateId", r.launch_template));
+    STRATUS_RETURN_IF_ERROR(ReadField(lt, "Version", r.launch_template_version));
+  }
   STRATUS_RETURN_IF_ERROR(ReadField(body, "InstanceType", r.instance_type));
   STRATUS_RETURN_IF_ERROR(ReadField(body, "Count", r.count));
   STRATUS_RETURN_IF_ERROR(ReadField(body, "SubnetId", r.subnet_id));

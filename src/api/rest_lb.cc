@@ -24,6 +24,26 @@ Status ParseHealthCheck(const json& body, elb::TargetGroupHealthCheck& hc) {
   return Field(body, "Matcher", hc.matcher);
 }
 
+// The optional "Listeners" member of POST /v1/load-balancers: [{"Port", "Protocol", "TargetGroup"}], created with
+// the load balancer in one step.
+Result<std::vector<elb::ListenerSpec>> ParseListenerSpecs(const json& body) {
+  std::vector<elb::ListenerSpec> specs;
+  if (!body.contains("Listeners") || body["Listeners"].is_null()) return specs;
+  if (!body["Listeners"].is_array()) return InvalidArgument("field Listeners has the wrong type").WithErrorCode("ValidationError");
+  for (const auto& l : body["Listeners"]) {
+    if (!l.is_object()) return InvalidArgument("field Listeners has the wrong type").WithErrorCode("ValidationError");
+    elb::ListenerSpec spec;
+    STRATUS_RETURN_IF_ERROR(Field(l, "Port", spec.port));
+    STRATUS_RETURN_IF_ERROR(Field(l, "Protocol", spec.protocol));
+    STRATUS_RETURN_IF_ERROR(Field(l, "TargetGroup", spec.default_target_group));
+    if (spec.default_target_group.empty()) {
+      return InvalidArgument("TargetGroup is required").WithErrorCode("ValidationError");
+    }
+    specs.push_back(std::move(spec));
+  }
+  return specs;
+}
+
 json ListenersJson(const std::vector<elb::Listener>& listeners) {
   json a = json::array();
   for (const auto& l : listeners) a.push_back(elb::ToJson(l));
@@ -40,9 +60,13 @@ void MountLoadBalancers(httplib::Server& server, elb::LoadBalancerService* s) {
     if (!st.ok()) return ReplyJson(res, st);
     auto tags = TagsFromJson(body->value("Tags", json::array()));
     if (!tags.ok()) return ReplyJson(res, tags.status().WithErrorCode("ValidationError"));
-    auto lb = s->CreateLoadBalancer(name, type, *tags);
+    auto listeners = ParseListenerSpecs(*body);
+    if (!listeners.ok()) return ReplyJson(res, listeners.status());
+    auto lb = s->CreateLoadBalancer(name, type, *tags, *listeners);
     if (!lb.ok()) return ReplyJson(res, lb.status());
-    ReplyJson(res, elb::ToJson(*lb));
+    json j = elb::ToJson(*lb);
+    if (!listeners->empty()) j["Listeners"] = ListenersJson(lb->listeners)["Listeners"];
+    ReplyJson(res, j);
   });
   server.Get("/v1/load-balancers", [s](const httplib::Request&, httplib::Response& res) {
     auto lbs = s->DescribeLoadBalancers({});
@@ -153,13 +177,10 @@ void MountTargetGroups(httplib::Server& server, elb::LoadBalancerService* s) {
     if (st.ok()) st = ParseHealthCheck(*body, tg.health_check);
     if (st.ok()) st = Field(*body, "Algorithm", algorithm);
     if (!st.ok()) return ReplyJson(res, st);
-    if (tg.protocol == "TCP" && !body->contains("HealthCheckProtocol")) tg.health_check.protocol = "TCP";
-    auto created = s->CreateTargetGroup(tg);
+    std::map<std::string, std::string> attributes;
+    if (!algorithm.empty()) attributes["load_balancing.algorithm.type"] = algorithm;
+    auto created = s->CreateTargetGroup(tg, attributes);
     if (!created.ok()) return ReplyJson(res, created.status());
-    if (!algorithm.empty()) {
-      created = s->ModifyTargetGroupAttributes(created->arn, {{"load_balancing.algorithm.type", algorithm}});
-      if (!created.ok()) return ReplyJson(res, created.status());
-    }
     ReplyJson(res, elb::ToJson(*created));
   });
   server.Get("/v1/target-groups", [s](const httplib::Request&, httplib::Response& res) {
@@ -182,12 +203,14 @@ void MountTargetGroups(httplib::Server& server, elb::LoadBalancerService* s) {
     elb::TargetGroupHealthCheck hc = tg->health_check;
     Status st = ParseHealthCheck(*body, hc);
     if (!st.ok()) return ReplyJson(res, st);
-    auto updated = s->ModifyTargetGroupHealthCheck(tg->arn, hc);
-    if (updated.ok() && body->contains("Attributes")) {
-      std::map<std::string, std::string> attrs;
+    std::map<std::string, std::string> attrs;
+    if (body->contains("Attributes")) {
+      if (!(*body)["Attributes"].is_object()) {
+        return ReplyJson(res, InvalidArgument("field Attributes has the wrong type").WithErrorCode("ValidationError"));
+      }
       for (const auto& [k, v] : (*body)["Attributes"].items()) attrs[k] = v.is_string() ? v.get<std::string>() : v.dump();
-      updated = s->ModifyTargetGroupAttributes(tg->arn, attrs);
     }
+    auto updated = s->ModifyTargetGroup(tg->arn, hc, attrs);
     if (!updated.ok()) return ReplyJson(res, updated.status());
     ReplyJson(res, elb::ToJson(*updated));
   });

@@ -115,15 +115,7 @@ void RestScaling::MountTemplates(httplib::Server& server) {
   });
   server.Delete(R"(/v1/launch-templates/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
     Handle(res, [&]() -> Result<json> {
-      // A group launching from the template would fail its next launch: refuse, as a dependency.
-      STRATUS_ASSIGN_OR_RETURN(auto lt, templates_->Find(req.matches[1].str()));
-      for (const auto& g : groups_->DescribeGroups({})) {
-        if (g.launch_template_id == lt.launch_template_id) {
-          return FailedPrecondition("launch template " + lt.launch_template_id + " is used by auto scaling group " + g.name)
-              .WithErrorCode("ResourceInUse");
-        }
-      }
-      STRATUS_ASSIGN_OR_RETURN(auto deleted, templates_->Delete(lt.launch_template_id));
+      STRATUS_ASSIGN_OR_RETURN(auto deleted, templates_->Delete(req.matches[1].str()));
       return json{{"LaunchTemplate", ToJson(deleted)}};
     });
   });

@@ -10,7 +10,6 @@
 #include "compute/instance_service.h"
 #include "image/image_service.h"
 #include "image/image_store.h"
-#include "scaling/launch_template.h"
 
 namespace stratus::aws {
 
@@ -83,29 +82,10 @@ json Reservation(const std::vector<Instance>& instances, const AwsServices& s, c
           {"Instances", list}};
 }
 
-// Fills the request from a LaunchTemplate member, for fields the call itself does not set.
-Status ApplyLaunchTemplate(const AwsServices& s, const json& spec, RunRequest& req, bool type_given) {
-  if (s.templates == nullptr) return InvalidArgument("launch templates are not available in this stratusd");
-  std::string id = Str(spec, "LaunchTemplateId", Str(spec, "LaunchTemplateName"));
-  auto version = s.templates->ResolveVersion(id, Str(spec, "Version", "$Default"));
-  if (!version.ok()) return version.status();
-  const auto& d = version->data;
-  if (req.image.empty()) req.image = d.image_id;
-  if (!type_given && !d.instance_type.empty()) req.instance_type = d.instance_type;
-  if (req.user_data.empty()) req.user_data = d.user_data;
-  for (const auto& t : d.tags) {
-    bool present = std::any_of(req.tags.begin(), req.tags.end(), [&](const Tag& x) { return x.key == t.key; });
-    if (!present) req.tags.push_back(t);
-  }
-  for (const auto& [k, v] : d.sysctls) req.sysctls.emplace(k, v);
-  return Status::Ok();
-}
-
-Result<RunRequest> ParseRun(const AwsServices& s, const json& in) {
+Result<RunRequest> ParseRun(const json& in) {
   RunRequest req;
   req.image = Str(in, "ImageId");
-  std::string type = Str(in, "InstanceType");
-  if (!type.empty()) req.instance_type = type;
+  req.instance_type = Str(in, "InstanceType");
   int64_t min = OptInt(in, "MinCount").value_or(1), max = OptInt(in, "MaxCount").value_or(1);
   if (min < 1 || max < min) {
     return InvalidArgument("MinCount must be at least 1 and at most MaxCount").WithErrorCode("InvalidParameterValue");
@@ -120,8 +100,11 @@ Result<RunRequest> ParseRun(const AwsServices& s, const json& in) {
   req.tags = TagSpecTags(in, "instance");
   req.subnet_id = Str(in, "SubnetId");
   req.client_token = Str(in, "ClientToken");
-  if (in.contains("LaunchTemplate")) STRATUS_RETURN_IF_ERROR(ApplyLaunchTemplate(s, in["LaunchTemplate"], req, !type.empty()));
-  if (req.image.empty()) return InvalidArgument("The request must contain the parameter ImageId").WithErrorCode("MissingParameter");
+  if (in.contains("LaunchTemplate")) {
+    const json& lt = in["LaunchTemplate"];
+    req.launch_template = Str(lt, "LaunchTemplateId", Str(lt, "LaunchTemplateName"));
+    req.launch_template_version = Str(lt, "Version", "$Default");
+  }
   return req;
 }
 
@@ -165,7 +148,7 @@ Output ChangeStates(InstanceService& svc, const json& in, const char* out_member
 }
 
 Output RunInstances(const AwsServices& s, const json& in, const AwsCallContext& ctx) {
-  AWS_ASSIGN_OR_RETURN(req, ParseRun(s, in));
+  AWS_ASSIGN_OR_RETURN(req, ParseRun(in));
   AWS_ASSIGN_OR_RETURN(instances, s.instances->Run(req));
   return Reservation(instances, s, ctx);
 }

@@ -93,7 +93,6 @@ Output CreateTargetGroup(LoadBalancerService& svc, const AwsServices& s, const j
   tg.port = static_cast<int>(OptInt(in, "Port").value_or(tg.port));
   tg.vpc_id = Str(in, "VpcId", s.vpc.vpc_id);
   tg.target_type = Str(in, "TargetType", tg.target_type);
-  if (tg.protocol == "TCP") tg.health_check.protocol = "TCP";
   AWS_RETURN_IF_ERROR(ReadHealthCheck(in, tg.health_check));
   tg.tags = TagsOf(in.value("Tags", json::array()));
   AWS_ASSIGN_OR_RETURN(created, svc.CreateTargetGroup(tg));

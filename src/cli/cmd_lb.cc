@@ -93,13 +93,13 @@ void RegisterLb(CLI::App& root, CliContext& ctx) {
   OnSelected(create, ctx, [&ctx, c]() -> int {
     if (c->port && c->target_group.empty()) return ctx.UsageError(InvalidArgument("--port needs --target-group"));
     Json body = {{"Name", c->name}, {"Type", c->protocol == "tcp" ? "network" : "application"}};
+    if (c->port) {
+      // One call: a listener the daemon refuses (a port in use) leaves no load balancer behind.
+      body["Listeners"] = Json::array(
+          {{{"Port", c->port}, {"Protocol", Upper(c->protocol)}, {"TargetGroup", c->target_group}}});
+    }
     auto created = ctx.Call(MakeRequest("POST", "/v1/load-balancers", body));
     if (!created.ok()) return ctx.Failure(created.status());
-    if (c->port) {
-      Json listener = {{"Port", c->port}, {"Protocol", Upper(c->protocol)}, {"TargetGroup", c->target_group}};
-      auto l = ctx.Call(MakeRequest("POST", "/v1/load-balancers/" + c->name + "/listeners", listener));
-      if (!l.ok()) return ctx.Failure(l.status());
-    }
     return ctx.ShowEach({MakeRequest("GET", "/v1/load-balancers/" + c->name)}, "", LbDetails());
   });
 

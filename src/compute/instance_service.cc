@@ -128,7 +128,18 @@ std::string InstanceService::PickSubnet() {
   return options_.subnet_ids[next_subnet_++ % options_.subnet_ids.size()];
 }
 
-Result<std::vector<Instance>> InstanceService::Run(const RunRequest& req) {
+Result<std::vector<Instance>> InstanceService::Run(const RunRequest& request) {
+  RunRequest req = request;
+  if (!req.launch_template.empty()) {
+    if (!options_.apply_launch_template) {
+      return InvalidArgument("launch templates are not available in this stratusd").WithErrorCode("InvalidParameterValue");
+    }
+    STRATUS_RETURN_IF_ERROR(options_.apply_launch_template(req));
+  }
+  if (req.image.empty()) {
+    return InvalidArgument("The request must contain the parameter ImageId").WithErrorCode("MissingParameter");
+  }
+  if (req.instance_type.empty()) req.instance_type = kDefaultInstanceType;
   if (req.count < 1) return InvalidArgument("count must be at least 1").WithErrorCode("InvalidParameterValue");
   if (req.count > options_.max_count) {
     return ResourceExhausted("count " + std::to_string(req.count) + " is above this host's limit of " +

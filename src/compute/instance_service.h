@@ -24,6 +24,21 @@
 
 namespace stratus {
 
+inline constexpr char kDefaultInstanceType[] = "t3.micro";
+
+struct RunRequest {
+  std::string image;          // id or name; may come from the launch template
+  std::string instance_type;  // "": the launch template's, else kDefaultInstanceType
+  int count = 1;
+  std::string user_data;  // raw bytes
+  std::vector<Tag> tags;
+  std::map<std::string, std::string> sysctls;
+  std::string subnet_id;
+  std::string client_token;
+  std::string launch_template;                    // id or name; "" launches without one
+  std::string launch_template_version = "$Default";  // "$Default" | "$Latest" | "N"
+};
+
 struct InstanceServiceOptions {
   std::string host_name = "stratus";
   std::string vpc_id;
@@ -36,17 +51,10 @@ struct InstanceServiceOptions {
   std::function<Status(const std::string& type)> validate_type;
   // Checks sysctls; InvalidArgument naming the first one that cannot be set per instance.
   std::function<Status(const std::map<std::string, std::string>& sysctls)> validate_sysctls;
-};
-
-struct RunRequest {
-  std::string image;  // id or name
-  std::string instance_type = "t3.micro";
-  int count = 1;
-  std::string user_data;  // raw bytes
-  std::vector<Tag> tags;
-  std::map<std::string, std::string> sysctls;
-  std::string subnet_id;
-  std::string client_token;
+  // Launch from a launch template: fills the fields of a request that names one (RunRequest::launch_template)
+  // and leaves them empty, from the template's version; NotFound for an unknown template or version. The
+  // daemon sets it to scaling::LaunchTemplateService::ApplyTo; unset, such requests are refused.
+  std::function<Status(RunRequest& request)> apply_launch_template;
 };
 
 // One DescribeInstances filter: name ("instance-state-name", "tag:Name", ...) and the values it accepts.
@@ -66,7 +74,9 @@ class InstanceService {
   // do are left alone, interrupted transitions are finished, orphans are removed.
   Status Recover();
 
-  // Validates the request, records `count` pending instances and starts them in the background.
+  // Validates the request (after filling it from its launch template, if it names one), records `count`
+  // pending instances and starts them in the background. MissingParameter when neither the request nor its
+  // template names an image.
   Result<std::vector<Instance>> Run(const RunRequest& request);
 
   // Instances matching every filter (AND), in launch order. InvalidArgument for an unknown filter.

@@ -38,6 +38,7 @@
 #include "daemon/instance_directory.h"
 #include "daemon/local_instance_host.h"
 #include "daemon/scaling_ports.h"
+#include "daemon/service_rules.h"
 #include "daemon/vpc.h"
 #include "elb/data_plane.h"
 #include "elb/load_balancer_service.h"
@@ -130,6 +131,7 @@ struct Daemon::Parts {
   std::unique_ptr<InstanceRuntime> runtime;
   std::unique_ptr<LocalInstanceHost> host;
   std::unique_ptr<InstanceService> instances;
+  std::unique_ptr<InstanceBuildRuntime> build_runtime;
   std::unique_ptr<ImageService> image_service;
   std::unique_ptr<ServiceInstanceDirectory> directory;
   std::unique_ptr<net::MetadataService> metadata;
@@ -255,6 +257,17 @@ Status Daemon::Start() {
   STRATUS_RETURN_IF_ERROR(MakeDirs(ho.instances_dir, 0700));
   p.host = std::make_unique<LocalInstanceHost>(p.runtime.get(), p.network.get(), &p.types, ho);
 
+  // Launch templates (docs/scaling.md): before the instance service, which launches from them.
+  scaling::LaunchTemplateOptions lo;
+  lo.resolve_image = [images = p.images.get()](const std::string& id) -> Result<std::string> {
+    STRATUS_ASSIGN_OR_RETURN(auto image, images->Find(id));
+    return image.image_id;
+  };
+  lo.validate_type = [&types = p.types](const std::string& t) { return types.Find(t).status(); };
+  lo.validate_sysctls = ValidateSysctls;
+  p.templates = std::make_unique<scaling::LaunchTemplateService>(p.store.get(), lo);
+  STRATUS_RETURN_IF_ERROR(p.templates->Load());
+
   InstanceServiceOptions so;
   so.host_name = o.name;
   so.vpc_id = p.vpc.vpc_id;
@@ -262,13 +275,15 @@ Status Daemon::Start() {
   so.max_count = o.max_count;
   so.validate_type = [&types = p.types](const std::string& t) { return types.Find(t).status(); };
   so.validate_sysctls = ValidateSysctls;
+  so.apply_launch_template = LaunchFromTemplates(p.templates.get());
   p.instances = std::make_unique<InstanceService>(p.store.get(), p.images.get(), p.host.get(), so);
   STRATUS_RETURN_IF_ERROR(p.instances->Recover());
   ImageServiceOptions imo;
   imo.name = o.name;
   imo.instances_dir = ho.instances_dir;
   imo.builder.runtime = o.runtime;
-  p.image_service = std::make_unique<ImageService>(p.images.get(), p.runtime.get(), p.instances.get(), imo);
+  p.build_runtime = std::make_unique<InstanceBuildRuntime>(p.runtime.get());
+  p.image_service = std::make_unique<ImageService>(p.images.get(), p.build_runtime.get(), p.instances.get(), imo);
 
   p.lb_process = std::make_unique<elb::LbProcess>(
       elb::LbProcessOptions{o.lib_dir + "/stratus-lb", LbSocketPath(o), o.state_dir + "/stratus-lb.log", o.lb_workers});
@@ -291,16 +306,7 @@ Status Daemon::Start() {
       std::move(prices), cost::MakeDaemonInventory(p.instances.get(), p.elb.get(), p.images.get()));
   p.cost->Start();
 
-  // Launch templates and Auto Scaling (docs/scaling.md); the reconcile loop runs on its own thread.
-  scaling::LaunchTemplateOptions lo;
-  lo.resolve_image = [images = p.images.get()](const std::string& id) -> Result<std::string> {
-    STRATUS_ASSIGN_OR_RETURN(auto image, images->Find(id));
-    return image.image_id;
-  };
-  lo.validate_type = [&types = p.types](const std::string& t) { return types.Find(t).status(); };
-  lo.validate_sysctls = ValidateSysctls;
-  p.templates = std::make_unique<scaling::LaunchTemplateService>(p.store.get(), lo);
-  STRATUS_RETURN_IF_ERROR(p.templates->Load());
+  // Auto Scaling (docs/scaling.md); the reconcile loop runs on its own thread.
   p.asg_instances = std::make_unique<scaling::InstanceServicePort>(p.instances.get());
   if (p.elb) p.asg_target_groups = std::make_unique<scaling::LoadBalancerTargetGroups>(p.elb.get());
   scaling::AutoScalingOptions ao;
@@ -327,6 +333,7 @@ Status Daemon::Start() {
                                                         p.asg_target_groups.get(), p.asg_metrics.get(),
                                                         p.alarms.get(), ao);
   STRATUS_RETURN_IF_ERROR(p.asg->Load());
+  ConnectInUseChecks(p.image_service.get(), p.templates.get(), p.asg.get());
   p.asg->StartLoop();
   p.collector->SetPassListener([asg = p.asg.get()] { asg->Wake(); });  // decide on each sample at once
   p.rest_scaling = std::make_unique<RestScaling>(p.templates.get(), p.asg.get());

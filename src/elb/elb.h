@@ -15,7 +15,7 @@
 namespace stratus::elb {
 
 struct TargetGroupHealthCheck {
-  std::string protocol = "HTTP";  // HTTP | TCP
+  std::string protocol;           // HTTP | TCP; "" in a request: the target group's default (TCP for TCP groups)
   std::string port = "traffic-port";
   std::string path = "/";
   int interval_seconds = 5;       // ALB default 30; Stratus reacts in seconds (docs/lb.md)

@@ -27,6 +27,14 @@ Status TgNotFound(const std::string& what) {
 }
 Status Invalid(const std::string& message) { return InvalidArgument(message).WithErrorCode("ValidationError"); }
 
+// Sets one ELBv2 target group attribute (below, with the other attribute parsing).
+Status ApplyAttribute(TargetGroupAttributes& a, const std::string& key, const std::string& value);
+
+// "" (a request that names no health check protocol): the group's default, TCP checks for TCP groups.
+void DefaultHealthCheckProtocol(const std::string& group_protocol, TargetGroupHealthCheck& hc) {
+  if (hc.protocol.empty()) hc.protocol = group_protocol == "TCP" ? "TCP" : "HTTP";
+}
+
 bool Matches(const std::string& name_or_arn, const std::string& name, const std::string& arn) {
   return name_or_arn == name || name_or_arn == arn;
 }
@@ -164,13 +172,35 @@ void LoadBalancerService::Changed() {
 // ---- load balancers, listeners, rules ----
 
 Result<LoadBalancer> LoadBalancerService::CreateLoadBalancer(const std::string& name, const std::string& type,
-                                                             const std::vector<Tag>& tags) {
+                                                             const std::vector<Tag>& tags,
+                                                             const std::vector<ListenerSpec>& listeners) {
+  bool created = false;
+  STRATUS_ASSIGN_OR_RETURN(LoadBalancer lb, CreateLoadBalancerRecord(name, type, tags, &created));
+  for (const auto& spec : listeners) {
+    auto l = CreateListener(lb.arn, spec.port, spec.protocol, spec.default_target_group);
+    if (l.ok()) continue;
+    if (created) {
+      Status undone = DeleteLoadBalancer(lb.arn);
+      if (!undone.ok()) LogError("cannot undo a refused load balancer", {{"load_balancer", lb.arn}, {"error", undone.ToString()}});
+    }
+    return l.status();
+  }
+  if (listeners.empty()) return lb;
+  STRATUS_ASSIGN_OR_RETURN(auto described, DescribeLoadBalancers({lb.arn}));
+  return described.front();
+}
+
+Result<LoadBalancer> LoadBalancerService::CreateLoadBalancerRecord(const std::string& name, const std::string& type,
+                                                                   const std::vector<Tag>& tags, bool* created) {
   STRATUS_RETURN_IF_ERROR(ValidateName("load balancer", name));
   if (type != "application" && type != "network") return Invalid("load balancer type must be application or network");
   std::lock_guard lock(mu_);
   if (const LoadBalancer* existing = FindLb(name)) {
     // CreateLoadBalancer is idempotent for the same name and settings, as on AWS.
-    if (existing->type == type) return *existing;
+    if (existing->type == type) {
+      *created = false;
+      return *existing;
+    }
     return AlreadyExists("a load balancer named " + name + " already exists").WithErrorCode("DuplicateLoadBalancerName");
   }
   LoadBalancer lb;
@@ -185,6 +215,7 @@ Result<LoadBalancer> LoadBalancerService::CreateLoadBalancer(const std::string& 
   lb.tags = tags;
   STRATUS_RETURN_IF_ERROR(Persist(lb));
   lbs_[lb.arn] = lb;
+  *created = true;
   return lb;
 }
 
@@ -409,11 +440,14 @@ changed:
 
 // ---- target groups ----
 
-Result<TargetGroup> LoadBalancerService::CreateTargetGroup(TargetGroup spec) {
+Result<TargetGroup> LoadBalancerService::CreateTargetGroup(TargetGroup spec,
+                                                           const std::map<std::string, std::string>& attributes) {
   STRATUS_RETURN_IF_ERROR(ValidateName("target group", spec.name));
   STRATUS_RETURN_IF_ERROR(ValidateProtocol(spec.protocol));
   STRATUS_RETURN_IF_ERROR(ValidatePort(spec.port, "port"));
+  DefaultHealthCheckProtocol(spec.protocol, spec.health_check);
   STRATUS_RETURN_IF_ERROR(ValidateHealthCheck(spec.health_check));
+  for (const auto& [k, v] : attributes) STRATUS_RETURN_IF_ERROR(ApplyAttribute(spec.attributes, k, v));
   if (spec.target_type != "instance" && spec.target_type != "ip") return Invalid("TargetType must be instance or ip");
   std::lock_guard lock(mu_);
   if (const TargetGroup* existing = FindTg(spec.name)) {
@@ -467,14 +501,25 @@ Result<TargetGroup> LoadBalancerService::FindTargetGroup(const std::string& key)
 
 Result<TargetGroup> LoadBalancerService::ModifyTargetGroupHealthCheck(const std::string& key,
                                                                       const TargetGroupHealthCheck& hc) {
-  STRATUS_RETURN_IF_ERROR(ValidateHealthCheck(hc));
+  return ModifyTargetGroup(key, hc, {});
+}
+
+Result<TargetGroup> LoadBalancerService::ModifyTargetGroup(const std::string& key,
+                                                           const std::optional<TargetGroupHealthCheck>& check,
+                                                           const std::map<std::string, std::string>& attrs) {
   TargetGroup updated;
   {
     std::lock_guard lock(mu_);
     TargetGroup* tg = FindTg(key);
     if (!tg) return TgNotFound(key);
     updated = *tg;
-    updated.health_check = hc;
+    if (check) {
+      TargetGroupHealthCheck hc = *check;
+      DefaultHealthCheckProtocol(updated.protocol, hc);
+      STRATUS_RETURN_IF_ERROR(ValidateHealthCheck(hc));
+      updated.health_check = hc;
+    }
+    for (const auto& [k, v] : attrs) STRATUS_RETURN_IF_ERROR(ApplyAttribute(updated.attributes, k, v));
     STRATUS_RETURN_IF_ERROR(Persist(updated));
     *tg = updated;
   }
@@ -537,18 +582,7 @@ Status ApplyAttribute(TargetGroupAttributes& a, const std::string& key, const st
 
 Result<TargetGroup> LoadBalancerService::ModifyTargetGroupAttributes(const std::string& key,
                                                                      const std::map<std::string, std::string>& attrs) {
-  TargetGroup updated;
-  {
-    std::lock_guard lock(mu_);
-    TargetGroup* tg = FindTg(key);
-    if (!tg) return TgNotFound(key);
-    updated = *tg;
-    for (const auto& [k, v] : attrs) STRATUS_RETURN_IF_ERROR(ApplyAttribute(updated.attributes, k, v));
-    STRATUS_RETURN_IF_ERROR(Persist(updated));
-    *tg = updated;
-  }
-  Changed();
-  return updated;
+  return ModifyTargetGroup(key, std::nullopt, attrs);
 }
 
 Status LoadBalancerService::DeleteTargetGroup(const std::string& key) {

@@ -32,6 +32,13 @@ struct LoadBalancerServiceOptions {
   std::string bind_address = "127.0.0.1";  // listeners bind here (0.0.0.0 to serve other hosts)
 };
 
+// A listener to create with its load balancer.
+struct ListenerSpec {
+  int port = 80;
+  std::string protocol = "HTTP";     // HTTP | TCP
+  std::string default_target_group;  // name or ARN
+};
+
 struct TargetHealthDescription {
   Target target;            // with the port resolved
   std::string state;        // initial | healthy | unhealthy | unused | draining | unavailable
@@ -49,8 +56,10 @@ class LoadBalancerService {
   // reconnects) and the instances (IP changes, stop, terminate).
   Status Start();
 
+  // Creates a load balancer, with `listeners` when given: all or nothing — when a listener is refused (a port
+  // in use: InvalidConfigurationRequest), the load balancer is not kept. Idempotent for the same name and type.
   Result<LoadBalancer> CreateLoadBalancer(const std::string& name, const std::string& type,
-                                          const std::vector<Tag>& tags);
+                                          const std::vector<Tag>& tags, const std::vector<ListenerSpec>& listeners = {});
   // By names or ARNs; all when both are empty. LoadBalancerNotFound for an unknown one.
   Result<std::vector<LoadBalancer>> DescribeLoadBalancers(const std::vector<std::string>& names_or_arns) const;
   Status DeleteLoadBalancer(const std::string& name_or_arn);
@@ -68,11 +77,18 @@ class LoadBalancerService {
   Result<std::vector<std::pair<Rule, bool>>> DescribeRules(const std::string& listener_arn) const;
   Status DeleteRule(const std::string& arn);
 
-  Result<TargetGroup> CreateTargetGroup(TargetGroup spec);
+  // Creates a target group with `attributes` (ModifyTargetGroupAttributes's keys) applied: all or nothing, a
+  // bad attribute creates nothing. A health check without a protocol gets the group's default: TCP checks
+  // for a TCP group, HTTP otherwise.
+  Result<TargetGroup> CreateTargetGroup(TargetGroup spec, const std::map<std::string, std::string>& attributes = {});
   Result<std::vector<TargetGroup>> DescribeTargetGroups(const std::vector<std::string>& names_or_arns,
                                                         const std::string& load_balancer) const;
   Result<TargetGroup> FindTargetGroup(const std::string& name_or_arn) const;
   Result<TargetGroup> ModifyTargetGroupHealthCheck(const std::string& tg, const TargetGroupHealthCheck& hc);
+  // The health check (when given) and the attributes in one change (REST PATCH /v1/target-groups/NAME): all or
+  // nothing, a bad attribute changes nothing.
+  Result<TargetGroup> ModifyTargetGroup(const std::string& tg, const std::optional<TargetGroupHealthCheck>& hc,
+                                        const std::map<std::string, std::string>& attributes);
   // ELBv2 attribute keys: deregistration_delay.timeout_seconds, stickiness.enabled, stickiness.type,
   // stickiness.lb_cookie.duration_seconds, slow_start.duration_seconds, load_balancing.algorithm.type.
   Result<TargetGroup> ModifyTargetGroupAttributes(const std::string& tg, const std::map<std::string, std::string>& attrs);
@@ -91,6 +107,9 @@ class LoadBalancerService {
   Result<std::string> PrometheusMetrics() const;
 
  private:
+  // The load balancer record alone; `created` says whether it is new (false: an identical one existed).
+  Result<LoadBalancer> CreateLoadBalancerRecord(const std::string& name, const std::string& type,
+                                                const std::vector<Tag>& tags, bool* created);
   Status Persist(const LoadBalancer& lb);      // requires mu_
   Status Persist(const TargetGroup& tg);       // requires mu_
   LoadBalancer* FindLb(const std::string& name_or_arn);            // requires mu_

@@ -68,7 +68,7 @@ std::string Tail(const std::string& text, int lines) {
 // The build instance of one run step; destroyed (container, mounts, dir) however the step ends.
 class BuildInstance {
  public:
-  BuildInstance(InstanceRuntime* runtime, std::string id, std::string dir)
+  BuildInstance(BuildRuntime* runtime, std::string id, std::string dir)
       : runtime_(runtime), id_(std::move(id)), dir_(std::move(dir)) {}
   ~BuildInstance() {
     Status st = runtime_->Destroy(id_, dir_, milliseconds(0));
@@ -78,7 +78,7 @@ class BuildInstance {
   BuildInstance& operator=(const BuildInstance&) = delete;
 
  private:
-  InstanceRuntime* runtime_;
+  BuildRuntime* runtime_;
   std::string id_;
   std::string dir_;
 };
@@ -204,7 +204,7 @@ struct ImageBuilder::Job {
   }
 };
 
-ImageBuilder::ImageBuilder(ImageStore* images, InstanceRuntime* runtime, BuilderOptions options)
+ImageBuilder::ImageBuilder(ImageStore* images, BuildRuntime* runtime, BuilderOptions options)
     : images_(images), runtime_(runtime), options_(std::move(options)) {}
 
 std::vector<std::string> ImageBuilder::LayersInUse() const {

@@ -2,8 +2,8 @@
 //
 // Each step becomes one content-addressed layer. A `run` step runs in a build instance under the
 // same runtime as instances (InstanceRuntime: overlay of the layers so far + a fresh upper dir,
-// runc, stratus-init supervising the step as a one-shot service, the host's network); its upper dir
-// is the layer. A `file` step copies from the context straight into a layer, no instance needed.
+// runc, stratus-init supervising the step as a one-shot service, the host's network; reached through the
+// BuildRuntime port); its upper dir is the layer. A `file` step copies from the context straight into a layer, no instance needed.
 // The base is the built-in busybox layer, an empty layer (scratch), an existing image's layers, or
 // a debian root made by mmdebstrap with the host's own apt sources (packages included).
 //
@@ -43,6 +43,35 @@ struct BuilderOptions {
   std::string runtime = "runc";
 };
 
+// What a build needs from the instance runtime to run a `run` step in a build instance. InstanceBuildRuntime
+// (below) is the real one; unit tests use a fake that writes the step's files, output and exit code itself.
+class BuildRuntime {
+ public:
+  virtual ~BuildRuntime() = default;
+  // InstanceRuntime::Start, Stop and Destroy: see compute/instance_runtime.h.
+  virtual Status Start(const RuntimeSpec& spec) = 0;
+  virtual Status Stop(const std::string& id, std::chrono::milliseconds timeout, const std::string& instance_dir) = 0;
+  virtual Status Destroy(const std::string& id, const std::string& instance_dir,
+                         std::chrono::milliseconds stop_timeout) = 0;
+};
+
+// BuildRuntime over the InstanceRuntime of stratusd.
+class InstanceBuildRuntime : public BuildRuntime {
+ public:
+  explicit InstanceBuildRuntime(InstanceRuntime* runtime) : runtime_(runtime) {}
+  Status Start(const RuntimeSpec& spec) override { return runtime_->Start(spec); }
+  Status Stop(const std::string& id, std::chrono::milliseconds timeout, const std::string& instance_dir) override {
+    return runtime_->Stop(id, timeout, instance_dir);
+  }
+  Status Destroy(const std::string& id, const std::string& instance_dir,
+                 std::chrono::milliseconds stop_timeout) override {
+    return runtime_->Destroy(id, instance_dir, stop_timeout);
+  }
+
+ private:
+  InstanceRuntime* runtime_;
+};
+
 // What a build did, for progress output and benchmarks.
 struct BuildResult {
   Image image;
@@ -57,7 +86,7 @@ using ProgressFn = std::function<void(const std::string& line)>;
 class ImageBuilder {
  public:
   // `images` and `runtime` must outlive the builder.
-  ImageBuilder(ImageStore* images, InstanceRuntime* runtime, BuilderOptions options);
+  ImageBuilder(ImageStore* images, BuildRuntime* runtime, BuilderOptions options);
 
   // Builds and registers the image of `request`. Errors: InvalidArgument "line N: ..." for the
   // recipe; NotFound for an unknown base image or a file missing from the context;
@@ -83,7 +112,7 @@ class ImageBuilder {
   Result<BuildResult> Register(Job& job, const BuildRequest& request);
 
   ImageStore* images_;
-  InstanceRuntime* runtime_;
+  BuildRuntime* runtime_;
   BuilderOptions options_;
   mutable std::mutex mu_;
   std::vector<Job*> jobs_;  // GUARDED_BY(mu_)

@@ -99,7 +99,7 @@ struct ImageService::Build {
   int steps = 0, cached = 0;
 };
 
-ImageService::ImageService(ImageStore* images, InstanceRuntime* runtime, InstanceService* instances,
+ImageService::ImageService(ImageStore* images, BuildRuntime* runtime, InstanceService* instances,
                            ImageServiceOptions options)
     : images_(images),
       instances_(instances),

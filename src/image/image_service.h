@@ -57,7 +57,8 @@ struct PruneResult {
 class ImageService {
  public:
   // Every pointer must outlive the service.
-  ImageService(ImageStore* images, InstanceRuntime* runtime, InstanceService* instances, ImageServiceOptions options);
+  // `runtime` runs the build instances of `run` steps (InstanceBuildRuntime in stratusd).
+  ImageService(ImageStore* images, BuildRuntime* runtime, InstanceService* instances, ImageServiceOptions options);
   // Waits for builds in progress.
   ~ImageService();
 

@@ -280,6 +280,17 @@ std::vector<AutoScalingGroup> AutoScalingService::DescribeGroups(const std::vect
   return out;
 }
 
+Status AutoScalingService::CheckTemplateUnused(const std::string& lt_id) const {
+  std::lock_guard lock(mu_);
+  for (const auto& [name, g] : groups_) {
+    if (g.launch_template_id == lt_id) {
+      return FailedPrecondition("launch template " + lt_id + " is used by auto scaling group " + name)
+          .WithErrorCode("ResourceInUse");
+    }
+  }
+  return Status::Ok();
+}
+
 Result<AutoScalingGroup> AutoScalingService::GetGroup(const std::string& name) const {
   std::lock_guard lock(mu_);
   auto it = groups_.find(name);

@@ -95,6 +95,9 @@ class AutoScalingService {
   // Groups by name (all when empty); unknown names are skipped as AWS does.
   std::vector<AutoScalingGroup> DescribeGroups(const std::vector<std::string>& names) const;
   Result<AutoScalingGroup> GetGroup(const std::string& name) const;
+  // FailedPrecondition (ResourceInUse) naming the group when a group launches from template `lt_id`, else Ok:
+  // deleting such a template would fail the group's next launch (LaunchTemplateService::Delete consults it).
+  Status CheckTemplateUnused(const std::string& lt_id) const;
   // ValidationError when outside [min, max]; with honor_cooldown, ScalingActivityInProgress during the cooldown.
   Result<AutoScalingGroup> SetDesiredCapacity(const std::string& name, int desired, bool honor_cooldown);
   // (group, instance) pairs for the given instance ids (all when empty).

@@ -1,10 +1,12 @@
 #include "scaling/launch_template.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "common/ids.h"
 #include "common/time_format.h"
 #include "compute/instance.h"  // Base64Encode / Base64Decode
+#include "compute/instance_service.h"  // RunRequest
 
 namespace stratus::scaling {
 
@@ -272,13 +274,40 @@ Result<LaunchTemplate> LaunchTemplateService::ModifyDefaultVersion(const std::st
 }
 
 Result<LaunchTemplate> LaunchTemplateService::Delete(const std::string& id_or_name) {
+  LaunchTemplate lt;
+  std::vector<InUseCheck> checks;
+  {
+    std::lock_guard lock(mu_);
+    const LaunchTemplate* found = FindLocked(id_or_name);
+    if (!found) return LtNotFound(id_or_name);
+    lt = *found;
+    checks = in_use_;
+  }
+  for (const auto& check : checks) STRATUS_RETURN_IF_ERROR(check(lt));
   std::lock_guard lock(mu_);
-  const LaunchTemplate* found = FindLocked(id_or_name);
-  if (!found) return LtNotFound(id_or_name);
-  LaunchTemplate lt = *found;
+  if (!templates_.count(lt.launch_template_id)) return LtNotFound(id_or_name);
   STRATUS_RETURN_IF_ERROR(store_->Delete(kPrefix + lt.launch_template_id));
   templates_.erase(lt.launch_template_id);
   return lt;
+}
+
+void LaunchTemplateService::AddInUseCheck(InUseCheck check) {
+  std::lock_guard lock(mu_);
+  in_use_.push_back(std::move(check));
+}
+
+Status LaunchTemplateService::ApplyTo(RunRequest& req) const {
+  STRATUS_ASSIGN_OR_RETURN(auto version, ResolveVersion(req.launch_template, req.launch_template_version));
+  const LaunchTemplateData& d = version.data;
+  if (req.image.empty()) req.image = d.image_id;
+  if (req.instance_type.empty()) req.instance_type = d.instance_type;
+  if (req.user_data.empty()) req.user_data = d.user_data;
+  for (const auto& t : d.tags) {
+    bool present = std::any_of(req.tags.begin(), req.tags.end(), [&](const Tag& x) { return x.key == t.key; });
+    if (!present) req.tags.push_back(t);
+  }
+  for (const auto& [k, v] : d.sysctls) req.sysctls.emplace(k, v);
+  return Status::Ok();
 }
 
 Result<LaunchTemplateVersion> LaunchTemplateService::ResolveVersion(const std::string& id_or_name,

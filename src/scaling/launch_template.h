@@ -16,6 +16,10 @@
 #include "common/tags.h"
 #include "store/store.h"
 
+namespace stratus {
+struct RunRequest;
+}
+
 namespace stratus::scaling {
 
 // LaunchTemplateData: the subset of EC2's that Stratus instances use.
@@ -84,8 +88,20 @@ class LaunchTemplateService {
   // Makes `version` ("3", "$Latest") the default version.
   Result<LaunchTemplate> ModifyDefaultVersion(const std::string& id_or_name, const std::string& version);
 
-  // Deletes the template and every version; NotFound when unknown.
+  // Deletes the template and every version; NotFound when unknown, and the refusal of an in-use check
+  // (FailedPrecondition, ResourceInUse) while something launches from it.
   Result<LaunchTemplate> Delete(const std::string& id_or_name);
+
+  // Adds a check Delete consults ("does an auto scaling group launch from this template"): it returns the
+  // refusal, or Ok. Checks run without the service's lock held. The daemon wires them (daemon/service_rules.h).
+  using InUseCheck = std::function<Status(const LaunchTemplate& lt)>;
+  void AddInUseCheck(InUseCheck check);
+
+  // Launch from a template (EC2 RunInstances with a LaunchTemplate member, and the REST API's): fills what
+  // `request` leaves empty from version `request.launch_template_version` of template
+  // `request.launch_template` — image, instance type, user data, sysctls not set, and tags whose keys it
+  // lacks. NotFound for an unknown template or version.
+  Status ApplyTo(RunRequest& request) const;
 
   // Resolves "$Latest", "$Default" or a number to a version of the template.
   Result<LaunchTemplateVersion> ResolveVersion(const std::string& id_or_name, const std::string& version) const;
@@ -102,6 +118,7 @@ class LaunchTemplateService {
   LaunchTemplateOptions options_;
   mutable std::mutex mu_;
   std::map<std::string, LaunchTemplate> templates_;  // by id; GUARDED_BY(mu_)
+  std::vector<InUseCheck> in_use_;                   // GUARDED_BY(mu_)
 };
 
 // Parses "$Latest" | "$Default" | "N" against a template; InvalidArgument / NotFound as EC2.

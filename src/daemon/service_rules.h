@@ -1,0 +1,24 @@
+// The rules that span two services, connected in one place: for stratusd (daemon.cc) and for the tests that
+// assemble the services as stratusd does (tests/daemon). Each rule itself lives in its service; this file
+// only says which service consults which.
+#pragma once
+
+#include <functional>
+
+#include "compute/instance_service.h"
+#include "image/image_service.h"
+#include "scaling/auto_scaling_service.h"
+#include "scaling/launch_template.h"
+
+namespace stratus {
+
+// InstanceServiceOptions::apply_launch_template over `templates` (which must outlive the instance service).
+std::function<Status(RunRequest&)> LaunchFromTemplates(const scaling::LaunchTemplateService* templates);
+
+// Deregistering an image that a launch template launches is refused (docs/images.md), and so is deleting a
+// launch template that an auto scaling group launches from (docs/scaling.md). `images` may be null. Every
+// pointer must outlive the checks' users.
+void ConnectInUseChecks(ImageService* images, scaling::LaunchTemplateService* templates,
+                        const scaling::AutoScalingService* groups);
+
+}  // namespace stratus
