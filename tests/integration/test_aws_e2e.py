@@ -1,4 +1,4 @@
-"""Issue 6 acceptance: the aws CLI and boto3, both client generations on the machine, drive a real stratusd
+"""The aws CLI and boto3, both client generations on the machine, drive a real stratusd
 unchanged (AWS_SHARED_CREDENTIALS_FILE=$STATE/credentials --profile stratus --endpoint-url ... --region local).
 
 Generations: Debian's /usr/bin/aws 2.9 with /usr/bin/python3's boto3 1.26, and the machine python's aws CLI 1.45

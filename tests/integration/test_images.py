@@ -1,4 +1,4 @@
-"""Issue 4 acceptance: golden images built from recipes, captured from instances, exported and imported
+"""Golden images built from recipes, captured from instances, exported and imported
 as OCI image layouts; bad input. Each test gets the shared `stratus` fixture (conftest.py).
 Run: STRATUS_BUILD=build-img python3 -m pytest tests/integration/test_images.py
 The debian + nginx example is marked slow (mmdebstrap: 20 s to 2 minutes cold, by the machine and the mirror);

@@ -1,4 +1,4 @@
-"""Issue 2 acceptance: instances launched from an image, bootstrapped, reachable, stopped, started,
+"""Instances launched from an image, bootstrapped, reachable, stopped, started,
 surviving a control-plane crash, and leaving nothing behind."""
 import base64
 import json

@@ -1,4 +1,4 @@
-"""Issue 3 acceptance with real instances: the load balancer follows target health, drains, and keeps
+"""The load balancer with real instances: the load balancer follows target health, drains, and keeps
 serving when stratusd dies. Traffic goes to the LB's loopback listener and to instances in network
 namespaces the test's daemon created."""
 import re

@@ -1,4 +1,4 @@
-"""Issue 5 (scaling half) with a real stratusd and demo-web instances: launch templates, auto scaling
+"""Auto scaling with a real stratusd and demo-web instances: launch templates, auto scaling
 groups that replace dead instances, register with target groups and drain on scale-in, instance
 refresh keeping MinHealthyPercentage in service, restart convergence, target tracking, bad input.
 Traffic goes only to the LB's loopback listener."""
