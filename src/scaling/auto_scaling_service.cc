@@ -154,7 +154,9 @@ Status AutoScalingService::ApplySpec(const GroupSpec& s, AutoScalingGroup& g) co
     for (const auto& tg : *s.target_groups) {
       if (!target_groups_) return Validation("target group " + tg + " not found: this stratusd has no load balancer service");
       auto arn = target_groups_->Resolve(tg);
-      if (!arn.ok()) return Validation("target group " + tg + " not found: " + arn.status().message());
+      // Said once: the load balancer service's own NotFound names the target group again.
+      if (!arn.ok() && arn.status().code() == Code::kNotFound) return Validation("target group " + tg + " not found");
+      if (!arn.ok()) return Validation("target group " + tg + ": " + arn.status().message());
       g.target_group_arns.push_back(*arn);
     }
   }

@@ -235,7 +235,9 @@ TEST_F(AutoScalingTest, BadInputChangesNothing) {
   EXPECT_EQ(service_->CreateGroup(s).status().error_code(), "ValidationError");
   s = Spec(1, 3, 2);
   s.target_groups = std::vector<std::string>{"unknown-tg"};
-  EXPECT_EQ(service_->CreateGroup(s).status().error_code(), "ValidationError");
+  Status unknown_tg = service_->CreateGroup(s).status();
+  EXPECT_EQ(unknown_tg.error_code(), "ValidationError");
+  EXPECT_EQ(unknown_tg.message(), "target group unknown-tg not found");  // said once
   EXPECT_TRUE(service_->DescribeGroups({}).empty());
   EXPECT_TRUE(store_->List("asg/")->empty());
   ASSERT_TRUE(service_->CreateGroup(Spec(1, 3, 2)).ok());
