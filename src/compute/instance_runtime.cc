@@ -313,11 +313,17 @@ Status InstanceRuntime::Stop(const std::string& id, milliseconds timeout, const 
   if (!instance_dir.empty()) k.instance_dir = instance_dir;
   if (k.instance_dir.empty()) return Internal("cannot tell where instance " + id + " keeps its files");
   if (located.ok()) {  // the runtime knows it: stop the processes and drop its state
-    Status killed = KillAndWait(*k.cli, id, timeout);
-    // Not fatal: `delete --force` kills whatever is left (a paused instance ignores signals
-    // until its freezer cgroup is thawed, which delete does).
-    if (!killed.ok()) LogWarn("instance did not exit; forcing delete", {{"instance", id}, {"error", killed.message()}});
-    STRATUS_RETURN_IF_ERROR(k.cli->Delete(id, /*force=*/true));
+    // In a copy of the template, as launches do: runc reads the mount table of the namespace it
+    // runs in (cgroup v1 mount points), and the daemon's grows with the instances' network
+    // namespaces, so a terminate would cost more with every instance.
+    STRATUS_ASSIGN_OR_RETURN(const MountNamespaceTemplate* mounts, Mounts());
+    STRATUS_RETURN_IF_ERROR(mounts->Run([&]() -> Status {
+      Status killed = KillAndWait(*k.cli, id, timeout);
+      // Not fatal: `delete --force` kills whatever is left (a paused instance ignores signals
+      // until its freezer cgroup is thawed, which delete does).
+      if (!killed.ok()) LogWarn("instance did not exit; forcing delete", {{"instance", id}, {"error", killed.message()}});
+      return k.cli->Delete(id, /*force=*/true);
+    }));
   }
   STRATUS_RETURN_IF_ERROR(CleanupHost(id, InstancePaths(k.instance_dir)));
   std::lock_guard<std::mutex> lock(mu_);

@@ -46,6 +46,30 @@ class MountNamespaceTemplate {
   UniqueFd fd_;  // the template namespace (/proc/thread-self/ns/mnt of the thread that made it)
 };
 
+// The daemon's own mount namespace: where the named network namespaces (one bind mount each under
+// /var/run/netns, net/netns.h) live, so that they are not in the host's mount table either. It is a
+// private copy of the host's namespace with a tmpfs of its own at /var/run/netns, pinned by a bind
+// mount of its namespace file at a path in the host's namespace (`pin`, in the state dir): one host
+// mount per daemon, whatever the number of instances. The pin keeps it, and the namespaces in it,
+// across daemon restarts; removing the pin (uninstall) frees it once no process is in it.
+//
+// Joins the namespace pinned at `pin`; when there is none (first start, or after a reboot left only
+// the empty pin file) makes it and pins it. Must be called while the process has one thread (the
+// kernel refuses to move a multi-threaded process): the whole process, and every program it
+// starts, is in that namespace afterwards. Sets *created to whether it was made now.
+Status EnterPinnedMountNamespace(const std::string& pin, bool* created);
+
+// True when `pin` is a pinned mount namespace (a mounted namespace file).
+bool IsPinnedMountNamespace(const std::string& pin);
+
+// Runs fn on a new thread in the mount namespace the process was in before
+// EnterPinnedMountNamespace (the host's), and returns fn's Status. Runs it in the caller's
+// namespace when the process never moved.
+Status RunInHostMountNamespace(const std::function<Status()>& fn);
+
+// Unmounts the pin (from the host's namespace) and removes the file. Ok when there is none.
+Status RemovePinnedMountNamespace(const std::string& pin);
+
 // Binds the namespace file at `ns_path` (e.g. /var/run/netns/NAME or /proc/PID/ns/net), opened
 // as `ns_fd` in the daemon's namespace before joining the template, onto `target` (an existing
 // file) in the calling thread's mount namespace.

@@ -31,10 +31,12 @@
 #include "compute/instance_runtime.h"
 #include "compute/instance_service.h"
 #include "compute/instance_types.h"
+#include "compute/mount_namespace.h"
 #include "compute/oci_spec.h"
 #include "cost/cost_service.h"
 #include "cost/inventory.h"
 #include "daemon/collector_sources.h"
+#include "daemon/daemon_mounts.h"
 #include "daemon/instance_directory.h"
 #include "daemon/local_instance_host.h"
 #include "daemon/scaling_ports.h"
@@ -228,7 +230,8 @@ Status Daemon::Start() {
   int metadata_port = o.metadata_port ? o.metadata_port : hostport.second + 1;
   if (o.runtime != "runc" && o.runtime != "runsc") return InvalidArgument("--runtime " + o.runtime + ": runc or runsc");
   STRATUS_RETURN_IF_ERROR(CheckRuntimeInstalled(o.runtime));
-  STRATUS_RETURN_IF_ERROR(MakeDirs(o.state_dir, 0700));
+  // First, while the process has one thread (the kernel moves no other); makes the state dir.
+  STRATUS_RETURN_IF_ERROR(EnterDaemonMountNamespace(o));
   STRATUS_ASSIGN_OR_RETURN(p.store, OpenSqliteStore(o.state_dir + "/stratus.db"));
   STRATUS_RETURN_IF_ERROR(RecordInstallationName(p.store.get(), o.name));
   STRATUS_ASSIGN_OR_RETURN(p.vpc, LoadOrCreateDefaultVpc(p.store.get(), o.vpc_cidr, o.region));
@@ -405,6 +408,8 @@ void Daemon::Shutdown() {
 
 Status Daemon::Uninstall(const DaemonOptions& o) {
   STRATUS_RETURN_IF_ERROR(ValidateName(o.name));
+  // Where the instances' named network namespaces are (while the process has one thread).
+  STRATUS_RETURN_IF_ERROR(JoinDaemonMountNamespaceIfAny(o));
   Status result;
   auto keep_first_error = [&result](const Status& st) {
     if (!st.ok()) LogError("uninstall", {{"error", st.ToString()}});
@@ -450,6 +455,8 @@ Status Daemon::Uninstall(const DaemonOptions& o) {
   keep_first_error(elb::LbProcess::StopProcess(LbSocketPath(o)));
   keep_first_error(runtime.RemoveCgroupParent());
   keep_first_error(RemoveAll("/run/" + o.name));
+  // Frees the namespace, and whatever is left in it, when this process exits.
+  keep_first_error(RemovePinnedMountNamespace(DaemonMountNamespacePin(o)));
   LogInfo("uninstalled", {{"name", o.name}});
   return result;
 }

@@ -40,7 +40,8 @@ class Daemon {
   explicit Daemon(DaemonOptions options);
   ~Daemon();
 
-  // Opens the state, sets up the host network, reconciles instances and starts serving.
+  // Opens the state, sets up the host network, reconciles instances and starts serving. Call while
+  // the process has one thread: it moves the process into the daemon's mount namespace (daemon_mounts.h).
   Status Start();
 
   // Serves until Shutdown() (or SIGTERM/SIGINT in main); instances keep running afterwards.
@@ -48,7 +49,7 @@ class Daemon {
   void Shutdown();
 
   // Removes every host resource of this daemon's name (instances, network, mounts, cgroups): for tests
-  // and `stratusd --uninstall`.
+  // and `stratusd --uninstall`. Call while the process has one thread, as Start.
   static Status Uninstall(const DaemonOptions& options);
 
  private:

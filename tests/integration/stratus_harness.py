@@ -125,10 +125,22 @@ class Stratus:
     def netns(self, instance_id):
         return f"{self.name}-{instance_id}"
 
+    @property
+    def mount_ns(self):
+        """Where the daemon pins its mount namespace, the one its named network namespaces live in."""
+        return os.path.join(self.state_dir, "mntns")
+
+    def ip(self, *args, timeout=10):
+        """`ip ARGS` where the daemon's named network namespaces are: in its mount namespace while that exists
+        (`nsenter --mount=STATE_DIR/mntns`), else on the host."""
+        with open("/proc/self/mountinfo") as f:
+            pinned = any(l.split()[4] == self.mount_ns for l in f)
+        enter = ["nsenter", f"--mount={self.mount_ns}"] if pinned else []
+        return subprocess.run(enter + ["ip", *args], capture_output=True, text=True, timeout=timeout)
+
     def in_instance_netns(self, instance_id, *argv, timeout=10):
         """Runs a host program inside the instance's network namespace (its source address is the instance's)."""
-        return subprocess.run(["ip", "netns", "exec", self.netns(instance_id), *argv], capture_output=True,
-                              text=True, timeout=timeout)
+        return self.ip("netns", "exec", self.netns(instance_id), *argv, timeout=timeout)
 
     def root_volume(self, instance_id):
         return os.path.join(self.state_dir, "instances", instance_id, "root", "upper")
@@ -148,11 +160,10 @@ def host_leftovers(s):
     without its veth or lease, any instance namespace, veth or lease - is reported."""
     name = s.name
     left = []
-    netns = [l.split()[0] for l in subprocess.run(["ip", "netns", "list"], capture_output=True,
-                                                   text=True).stdout.splitlines() if l.strip()]
+    netns = [l.split()[0] for l in s.ip("netns", "list").stdout.splitlines() if l.strip()]
     pool = {n for n in netns if n.startswith(name + "-pool-")}
     left += [n for n in netns if n.startswith(name + "-") and n not in pool]
-    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+    links = s.ip("-o", "link").stdout  # there, a veth names its peer's namespace
     # Instance veths sit on this daemon's bridges; the bridges themselves stay while the daemon runs.
     pool_veths = {}
     for l in links.splitlines():
@@ -164,8 +175,8 @@ def host_leftovers(s):
             pool_veths[peer] = pool_veths.get(peer, 0) + 1
         else:
             left.append(veth)
-    with open("/proc/mounts") as f:
-        left += [l.split()[1] for l in f if s.state_dir in l.split()[1]]
+    with open("/proc/mounts") as f:  # the daemon's pin of its mount namespace stays while it is installed
+        left += [l.split()[1] for l in f if s.state_dir in l.split()[1] and l.split()[1] != s.mount_ns]
 
     def owner(lease):  # host-local's lease file: the container id, then the interface
         try:

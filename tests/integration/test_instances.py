@@ -23,7 +23,7 @@ def b64(data):
 
 def pool_namespaces(s):
     """The namespaces daemon `s` keeps connected ahead of demand (--netns-pool)."""
-    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    out = s.ip("netns", "list").stdout
     return sorted(l.split()[0] for l in out.splitlines() if l.startswith(s.name + "-pool-"))
 
 
@@ -185,6 +185,7 @@ def test_uninstall_removes_instances_and_the_pool_a_killed_daemon_left(stratus):
     assert r.returncode == 0, r.stderr
     assert host_leftovers(stratus) == []
     assert pool_namespaces(stratus) == []
+    assert not [l for l in open("/proc/1/mountinfo") if stratus.state_dir in l], "the daemon's pin is removed"
     links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
     assert f"{stratus.name}br" not in links
     assert not os.path.exists(os.path.join(stratus.state_dir, "net", "ipam"))
@@ -238,14 +239,18 @@ def test_launch_terminate_cycles_leave_nothing_behind(stratus):
 
 
 def test_launches_leave_the_host_mount_table_alone(stratus):
-    """Instance roots are mounted in mount namespaces of their own (docs/runtime.md): the host's table does not
-    grow as instances launch, and every container starts from the same small namespace, so launch cost does not
-    grow with the instances already running. Named network namespaces are still one host mount each."""
+    """Instance roots are mounted in mount namespaces of their own and named network namespaces live in the
+    daemon's mount namespace (docs/runtime.md): the host's table (that of its init process) does not grow as
+    instances launch or terminate - the daemon's one pin is all it holds - and every container starts from the
+    same small namespace, so launch cost does not grow with the instances already running. Other programs on the
+    host mount things meanwhile: only mounts of this daemon (its state dir, its namespaces' names) are counted."""
     def host_mounts():
-        with open("/proc/self/mountinfo") as f:
+        with open("/proc/1/mountinfo") as f:
             lines = f.read().splitlines()
-        netns = [l for l in lines if f"/netns/{stratus.name}-" in l.split()[4]]
-        return [l for l in lines if stratus.state_dir in l], len(netns)
+        return [l for l in lines if stratus.state_dir in l or f"/netns/{stratus.name}-" in l]
+
+    def daemon_netns():
+        return [n for n in stratus.ip("netns", "list").stdout.split() if n.startswith(stratus.name + "-i-")]
 
     def container_mounts(iid):
         state = subprocess.run(["runc", "--root", f"/run/{stratus.name}/runc", "state", iid], capture_output=True,
@@ -255,18 +260,19 @@ def test_launches_leave_the_host_mount_table_alone(stratus):
             return len(f.read().splitlines())
 
     [first] = stratus.run("busybox")
-    assert host_mounts()[0] == []
+    before = host_mounts()
+    assert [l.split()[4] for l in before] == [stratus.mount_ns], before
     launched = stratus.run("busybox", count=20)
     assert all(i["State"]["Name"] == "running" for i in launched)
-    mine, netns = host_mounts()
-    assert mine == [], "instance mounts showed up on the host"
-    assert netns <= 21 + 3  # one per instance and per pooled namespace: nothing else per instance
+    assert host_mounts() == before, "instance mounts showed up on the host"
+    assert len(daemon_netns()) == 21, "the instances' namespaces are named in the daemon's mount namespace"
     assert {container_mounts(i["InstanceId"]) for i in launched} == {container_mounts(first["InstanceId"])}
     for i in launched + [first]:
         stratus.action(i["InstanceId"], "terminate", wait=False)
     for i in launched + [first]:
         assert stratus.action(i["InstanceId"], "terminate")["State"]["Name"] == "terminated"
-    assert host_mounts()[0] == []
+    assert host_mounts() == before
+    assert daemon_netns() == []
 
 
 def test_bad_input_is_refused_and_changes_nothing(stratus):
