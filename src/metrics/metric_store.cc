@@ -120,8 +120,10 @@ void EncodeSlot(std::string* out, uint32_t sid, const Chunk& c, int k) {
   Put<uint32_t>(&p, sid);
   Put<int64_t>(&p, c.minute * 60 + k);
   if (!(c.multi & (uint64_t{1} << k))) {
+    std::array<double, 60> values;
+    c.Values(&values);
     Put<uint8_t>(&p, 0);
-    Put<double>(&p, c.value[k]);
+    Put<double>(&p, values[k]);
   } else {
     const MultiSlot& s = (*c.slots)[k];
     Put<uint8_t>(&p, 1);
@@ -148,10 +150,16 @@ void EncodeValues(std::string* out, uint32_t sid, const Chunk& c, uint64_t secon
   Put<uint32_t>(&p, sid);
   Put<int64_t>(&p, c.minute);
   Put<uint64_t>(&p, seconds);
-  double values[60];
-  size_t n = 0;
-  for (uint64_t bits = seconds; bits; bits &= bits - 1) values[n++] = c.value[__builtin_ctzll(bits)];
-  XorEncode(values, n, &p);
+  if (!c.is_open() && seconds == c.singles()) {
+    p.append(c.packed);  // a closed minute whole: the record holds what memory does
+  } else {
+    std::array<double, 60> by_second;
+    c.Values(&by_second);
+    double values[60];
+    size_t n = 0;
+    for (uint64_t bits = seconds; bits; bits &= bits - 1) values[n++] = by_second[__builtin_ctzll(bits)];
+    XorEncode(values, n, &p);
+  }
   MetricLog::Frame(out, kValuesRecord, p);
 }
 
@@ -271,6 +279,7 @@ class MetricStoreImpl : public MetricStore {
   std::vector<LatestValue> Latest(int64_t since_ms) override;
   Status Flush() override;
   Status Maintain() override;
+  MetricStoreUsage Usage() override;
 
  private:
   int64_t Now() const { return o_.clock(); }
@@ -616,10 +625,12 @@ Status MetricStoreImpl::Maintain() {
     std::lock_guard<std::mutex> lock(mu_);
     int64_t horizon = RawHorizonMinute(now), expire = ExpireMinute(now);
     std::vector<uint32_t> empty;
+    int64_t first_open = FloorDiv(now, 60000) - 1;  // as Flush
     for (auto& [id, s] : series_) {
       if (s->Age(horizon, expire)) {
         empty.push_back(id);
       } else {
+        s->PackClosed(first_open);
         NoteDirtyLocked(s.get());  // folded minutes became dirty rollups
       }
     }
@@ -631,6 +642,25 @@ Status MetricStoreImpl::Maintain() {
     compact = log_ && (need_snapshot_ || log_->active_size() > std::max(o_.compact_min_bytes, 4 * log_->snapshot_size()));
   }
   return compact ? Compact() : Status::Ok();
+}
+
+MetricStoreUsage MetricStoreImpl::Usage() {
+  MetricStoreUsage u;
+  std::lock_guard<std::mutex> lock(mu_);
+  u.series = series_.size();
+  for (auto& [id, s] : series_) {
+    for (const auto& [m, c] : s->chunks()) {
+      if (c.is_open()) {
+        ++u.open_minutes;
+        continue;
+      }
+      ++u.packed_minutes;
+      u.packed_samples += static_cast<uint64_t>(__builtin_popcountll(c.singles()));
+      u.packed_bytes += c.packed.size();
+    }
+    u.rollup_minutes += s->rollups().size();
+  }
+  return u;
 }
 
 bool DecodeSeries(Reader* r, MetricIdentity* id) {
@@ -685,13 +715,12 @@ bool DecodeRollup(Reader* r, int64_t* minute, Rollup* roll) {
 void SetSlot(Series* s, int64_t sec, const std::optional<double>& single, MultiSlot slot) {
   int64_t minute = FloorDiv(sec, 60);
   int k = static_cast<int>(sec - minute * 60);
-  Chunk& c = s->chunks()[minute];
-  c.minute = minute;
+  Chunk& c = *s->ChunkAt(minute);  // open
   uint64_t bit = uint64_t{1} << k;
   c.present |= bit;
   if (single) {
     c.multi &= ~bit;
-    c.value[k] = *single;
+    (*c.open)[k] = *single;
     return;
   }
   if (!c.slots) c.slots = std::make_unique<std::array<MultiSlot, 60>>();
@@ -717,9 +746,17 @@ void MetricStoreImpl::ApplyRecordLocked(uint8_t type, std::string_view payload) 
   } else if (type == kValuesRecord) {
     int64_t minute = r.Get<int64_t>();
     uint64_t seconds = r.Get<uint64_t>();
+    if (!r.ok() || seconds >> 60) return;
+    auto [chunk, fresh] = it->second->chunks().try_emplace(minute);
+    if (fresh) {  // the usual case (snapshots, closed minutes): kept packed as it is, not decoded
+      chunk->second.minute = minute;
+      chunk->second.present = seconds;
+      chunk->second.packed.assign(r.Rest());
+      return;
+    }
     double values[60];
     size_t n = static_cast<size_t>(__builtin_popcountll(seconds)), used = 0;
-    if (!r.ok() || seconds >> 60 || !XorDecode(r.Rest(), n, values, &used)) return;
+    if (!XorDecode(r.Rest(), n, values, &used)) return;
     size_t i = 0;
     for (uint64_t bits = seconds; bits; bits &= bits - 1) {
       SetSlot(it->second.get(), minute * 60 + __builtin_ctzll(bits), values[i++], MultiSlot());

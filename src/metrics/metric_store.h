@@ -2,7 +2,10 @@
 // ListMetrics) behind the daemon's collectors, alarms and /metrics.
 //
 // Data lives in memory: 1-second resolution for raw_retention (3 h), then 1-minute rollups for
-// rollup_retention (15 days), as CloudWatch keeps them. It is persisted under `dir` by a background
+// rollup_retention (15 days), as CloudWatch keeps them. Only the open minutes (the head: the
+// current and the previous one) hold a double per second; closed minutes are XOR-compressed
+// (series.h, Chunk), in the same bytes the log and its snapshots hold them, so a restart copies
+// them instead of decoding. It is persisted under `dir` by a background
 // thread that appends every changed second / minute to a log and fdatasyncs it every
 // flush_interval (1 s), so a crash loses at most that much. See docs/metrics.md.
 #pragma once
@@ -70,6 +73,16 @@ struct LatestValue {
   double value;
 };
 
+// What the store holds in memory (for benchmarks and tests).
+struct MetricStoreUsage {
+  uint64_t series = 0;
+  uint64_t open_minutes = 0;    // series-minutes taking data: a double per second (the head)
+  uint64_t packed_minutes = 0;  // closed series-minutes at 1-second resolution, compressed
+  uint64_t packed_samples = 0;  // the single samples in them
+  uint64_t packed_bytes = 0;    // their compressed values
+  uint64_t rollup_minutes = 0;  // 1-minute rollups
+};
+
 class MetricStore {
  public:
   virtual ~MetricStore() = default;
@@ -100,6 +113,8 @@ class MetricStore {
   // Moves minutes that left the 1-second window into rollups, drops expired data and compacts the
   // log when it has grown (the background thread does this every second).
   virtual Status Maintain() = 0;
+
+  virtual MetricStoreUsage Usage() = 0;
 };
 using MetricStorePtr = std::unique_ptr<MetricStore>;
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "metrics/xor_codec.h"
+
 namespace stratus {
 
 void AddToSlot(MultiSlot* s, double v, uint64_t count, uint32_t max_raw) {
@@ -74,12 +76,70 @@ double Accumulator::Percentile(double p) {
   return std::clamp(sketch.Quantile(q), min, max);
 }
 
+bool Chunk::Values(std::array<double, 60>* out) const {
+  if (open) {
+    *out = *open;
+    return true;
+  }
+  uint64_t seconds = singles();
+  double values[60];
+  size_t n = static_cast<size_t>(__builtin_popcountll(seconds)), used = 0;
+  bool ok = n == 0 || XorDecode(packed, n, values, &used);
+  size_t i = 0;
+  for (uint64_t bits = seconds; bits; bits &= bits - 1) (*out)[__builtin_ctzll(bits)] = ok ? values[i++] : 0;
+  return ok;
+}
+
+std::array<double, 60>& Chunk::Open() {
+  if (!open) {
+    auto values = std::make_unique<std::array<double, 60>>();
+    Values(values.get());
+    open = std::move(values);
+    packed.clear();
+    packed.shrink_to_fit();
+  }
+  return *open;
+}
+
+void Chunk::Pack() {
+  if (!open) return;
+  double values[60];
+  size_t n = 0;
+  for (uint64_t bits = singles(); bits; bits &= bits - 1) values[n++] = (*open)[__builtin_ctzll(bits)];
+  std::string out;
+  XorEncode(values, n, &out);
+  packed = std::move(out);
+  packed.shrink_to_fit();
+  open.reset();
+}
+
 Chunk* Series::ChunkFor(int64_t minute) {
-  if (last_chunk_ && last_chunk_->minute == minute) return last_chunk_;
+  if (last_chunk_ && last_chunk_->minute == minute) {
+    last_chunk_->Open();
+    return last_chunk_;
+  }
   auto [it, inserted] = chunks_.try_emplace(minute);
   if (inserted) it->second.minute = minute;
   last_chunk_ = &it->second;
+  if (!last_chunk_->is_open()) {
+    last_chunk_->Open();
+    open_chunks_.push_back(minute);
+  }
   return last_chunk_;
+}
+
+void Series::PackClosed(int64_t first_open_minute) {
+  size_t kept = 0;
+  for (int64_t m : open_chunks_) {
+    auto it = chunks_.find(m);
+    if (it == chunks_.end()) continue;  // folded into a rollup
+    if (m < first_open_minute) {
+      it->second.Pack();
+    } else if (it->second.is_open()) {
+      open_chunks_[kept++] = m;
+    }
+  }
+  open_chunks_.resize(kept);
 }
 
 void Series::MarkChunkDirty(Chunk* c, int second) {
@@ -120,13 +180,13 @@ void Series::AddValue(int64_t ts_ms, double v, int64_t raw_horizon_minute, uint3
   uint64_t bit = uint64_t{1} << k;
   if (!(c->present & bit)) {
     c->present |= bit;
-    c->value[k] = v;
+    (*c->open)[k] = v;
   } else {
     if (!(c->multi & bit)) {  // the second sample in this second: move to a multi slot
       if (!c->slots) c->slots = std::make_unique<std::array<MultiSlot, 60>>();
       MultiSlot& s = (*c->slots)[k];
       s = MultiSlot();
-      AddToSlot(&s, c->value[k], 1, max_raw);
+      AddToSlot(&s, (*c->open)[k], 1, max_raw);
       c->multi |= bit;
     }
     AddToSlot(&(*c->slots)[k], v, 1, max_raw);
@@ -159,7 +219,7 @@ void Series::AddStatistics(int64_t ts_ms, const StatisticSet& st, int64_t raw_ho
   MultiSlot& s = (*c->slots)[k];
   if (!(c->multi & bit)) {
     s = MultiSlot();
-    if (c->present & bit) AddToSlot(&s, c->value[k], 1, max_raw);
+    if (c->present & bit) AddToSlot(&s, (*c->open)[k], 1, max_raw);
     c->multi |= bit;
     c->present |= bit;
   }
@@ -180,6 +240,8 @@ void Series::Accumulate(int64_t start_s, int64_t end_s, int64_t period_s, bool w
   for (auto it = chunks_.lower_bound(FloorDiv(start_s, 60)); it != chunks_.end() && it->first * 60 < end_s;
        ++it) {
     const Chunk& c = it->second;
+    std::array<double, 60> values;
+    if (c.singles()) c.Values(&values);
     for (uint64_t bits = c.present; bits; bits &= bits - 1) {
       int k = __builtin_ctzll(bits);
       int64_t t = c.minute * 60 + k;
@@ -188,7 +250,7 @@ void Series::Accumulate(int64_t start_s, int64_t end_s, int64_t period_s, bool w
       if (c.multi & (uint64_t{1} << k)) {
         a.AddSlot((*c.slots)[k], want_pct);
       } else {
-        a.AddValue(c.value[k], want_pct);
+        a.AddValue(values[k], want_pct);
       }
     }
   }
@@ -204,10 +266,12 @@ void Series::Accumulate(int64_t start_s, int64_t end_s, int64_t period_s, bool w
 
 // Folds a chunk into a rollup minute.
 static void FoldChunk(const Chunk& c, Rollup* r) {
+  std::array<double, 60> values;
+  if (c.singles()) c.Values(&values);
   for (uint64_t bits = c.present; bits; bits &= bits - 1) {
     int k = __builtin_ctzll(bits);
     if (!(c.multi & (uint64_t{1} << k))) {
-      double v = c.value[k];
+      double v = values[k];
       r->count += 1;
       r->sum += v;
       r->min = std::min(r->min, v);
@@ -250,7 +314,9 @@ void Series::RecomputeLatest() {
         const MultiSlot& s = (*c.slots)[k];
         latest_value_ = s.count ? s.sum / static_cast<double>(s.count) : 0;
       } else {
-        latest_value_ = c.value[k];
+        std::array<double, 60> values;
+        c.Values(&values);
+        latest_value_ = values[k];
       }
       return;
     }

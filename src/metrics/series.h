@@ -12,6 +12,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "metrics/metric.h"
@@ -30,14 +31,31 @@ struct MultiSlot {
   std::unique_ptr<LogSketch> sketch;     // the samples once raw overflowed
 };
 
+// One minute of one series at 1-second resolution. The values of its single-sample seconds are
+// held in one of two forms: open (a double per second) while the minute takes data, packed
+// (XOR-compressed in second order, xor_codec.h: about 1-2 bytes a sample, the very bytes of the
+// log's values record) once it closed. A late sample reopens a packed minute; the store packs
+// it again (Series::PackClosed).
 struct Chunk {
   int64_t minute = 0;
   uint64_t present = 0;  // bit k: second k has data
-  uint64_t multi = 0;    // bit k: second k is in slots (else value[k] is its one sample)
+  uint64_t multi = 0;    // bit k: second k is in slots (else it has one sample, in the values)
   uint64_t dirty = 0;    // bit k: second k changed since the last flush
   bool in_head = false;  // its seconds were flushed to the log's head file only (metric_log.h)
-  std::array<double, 60> value{};
+  std::unique_ptr<std::array<double, 60>> open;  // by second; null when packed
+  std::string packed;                            // the values of singles(), in second order
   std::unique_ptr<std::array<MultiSlot, 60>> slots;
+
+  // Seconds holding one sample.
+  uint64_t singles() const { return present & ~multi; }
+  bool is_open() const { return open != nullptr; }
+  // The single-sample seconds' values by second (other entries are left as they are). False when
+  // the packed bytes are cut short (then the values read as 0).
+  bool Values(std::array<double, 60>* out) const;
+  // Opens a packed chunk (before present or multi change) and returns its values by second.
+  std::array<double, 60>& Open();
+  // Packs an open chunk.
+  void Pack();
 };
 
 struct Rollup {
@@ -96,7 +114,12 @@ class Series {
   // Sets latest_ms / latest_value from the stored data (after loading).
   void RecomputeLatest();
 
+  // Packs the open chunks of minutes before first_open_minute (the store calls it as minutes close).
+  void PackClosed(int64_t first_open_minute);
+
   std::map<int64_t, Chunk>& chunks() { return chunks_; }
+  // The chunk of a minute, made if needed (empty, open), for loading.
+  Chunk* ChunkAt(int64_t minute) { return ChunkFor(minute); }
   std::map<int64_t, Rollup>& rollups() { return rollups_; }
 
   // Minutes whose chunk / rollup changed since TakeDirty (each listed once).
@@ -116,6 +139,7 @@ class Series {
   std::map<int64_t, Chunk> chunks_;
   std::map<int64_t, Rollup> rollups_;
   Chunk* last_chunk_ = nullptr;  // cache: most samples go to the newest minute
+  std::vector<int64_t> open_chunks_;  // minutes whose chunk may be open (PackClosed)
   std::vector<int64_t> dirty_chunks_;
   std::vector<int64_t> dirty_rollups_;
   int64_t latest_ms_ = std::numeric_limits<int64_t>::min();

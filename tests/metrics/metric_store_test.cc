@@ -10,9 +10,12 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
+#include <algorithm>
 
 #include "common/fd.h"
 #include "common/files.h"
+#include "metrics/sketch.h"
 
 namespace stratus {
 namespace {
@@ -428,6 +431,87 @@ TEST_F(MetricStoreTest, CompressedLogIsExactAgainstTheUncompressedPath) {
   ASSERT_TRUE(want.ok() && got.ok());
   ASSERT_EQ(got->size(), 20u);
   for (size_t i = 0; i < want->size(); ++i) EXPECT_EQ((*got)[i].values, (*want)[i].values) << i;
+}
+
+// Closed minutes are held compressed in memory (and loaded so from the log): every statistic over
+// them - before and after a late sample reopens one, and after a reload - is what plain arithmetic
+// over the samples gives; past the raw window the rollups' counts, sums, min and max are exact and
+// their percentiles are those of a sketch of the same samples.
+TEST_F(MetricStoreTest, PackedMinutesAreExactAgainstPlainArithmetic) {
+  const int64_t start = kT0 - 30 * kMinute;
+  std::map<int, std::vector<double>> samples;  // by minute 0..29
+  std::vector<MetricDatum> data;
+  for (int i = 0; i < 30 * 60; ++i) {
+    double v = i % 7 == 0 ? 3.5 : (i % 11) * 0.25 + i / 60;  // quarters: sums are exact in any order
+    data.push_back(Datum(v, start + i * 1000));
+    samples[i / 60].push_back(v);
+    if (i % 97 == 0) {  // a second with two samples
+      data.push_back(Datum(v + 1, start + i * 1000 + 500));
+      samples[i / 60].push_back(v + 1);
+    }
+  }
+  auto check = [&](MetricStore* s, bool rolled_up) {
+    auto r = s->GetMetricStatistics(Query(start, start + 30 * kMinute, 60, kAll));
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->size(), 30u);
+    for (int m = 0; m < 30; ++m) {
+      std::vector<double> v = samples[m];
+      std::sort(v.begin(), v.end());
+      double sum = 0;
+      LogSketch sketch;
+      for (double x : v) {
+        sum += x;
+        sketch.Add(x);
+      }
+      auto pct = [&](double p) {
+        if (rolled_up) return std::clamp(sketch.Quantile(p / 100), v.front(), v.back());
+        size_t rank = static_cast<size_t>(std::ceil(p / 100 * static_cast<double>(v.size())));
+        return v[rank == 0 ? 0 : rank - 1];
+      };
+      const auto& got = (*r)[static_cast<size_t>(m)].values;
+      EXPECT_EQ(got.at("SampleCount"), static_cast<double>(v.size())) << m;
+      EXPECT_EQ(got.at("Sum"), sum) << m;
+      EXPECT_EQ(got.at("Average"), sum / static_cast<double>(v.size())) << m;
+      EXPECT_EQ(got.at("Minimum"), v.front()) << m;
+      EXPECT_EQ(got.at("Maximum"), v.back()) << m;
+      EXPECT_EQ(got.at("p50"), pct(50)) << m;
+      EXPECT_EQ(got.at("p90"), pct(90)) << m;
+      EXPECT_EQ(got.at("p100"), pct(100)) << m;
+    }
+  };
+  for (bool persistent : {false, true}) {
+    SCOPED_TRACE(persistent ? "persistent" : "memory only");
+    now_ = kT0;
+    MetricStorePtr s = Open(Options(persistent));
+    ASSERT_TRUE(s->PutMetricData(data).ok());
+    ASSERT_TRUE(s->Flush().ok());
+    ASSERT_TRUE(s->Maintain().ok());
+    MetricStoreUsage u = s->Usage();
+    EXPECT_LE(u.open_minutes, 1u) << "only the head minute keeps a double per second";
+    EXPECT_GE(u.packed_minutes, 29u);
+    EXPECT_LT(u.packed_bytes, u.packed_samples * 4) << "closed minutes are compressed";
+    check(s.get(), false);
+    // A late sample reopens a packed minute; the next pass packs it again.
+    ASSERT_TRUE(s->PutMetricData({Datum(100, start + 5 * kMinute + 30500)}).ok());
+    samples[5].push_back(100);
+    EXPECT_EQ(s->Usage().open_minutes, u.open_minutes + 1);
+    check(s.get(), false);
+    ASSERT_TRUE(s->Flush().ok());
+    ASSERT_TRUE(s->Maintain().ok());
+    EXPECT_EQ(s->Usage().open_minutes, u.open_minutes);
+    check(s.get(), false);
+    if (persistent) {
+      s.reset();
+      s = Open(Options());  // loads the packed minutes as they are
+      EXPECT_GE(s->Usage().packed_minutes, 29u);
+      check(s.get(), false);
+    }
+    now_ += 4 * kHour;  // past the raw window: rolled up
+    ASSERT_TRUE(s->Maintain().ok());
+    EXPECT_EQ(s->Usage().rollup_minutes, 30u);
+    check(s.get(), true);
+    samples[5].pop_back();
+  }
 }
 
 // A restart replays the retained data, not the log's history: a store's files stay under a bound
