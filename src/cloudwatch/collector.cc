@@ -116,15 +116,29 @@ std::optional<double> Collector::Delta(const std::string& key, double value) {
 void Collector::CollectInstances(int64_t now_ms, std::vector<MetricDatum>& out) {
   if (!sources_.running_instances || !sources_.instance_sample) return;
   std::map<std::string, CpuBaseline> alive;
-  for (const auto& i : sources_.running_instances()) {
-    CollectInstance(i, now_ms, out);
+  std::vector<CollectedInstance> running = sources_.running_instances();
+  std::map<std::string, NetworkSample> nets;
+  if (sources_.network_samples) {  // one read for all
+    std::vector<std::string> ids;
+    for (const auto& i : running) ids.push_back(i.instance_id);
+    nets = sources_.network_samples(ids);
+  }
+  for (const auto& i : running) {
+    Result<NetworkSample> net = NotFound("no network counters");
+    if (sources_.network_samples) {
+      if (auto it = nets.find(i.instance_id); it != nets.end()) net = it->second;
+    } else if (sources_.network_sample) {
+      net = sources_.network_sample(i.instance_id);
+    }
+    CollectInstance(i, now_ms, net, out);
     auto it = cpu_.find(i.instance_id);
     if (it != cpu_.end()) alive.insert(*it);
   }
   cpu_ = std::move(alive);
 }
 
-void Collector::CollectInstance(const CollectedInstance& i, int64_t now_ms, std::vector<MetricDatum>& out) {
+void Collector::CollectInstance(const CollectedInstance& i, int64_t now_ms, const Result<NetworkSample>& net,
+                                std::vector<MetricDatum>& out) {
   std::vector<std::vector<Dimension>> dim_sets = {{{"InstanceId", i.instance_id}}};
   if (!i.auto_scaling_group.empty()) dim_sets.push_back({{"AutoScalingGroupName", i.auto_scaling_group}});
   auto emit = [&](const char* name, const char* unit, double v) {
@@ -145,8 +159,6 @@ void Collector::CollectInstance(const CollectedInstance& i, int64_t now_ms, std:
       emit("MemoryUtilization", "Percent", 100.0 * static_cast<double>(sample->memory_bytes) / i.memory_bytes);
     }
   }
-  if (!sources_.network_sample) return;
-  auto net = sources_.network_sample(i.instance_id);
   if (!net.ok()) return;
   const std::pair<const char*, uint64_t> counters[] = {{"NetworkIn", net->in_bytes},
                                                         {"NetworkOut", net->out_bytes},

@@ -60,6 +60,9 @@ struct CollectorSources {
   std::function<std::vector<CollectedInstance>()> running_instances;
   std::function<Result<InstanceSample>(const std::string& instance_id)> instance_sample;
   std::function<Result<NetworkSample>(const std::string& instance_id)> network_sample;  // may be empty
+  // All instances' network counters in one read (ids absent from the result have none); when set,
+  // used instead of network_sample. May be empty.
+  std::function<std::map<std::string, NetworkSample>(const std::vector<std::string>& instance_ids)> network_samples;
   std::function<nlohmann::json()> lb_metrics;                                          // may be empty
   std::function<std::vector<ElbName>()> load_balancers;                                // may be empty
   std::function<std::vector<ElbName>()> target_groups;                                 // may be empty
@@ -102,7 +105,8 @@ class Collector {
 
   Status CollectOnce();
   void CollectInstances(int64_t now_ms, std::vector<MetricDatum>& out);
-  void CollectInstance(const CollectedInstance& i, int64_t now_ms, std::vector<MetricDatum>& out);
+  void CollectInstance(const CollectedInstance& i, int64_t now_ms, const Result<NetworkSample>& net,
+                       std::vector<MetricDatum>& out);
   void CollectLoadBalancers(int64_t now_ms, std::vector<MetricDatum>& out);
   void CollectTargetGroups(const nlohmann::json& groups, int64_t now_ms, std::vector<MetricDatum>& out);
   // The increase of counter `key` since the last call (nullopt on the first call or a reset).

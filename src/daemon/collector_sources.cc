@@ -45,6 +45,13 @@ CollectorSources MakeDaemonCollectorSources(InstanceService* instances, const In
       STRATUS_ASSIGN_OR_RETURN(net::InterfaceCounters c, network->Counters(id));
       return NetworkSample{c.network_in_bytes, c.network_out_bytes, c.network_in_packets, c.network_out_packets};
     };
+    s.network_samples = [network](const std::vector<std::string>& ids) {
+      std::map<std::string, NetworkSample> out;
+      for (const auto& [id, c] : network->CountersOf(ids)) {
+        out[id] = NetworkSample{c.network_in_bytes, c.network_out_bytes, c.network_in_packets, c.network_out_packets};
+      }
+      return out;
+    };
   }
   if (!elb) return s;
   s.lb_metrics = [elb] { return elb->Metrics(); };

@@ -12,8 +12,11 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <sstream>
+#include <string_view>
 
 #include "common/files.h"
 #include "common/ids.h"
@@ -73,27 +76,45 @@ std::string BridgeMac(const std::string& bridge) {
   return mac;
 }
 
+// Calls fn(name, counters) for each interface line of /proc/net/dev, counters as the interface sees
+// them (in = received).
+template <typename Fn>
+void ForEachNetDev(const std::string& text, Fn fn) {
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    size_t colon = text.find(':', pos);
+    if (colon < end) {
+      size_t start = text.find_first_not_of(' ', pos);
+      std::string_view name(text.data() + start, colon - start);
+      uint64_t v[16] = {};
+      const char* p = text.data() + colon + 1;
+      for (auto& x : v) {
+        char* next = nullptr;
+        x = std::strtoull(p, &next, 10);
+        if (next == p || next > text.data() + end) break;
+        p = next;
+      }
+      InterfaceCounters c;
+      c.network_in_bytes = v[0];
+      c.network_in_packets = v[1];
+      c.network_out_bytes = v[8];
+      c.network_out_packets = v[9];
+      fn(name, c);
+    }
+    pos = end + 1;
+  }
+}
+
 // Parses the line of `ifname` in /proc/net/dev.
 Result<InterfaceCounters> ParseProcNetDev(const std::string& text, const std::string& ifname) {
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    size_t colon = line.find(':');
-    if (colon == std::string::npos) continue;
-    std::string name = line.substr(0, colon);
-    name.erase(0, name.find_first_not_of(' '));
-    if (name != ifname) continue;
-    std::istringstream f(line.substr(colon + 1));
-    uint64_t v[16] = {};
-    for (auto& x : v) f >> x;
-    InterfaceCounters c;
-    c.network_in_bytes = v[0];
-    c.network_in_packets = v[1];
-    c.network_out_bytes = v[8];
-    c.network_out_packets = v[9];
-    return c;
-  }
-  return NotFound("no interface " + ifname);
+  std::optional<InterfaceCounters> found;
+  ForEachNetDev(text, [&](std::string_view name, const InterfaceCounters& c) {
+    if (name == ifname) found = c;
+  });
+  if (!found) return NotFound("no interface " + ifname);
+  return *found;
 }
 
 }  // namespace
@@ -593,6 +614,32 @@ Result<InterfaceCounters> HostNetwork::Counters(const std::string& instance_id) 
     return Status::Ok();
   }));
   return ParseProcNetDev(text, "eth0");
+}
+
+std::map<std::string, InterfaceCounters> HostNetwork::CountersOf(const std::vector<std::string>& instance_ids) const {
+  std::map<std::string, InterfaceCounters> out;
+  auto text = ReadFile("/proc/net/dev");  // the daemon's network namespace: the host's
+  if (!text.ok()) return out;
+  std::map<std::string, InterfaceCounters, std::less<>> host;
+  ForEachNetDev(*text, [&](std::string_view name, const InterfaceCounters& c) { host.emplace(name, c); });
+  std::lock_guard<std::mutex> lock(veths_mu_);
+  std::map<std::string, std::string> kept;  // forgets instances no longer asked for
+  for (const std::string& id : instance_ids) {
+    auto known = veths_.find(id);
+    std::string veth = known != veths_.end() ? known->second : "";
+    if (veth.empty() || !host.count(veth)) {  // new, or its veth changed: ask its namespace once
+      Result<Attachment> a = Inspect(id);
+      veth = a.ok() ? a->host_veth : "";
+    }
+    auto c = host.find(veth);
+    if (veth.empty() || c == host.end()) continue;
+    kept[id] = veth;
+    // The host end sends what the instance receives.
+    out[id] = InterfaceCounters{c->second.network_out_bytes, c->second.network_in_bytes,
+                                c->second.network_out_packets, c->second.network_in_packets};
+  }
+  veths_ = std::move(kept);
+  return out;
 }
 
 Status HostNetwork::Teardown() {

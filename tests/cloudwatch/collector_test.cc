@@ -97,6 +97,39 @@ TEST_F(CollectorTest, NetworkCountersBecomePerSecondDeltas) {
   EXPECT_FALSE(At("AWS/EC2", "NetworkIn", {{"InstanceId", "i-a"}}, 3).has_value());
 }
 
+// With a source of all instances' counters, a pass reads them once (not per instance); an instance
+// absent from its answer gets no network metrics.
+TEST_F(CollectorTest, NetworkCountersOfAllInstancesInOneRead) {
+  CollectorSources s;
+  s.running_instances = [this] { return instances_; };
+  s.instance_sample = [](const std::string&) -> Result<InstanceSample> { return InstanceSample{0, 1}; };
+  s.network_sample = [](const std::string& id) -> Result<NetworkSample> {
+    ADD_FAILURE() << "read per instance: " << id;
+    return NotFound(id);
+  };
+  int reads = 0;
+  std::map<std::string, NetworkSample> nets;
+  s.network_samples = [&](const std::vector<std::string>& ids) {
+    ++reads;
+    EXPECT_EQ(ids, (std::vector<std::string>{"i-a", "i-b"}));
+    return nets;
+  };
+  CollectorOptions co;
+  co.background = false;
+  co.clock = [this] { return now_; };
+  collector_ = std::make_unique<Collector>(store_.get(), s, co);
+  instances_ = {{"i-a", "", 1, 0}, {"i-b", "", 1, 0}};
+  nets = {{"i-a", {1000, 500, 10, 5}}};
+  Tick(0);
+  nets = {{"i-a", {4000, 700, 13, 7}}};
+  Tick(1);
+  EXPECT_EQ(reads, 2);
+  EXPECT_DOUBLE_EQ(*At("AWS/EC2", "NetworkIn", {{"InstanceId", "i-a"}}, 1), 3000);
+  EXPECT_DOUBLE_EQ(*At("AWS/EC2", "NetworkPacketsOut", {{"InstanceId", "i-a"}}, 1), 2);
+  EXPECT_FALSE(At("AWS/EC2", "NetworkIn", {{"InstanceId", "i-b"}}, 1).has_value());
+  EXPECT_TRUE(At("AWS/EC2", "MemoryUsedBytes", {{"InstanceId", "i-b"}}, 1).has_value());
+}
+
 json Counters(double requests, double healthy, double rt_count, double rt_sum_us) {
   return {{"RequestCount", requests},
           {"HTTPCode_Target_2XX_Count", requests},
