@@ -3,6 +3,7 @@
 #include "api/http_errors.h"
 #include "api/request_json.h"
 #include "common/base64.h"
+#include "compute/host_capacity.h"
 
 namespace stratus {
 
@@ -122,16 +123,26 @@ void RestApi::Mount(httplib::Server& server) {
   MountHost(server);
 }
 
+json RestApi::ImageJson(const Image& image) const {
+  json j = ToJson(image);
+  ImageStore::Sizes sizes = s_.images->ImageSizes(image);
+  j["SizeBytes"] = sizes.total;
+  json layers = json::array();
+  for (size_t i = 0; i < image.layers.size(); ++i) layers.push_back({{"Digest", image.layers[i]}, {"SizeBytes", sizes.layers[i]}});
+  j["LayerSizes"] = layers;
+  return j;
+}
+
 void RestApi::MountImages(httplib::Server& server) {
   server.Get("/v1/images", [this](const httplib::Request&, httplib::Response& res) {
     json a = json::array();
-    for (const auto& image : s_.images->List()) a.push_back(ToJson(image));
+    for (const auto& image : s_.images->List()) a.push_back(ImageJson(image));
     ReplyJson(res, json{{"Images", a}});
   });
   server.Get(R"(/v1/images/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
     auto image = s_.images->Find(req.matches[1].str());
     if (!image.ok()) return ReplyJson(res, image.status().WithErrorCode("InvalidAMIID.NotFound"));
-    ReplyJson(res, ToJson(*image));
+    ReplyJson(res, ImageJson(*image));
   });
 }
 
@@ -239,6 +250,15 @@ void RestApi::MountHost(httplib::Server& server) {
       a.push_back({{"InstanceType", t.name}, {"VCpus", t.vcpus}, {"MemoryMiB", t.memory_mib}, {"Pids", t.pids_limit}});
     }
     ReplyJson(res, json{{"InstanceTypes", a}});
+  });
+  server.Get("/v1/host", [this](const httplib::Request&, httplib::Response& res) {
+    auto c = MeasureHostCapacity(*s_.instances, *s_.types, s_.state_dir);
+    if (!c.ok()) return ReplyJson(res, c.status());
+    ReplyJson(res, json{{"Name", s_.name},
+                        {"Capacity", {{"VCpus", c->vcpus}, {"MemoryMiB", c->memory_mib}, {"DiskBytes", c->disk_bytes}}},
+                        {"Allocated", {{"VCpus", c->vcpus_allocated}, {"MemoryMiB", c->memory_mib_allocated},
+                                       {"Instances", c->instances}}},
+                        {"Used", {{"DiskBytes", c->disk_used_bytes}}}});
   });
   server.Get("/v1/vpcs", [this](const httplib::Request&, httplib::Response& res) {
     ReplyJson(res, json{{"Vpcs", json::array({{{"VpcId", s_.vpc.vpc_id}, {"CidrBlock", s_.vpc.cidr}, {"IsDefault", true}}})}});

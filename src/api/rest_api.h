@@ -20,6 +20,7 @@ struct RestServices {
   VpcInfo vpc;
   std::string name;     // the daemon's --name
   std::string version;
+  std::string state_dir;  // the daemon's state directory (host capacity: its file system's disk)
 };
 
 class RestApi {
@@ -34,6 +35,8 @@ class RestApi {
   void MountInstances(httplib::Server& server);
   void MountInstanceActions(httplib::Server& server);
   void MountHost(httplib::Server& server);
+  // An image as the API shows it: its record plus SizeBytes and LayerSizes (ImageStore::ImageSizes).
+  nlohmann::json ImageJson(const Image& image) const;
 
   RestServices s_;
 };

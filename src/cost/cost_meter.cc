@@ -1,6 +1,7 @@
 #include "cost/cost_meter.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "metrics/metric.h"  // FormatIso8601
 
@@ -60,34 +61,168 @@ double CostMeter::RateOf(const Attrs& a, double gib) const {
 
 void CostMeter::Record(const Inventory& inventory, int64_t now_ms) {
   std::lock_guard lock(mu_);
-  std::vector<std::pair<int, double>> current;
-  current.reserve(inventory.instances.size() + inventory.load_balancers.size() + inventory.images.size());
+  Charge c;
+  c.now_ms = now_ms;
+  c.first_new_attrs = attrs_.size();
+  c.items.reserve(inventory.instances.size() + inventory.load_balancers.size() + inventory.images.size());
   for (const auto& i : inventory.instances) {
-    current.emplace_back(Intern({Kind::kInstance, i.type, i.state, i.group, i.tags}), 0);
+    c.items.push_back({Intern({Kind::kInstance, i.type, i.state, i.group, i.tags}), 0, 0});
   }
   for (const auto& lb : inventory.load_balancers) {
-    current.emplace_back(Intern({Kind::kLoadBalancer, lb.name, "active", "", lb.tags}), 0);
+    c.items.push_back({Intern({Kind::kLoadBalancer, lb.name, "active", "", lb.tags}), 0, 0});
   }
   for (const auto& im : inventory.images) {
-    current.emplace_back(Intern({Kind::kImage, im.name, "available", "", im.tags}), im.bytes / kBytesPerGiB);
+    c.items.push_back({Intern({Kind::kImage, im.name, "available", "", im.tags}), im.bytes / kBytesPerGiB, 0});
   }
   if (last_ms_ && now_ms > last_ms_) {
-    double seconds = std::min(now_ms - last_ms_, options_.max_gap_ms) / 1000.0;
-    auto& bucket = minutes_[last_ms_ - last_ms_ % options_.minute_ms];  // the bucket the interval began in
-    for (const auto& [id, gib] : current) {
-      Usage& u = bucket[id];
-      const Attrs& a = attrs_[id];
-      if (a.kind == Kind::kImage) {
-        u.gib_seconds += gib * seconds;
+    c.seconds = std::min(now_ms - last_ms_, options_.max_gap_ms) / 1000.0;
+    c.bucket_ms = last_ms_ - last_ms_ % options_.minute_ms;  // the bucket the interval began in
+    for (auto& item : c.items) item.cost = RateOf(attrs_[item.id], item.gib) * c.seconds / 3600;
+  }
+  if (journal_) journal_(ChargeJson(c));
+  ApplyLocked(c);
+}
+
+void CostMeter::ApplyLocked(const Charge& c) {
+  std::vector<std::pair<int, double>> current;
+  current.reserve(c.items.size());
+  if (c.seconds > 0) {
+    auto& bucket = minutes_[c.bucket_ms];
+    for (const auto& item : c.items) {
+      Usage& u = bucket[item.id];
+      if (attrs_[item.id].kind == Kind::kImage) {
+        u.gib_seconds += item.gib * c.seconds;
       } else {
-        u.seconds += seconds;
+        u.seconds += c.seconds;
       }
-      u.cost += RateOf(a, gib) * seconds / 3600;
+      u.cost += item.cost;
     }
   }
-  if (!last_ms_ || now_ms > last_ms_) last_ms_ = now_ms;
+  for (const auto& item : c.items) current.emplace_back(item.id, item.gib);
+  if (!last_ms_ || c.now_ms > last_ms_) last_ms_ = c.now_ms;
   current_ = std::move(current);
-  Compact(now_ms);
+  Compact(c.now_ms);
+}
+
+// Journal entry: {"t": now, "b": bucket, "s": seconds, "n": first new id, "a": [new attribute sets],
+// "u": [[id, GiB, cost], ...]}. An attribute set: [kind, type, state, group, [[key, value], ...]].
+namespace {
+
+nlohmann::json AttrsJson(int kind, const std::string& type, const std::string& state, const std::string& group,
+                         const Tags& tags) {
+  return nlohmann::json::array({kind, type, state, group, tags});
+}
+
+}  // namespace
+
+// Interns the journaled attribute sets in order; throws when one is malformed or a duplicate (its id
+// would not be the next one).
+void CostMeter::InternJson(const nlohmann::json& sets) {
+  for (const auto& a : sets) {
+    int kind = a.at(0);
+    if (kind < 0 || kind > static_cast<int>(Kind::kImage)) throw std::out_of_range("resource kind");
+    size_t id = attrs_.size();
+    if (static_cast<size_t>(Intern({static_cast<Kind>(kind), a.at(1), a.at(2), a.at(3), a.at(4).get<Tags>()})) != id) {
+      throw std::invalid_argument("duplicate attribute set");
+    }
+  }
+}
+
+nlohmann::json CostMeter::ChargeJson(const Charge& c) const {
+  nlohmann::json added = nlohmann::json::array();
+  for (size_t i = c.first_new_attrs; i < attrs_.size(); ++i) {
+    const Attrs& a = attrs_[i];
+    added.push_back(AttrsJson(static_cast<int>(a.kind), a.type, a.state, a.group, a.tags));
+  }
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& item : c.items) items.push_back({item.id, item.gib, item.cost});
+  return {{"t", c.now_ms}, {"b", c.bucket_ms}, {"s", c.seconds}, {"n", c.first_new_attrs}, {"a", added}, {"u", items}};
+}
+
+void CostMeter::SetJournal(std::function<void(const nlohmann::json& entry)> journal) {
+  std::lock_guard lock(mu_);
+  journal_ = std::move(journal);
+}
+
+nlohmann::json CostMeter::Snapshot() const {
+  std::lock_guard lock(mu_);
+  nlohmann::json attrs = nlohmann::json::array();
+  for (const auto& a : attrs_) attrs.push_back(AttrsJson(static_cast<int>(a.kind), a.type, a.state, a.group, a.tags));
+  auto buckets = [](const Buckets& b) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& [start, usage] : b) {
+      nlohmann::json u = nlohmann::json::array();
+      for (const auto& [id, x] : usage) u.push_back({id, x.seconds, x.gib_seconds, x.cost});
+      out.push_back({start, u});
+    }
+    return out;
+  };
+  return {{"last", last_ms_}, {"attrs", attrs}, {"minutes", buckets(minutes_)}, {"hours", buckets(hours_)},
+          {"current", current_}};
+}
+
+void CostMeter::ClearLocked() {
+  attrs_.clear();
+  attrs_index_.clear();
+  minutes_.clear();
+  hours_.clear();
+  current_.clear();
+  last_ms_ = 0;
+}
+
+Status CostMeter::Restore(const nlohmann::json& j) {
+  std::lock_guard lock(mu_);
+  ClearLocked();
+  try {
+    InternJson(j.at("attrs"));
+    auto buckets = [&](const nlohmann::json& in, Buckets* out) {
+      for (const auto& b : in) {
+        auto& bucket = (*out)[b.at(0).get<int64_t>()];
+        for (const auto& u : b.at(1)) {
+          int id = u.at(0);
+          if (id < 0 || static_cast<size_t>(id) >= attrs_.size()) throw std::out_of_range("attribute set id");
+          bucket[id] = {u.at(1).get<double>(), u.at(2).get<double>(), u.at(3).get<double>()};
+        }
+      }
+    };
+    buckets(j.at("minutes"), &minutes_);
+    buckets(j.at("hours"), &hours_);
+    for (const auto& c : j.at("current")) {
+      int id = c.at(0);
+      if (id < 0 || static_cast<size_t>(id) >= attrs_.size()) throw std::out_of_range("attribute set id");
+      current_.emplace_back(id, c.at(1).get<double>());
+    }
+    last_ms_ = j.at("last");
+  } catch (const std::exception& e) {
+    ClearLocked();
+    return InvalidArgument(std::string("malformed cost snapshot: ") + e.what());
+  }
+  return Status::Ok();
+}
+
+Status CostMeter::Apply(const nlohmann::json& j) {
+  std::lock_guard lock(mu_);
+  try {
+    Charge c;
+    c.now_ms = j.at("t");
+    c.bucket_ms = j.at("b");
+    c.seconds = j.at("s");
+    c.first_new_attrs = j.at("n");
+    if (c.first_new_attrs != attrs_.size()) return InvalidArgument("cost journal entry does not follow the state");
+    // Validate before changing anything.
+    const auto& added = j.at("a");
+    size_t known = attrs_.size() + added.size();
+    for (const auto& u : j.at("u")) {
+      int id = u.at(0);
+      if (id < 0 || static_cast<size_t>(id) >= known) return InvalidArgument("cost journal entry names an unknown attribute set");
+      c.items.push_back({id, u.at(1).get<double>(), u.at(2).get<double>()});
+    }
+    InternJson(added);
+    ApplyLocked(c);
+  } catch (const std::exception& e) {
+    return InvalidArgument(std::string("malformed cost journal entry: ") + e.what());
+  }
+  return Status::Ok();
 }
 
 void CostMeter::Compact(int64_t now_ms) {

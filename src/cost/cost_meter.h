@@ -6,10 +6,12 @@
 // one-minute buckets for the last hour and one-hour buckets for a week, keyed by the resource's attributes (kind, type, state, group,
 // tags), so that every instance of an Auto Scaling group with the same tags shares one entry and a
 // report can be grouped by any of them after the fact. Gaps longer than max_gap_ms (a stopped
-// daemon) are not charged. Memory only: a restart starts the meter afresh.
+// daemon) are charged as max_gap_ms. Durable through a journal (SetJournal, Snapshot, Restore,
+// Apply): CostService keeps it on disk so a restart keeps the usage.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -109,6 +111,18 @@ class CostMeter {
   double InstanceHourPrice(const std::string& type) const { return prices_.InstanceHour(type); }
   const PriceList& prices() const { return prices_; }
 
+  // Durability. Every Record() first hands `journal` one entry (JSON: the attribute sets it added and
+  // the usage and cost it charges), under the meter's lock and before reports can see the charge, so
+  // whatever a report showed was journaled first. Costs are journaled, not recomputed, so a replay
+  // keeps the prices of the time.
+  void SetJournal(std::function<void(const nlohmann::json& entry)> journal);
+  // The whole state (attribute sets, buckets, last record), for a snapshot of the journal.
+  nlohmann::json Snapshot() const;
+  // Replaces the state by a Snapshot(); InvalidArgument when it is malformed (then the state is empty).
+  Status Restore(const nlohmann::json& snapshot);
+  // Replays one journal entry on the state; InvalidArgument when it is malformed or does not follow.
+  Status Apply(const nlohmann::json& entry);
+
  private:
   enum class Kind { kInstance, kLoadBalancer, kImage };
   struct Attrs {
@@ -122,7 +136,24 @@ class CostMeter {
     double cost = 0;
   };
 
+  // One Record's effect, as journaled.
+  struct Charge {
+    int64_t now_ms = 0;
+    int64_t bucket_ms = 0;  // the minute bucket charged
+    double seconds = 0;     // 0: nothing charged (first record, or the clock did not move)
+    size_t first_new_attrs = 0;  // attrs_ from here on were added by this record
+    struct Item {
+      int id;
+      double gib;
+      double cost;
+    };
+    std::vector<Item> items;  // everything that exists now
+  };
+  void ApplyLocked(const Charge& c);  // requires mu_
+  nlohmann::json ChargeJson(const Charge& c) const;  // requires mu_
   int Intern(Attrs attrs);  // requires mu_
+  void InternJson(const nlohmann::json& sets);  // requires mu_
+  void ClearLocked();  // requires mu_
   void Compact(int64_t now_ms);  // requires mu_
   static bool Matches(const Attrs& a, const CostQuery& q);
   static std::string KeyOf(const Attrs& a, const std::string& by);
@@ -139,6 +170,7 @@ class CostMeter {
   Buckets minutes_;                                         // GUARDED_BY(mu_)
   Buckets hours_;                                           // GUARDED_BY(mu_)
   std::vector<std::pair<int, double>> current_;             // GUARDED_BY(mu_): (attrs, GiB) of the last record
+  std::function<void(const nlohmann::json&)> journal_;      // GUARDED_BY(mu_)
 };
 
 // The report as the REST API returns it.

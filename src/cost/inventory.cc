@@ -1,10 +1,5 @@
 #include "cost/inventory.h"
 
-#include <filesystem>
-#include <map>
-#include <memory>
-#include <mutex>
-
 namespace stratus::cost {
 
 namespace {
@@ -15,28 +10,11 @@ Tags ToTags(const std::vector<Tag>& tags) {
   return out;
 }
 
-int64_t DirBytes(const std::string& dir) {
-  int64_t total = 0;
-  std::error_code ec;
-  for (auto it = std::filesystem::recursive_directory_iterator(dir, std::filesystem::directory_options::skip_permission_denied, ec);
-       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-    std::error_code fe;
-    if (it->is_regular_file(fe) && !it->is_symlink(fe)) total += static_cast<int64_t>(it->file_size(fe));
-  }
-  return total;
-}
-
 }  // namespace
 
 std::function<Inventory()> MakeDaemonInventory(InstanceService* instances, elb::LoadBalancerService* elb,
                                                ImageStore* images) {
-  // Only the metering thread calls the function, but keep the cache safe for any caller.
-  struct LayerSizes {
-    std::mutex mu;
-    std::map<std::string, int64_t> bytes;  // GUARDED_BY(mu)
-  };
-  auto sizes = std::make_shared<LayerSizes>();
-  return [instances, elb, images, sizes] {
+  return [instances, elb, images] {
     Inventory inv;
     if (auto all = instances->Describe({}); all.ok()) {
       for (const auto& i : *all) {
@@ -52,15 +30,8 @@ std::function<Inventory()> MakeDaemonInventory(InstanceService* instances, elb::
       }
     }
     if (images) {
-      std::lock_guard lock(sizes->mu);
       for (const auto& image : images->List()) {
-        MeteredImage m{image.name, 0, ToTags(image.tags)};
-        for (const auto& digest : image.layers) {
-          auto [it, added] = sizes->bytes.emplace(digest, 0);
-          if (added) it->second = DirBytes(images->LayerDir(digest));
-          m.bytes += it->second;
-        }
-        inv.images.push_back(std::move(m));
+        inv.images.push_back({image.name, images->ImageSizes(image).total, ToTags(image.tags)});
       }
     }
     return inv;

@@ -11,8 +11,8 @@
 
 namespace stratus::cost {
 
-// Any pointer but `instances` may be null. Layer sizes are measured once per digest (layers are
-// immutable), so a pass costs a Describe and a few map lookups.
+// Any pointer but `instances` may be null. Image bytes are ImageStore::LayerBytes (measured once per
+// digest), so a pass costs a Describe and a few map lookups.
 std::function<Inventory()> MakeDaemonInventory(InstanceService* instances, elb::LoadBalancerService* elb,
                                                ImageStore* images);
 

@@ -307,6 +307,7 @@ Status Daemon::Start() {
   }
   p.cost = std::make_unique<cost::CostService>(
       std::move(prices), cost::MakeDaemonInventory(p.instances.get(), p.elb.get(), p.images.get()));
+  STRATUS_RETURN_IF_ERROR(p.cost->Load(o.state_dir + "/cost"));
   p.cost->Start();
 
   // Auto Scaling (docs/scaling.md); the reconcile loop runs on its own thread.
@@ -331,6 +332,19 @@ Status Daemon::Start() {
     }
     return running;
   };
+  ao.publish_group_metrics = [store = p.metric_store.get()](const std::string& group, int64_t ts,
+                                                           const std::vector<scaling::GroupMetric>& values) {
+    std::vector<MetricDatum> data;
+    for (const auto& v : values) {
+      MetricDatum d;
+      d.metric = {"AWS/AutoScaling", v.name, {{"AutoScalingGroupName", group}}, "None"};
+      d.timestamp_ms = ts;
+      d.value = v.value;
+      data.push_back(std::move(d));
+    }
+    Status st = store->PutMetricData(std::move(data));
+    if (!st.ok()) LogError("storing auto scaling group metrics", {{"group", group}, {"error", st.ToString()}});
+  };
   p.asg_metrics = std::make_unique<scaling::MetricStoreReader>(p.metric_store.get());
   p.asg = std::make_unique<scaling::AutoScalingService>(p.store.get(), p.templates.get(), p.asg_instances.get(),
                                                         p.asg_target_groups.get(), p.asg_metrics.get(),
@@ -348,7 +362,7 @@ Status Daemon::Start() {
   mo.tokens_required = o.require_imds_tokens;
   STRATUS_ASSIGN_OR_RETURN(p.metadata, net::MetadataService::Start(mo, p.directory.get()));
 
-  p.rest = std::make_unique<RestApi>(RestServices{p.instances.get(), p.images.get(), &p.types, p.vpc, o.name, kVersion});
+  p.rest = std::make_unique<RestApi>(RestServices{p.instances.get(), p.images.get(), &p.types, p.vpc, o.name, kVersion, o.state_dir});
   STRATUS_RETURN_IF_ERROR(StartAwsEndpoint(p, o));
   p.server.set_pre_routing_handler([&p](const httplib::Request& req, httplib::Response& res) {
     if (req.path == "/v1/health") return httplib::Server::HandlerResponse::Unhandled;

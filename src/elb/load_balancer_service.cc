@@ -789,7 +789,7 @@ void LoadBalancerService::SyncLoop() {
       if (status.ok()) TakeStatus(std::move(*status));
     }
     if (pushed_ == generation_ && status_.version == pushed_ && !AwaitingFirstCheck()) {
-      wake_.wait_for(lock, std::chrono::seconds(1));
+      wake_.wait_for(lock, std::chrono::milliseconds(kStatusReadMs));
     } else {
       wake_.wait_for(lock, std::chrono::milliseconds(pushed_ == generation_ ? 100 : 200));
     }

@@ -25,6 +25,10 @@
 
 namespace stratus::elb {
 
+// How often the sync loop reads the data plane's status (target health, metrics) in steady state. A
+// health change reaches DescribeTargetHealth within this; a read is one small request on a unix socket.
+inline constexpr int kStatusReadMs = 200;
+
 struct LoadBalancerServiceOptions {
   std::string region = "local";
   std::string account = "000000000000";
@@ -124,8 +128,9 @@ class LoadBalancerService {
   Status PushNow();
   void SyncLoop();
   // True while a target of the running configuration has no health result yet (not yet reported, or
-  // "initial"); the sync loop then reads the data plane's status every 100 ms instead of every second,
-  // so a new target's first passing check reaches DescribeTargetHealth within 100 ms. Requires mu_.
+  // "initial"); the sync loop then reads the data plane's status every 100 ms instead of every
+  // kStatusReadMs, so a new target's first passing check reaches DescribeTargetHealth within 100 ms.
+  // Requires mu_.
   bool AwaitingFirstCheck() const;
   // Replaces status_ with `next`, logging each target whose reported health changed. Requires mu_.
   void TakeStatus(lb::LbStatus next);

@@ -77,16 +77,6 @@ class CgroupFreeze {
   std::string thaw_;
 };
 
-uint64_t DirBytes(const std::string& dir) {
-  uint64_t total = 0;
-  std::error_code ec;
-  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec); !ec && it != decltype(it)(); it.increment(ec)) {
-    struct stat st;
-    if (lstat(it->path().c_str(), &st) == 0 && S_ISREG(st.st_mode)) total += static_cast<uint64_t>(st.st_blocks) * 512;
-  }
-  return total;
-}
-
 }  // namespace
 
 struct ImageService::Build {
@@ -323,7 +313,7 @@ Result<PruneResult> ImageService::Prune() {
   PruneResult result;
   for (const auto& l : all) {
     if (used.count(l)) continue;
-    uint64_t bytes = DirBytes(images_->LayerDir(l));
+    uint64_t bytes = static_cast<uint64_t>(images_->LayerBytes(l));
     STRATUS_RETURN_IF_ERROR(images_->RemoveLayer(l));
     result.removed.push_back(l);
     result.bytes += bytes;

@@ -1,5 +1,6 @@
 #include "image/image_store.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -143,9 +144,37 @@ Result<std::vector<std::string>> ImageStore::ListLayers() const {
   return out;
 }
 
+int64_t ImageStore::LayerBytes(std::string_view digest) const {
+  std::lock_guard lock(sizes_mu_);
+  if (auto it = layer_bytes_.find(digest); it != layer_bytes_.end()) return it->second;
+  std::string dir = LayerDir(digest);
+  if (!PathExists(dir)) return 0;  // not remembered: it may be stored later
+  int64_t total = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec); !ec && it != decltype(it)(); it.increment(ec)) {
+    struct stat st;
+    if (lstat(it->path().c_str(), &st) == 0 && S_ISREG(st.st_mode)) total += static_cast<int64_t>(st.st_blocks) * 512;
+  }
+  layer_bytes_.emplace(std::string(digest), total);
+  return total;
+}
+
+ImageStore::Sizes ImageStore::ImageSizes(const Image& image) const {
+  Sizes sizes;
+  for (const auto& digest : image.layers) {
+    sizes.layers.push_back(LayerBytes(digest));
+    sizes.total += sizes.layers.back();
+  }
+  return sizes;
+}
+
 Status ImageStore::RemoveLayer(std::string_view digest) {
   // Rename first so a half-removed layer is never mistaken for a whole one.
   std::string dir = LayerDir(digest);
+  {
+    std::lock_guard lock(sizes_mu_);
+    if (auto it = layer_bytes_.find(digest); it != layer_bytes_.end()) layer_bytes_.erase(it);
+  }
   if (!PathExists(dir)) return Status::Ok();
   std::string doomed = layers_dir_ + "/tmp/rm-" + RandomHex(12);
   if (rename(dir.c_str(), doomed.c_str()) != 0) return Internal("remove layer " + dir + ": " + strerror(errno));

@@ -62,6 +62,17 @@ class ImageStore {
   // Removes a layer's directory. The caller makes sure no image uses it (see ImageService::Prune).
   Status RemoveLayer(std::string_view digest);
 
+  // The bytes a layer takes on disk (its regular files' allocated blocks, as `du` counts them; 0 when
+  // it is not on disk). Measured once per digest: a layer never changes once stored. The image API,
+  // the cost meter and Prune all use this one measure.
+  int64_t LayerBytes(std::string_view digest) const;
+  // LayerBytes of each of `image`'s layers (bottom first, as image.layers) and their sum.
+  struct Sizes {
+    int64_t total = 0;
+    std::vector<int64_t> layers;
+  };
+  Sizes ImageSizes(const Image& image) const;
+
   // Stores a changed image record (same id): tags, description, state.
   Result<Image> Update(const Image& image);
 
@@ -70,6 +81,8 @@ class ImageStore {
   std::string layers_dir_;
   mutable std::mutex mu_;
   std::map<std::string, Image> images_;  // by id; GUARDED_BY(mu_)
+  mutable std::mutex sizes_mu_;  // apart from mu_: a first measure walks a directory
+  mutable std::map<std::string, int64_t, std::less<>> layer_bytes_;  // by digest; GUARDED_BY(sizes_mu_)
 };
 
 // Computes "sha256:<hex>" of the deterministic tar stream of `dir`.

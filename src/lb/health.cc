@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -113,6 +114,23 @@ void ApplyHealthResult(TargetRuntime* t, const HealthCheckConfig& hc, bool pass,
   if (t->health.load() == HealthState::kUnhealthy || state == HealthState::kInitial) t->SetReason(reason);
 }
 
+int64_t NextCheckDelayMs(const TargetRuntime& t, const HealthCheckConfig& hc) {
+  HealthState state = t.health.load();
+  bool going_down = state == HealthState::kHealthy && t.hc_failures > 0;
+  bool going_up = state == HealthState::kUnhealthy && t.hc_passes > 0;
+  return going_down || going_up ? std::min<int64_t>(kFastInterMs, hc.interval_ms) : hc.interval_ms;
+}
+
+namespace {
+
+// Applies a counted check's result and moves the next check forward when the target is in transition.
+void CountCheck(TargetRuntime* t, const HealthCheckConfig& hc, bool pass, const std::string& reason, int64_t now_ms) {
+  ApplyHealthResult(t, hc, pass, reason, now_ms);
+  t->hc_next_ms = std::min(t->hc_next_ms, now_ms + NextCheckDelayMs(*t, hc));
+}
+
+}  // namespace
+
 void HealthChecker::Start() { thread_ = std::thread([this] { Run(); }); }
 
 void HealthChecker::Stop() {
@@ -152,7 +170,7 @@ void HealthChecker::Run() {
           c->deadline_ms = now + c->hc.timeout_ms;
           std::string reason;
           if (!StartCheck(c.get(), &reason)) {
-            if (counted) ApplyHealthResult(t.get(), c->hc, false, reason, now);
+            if (counted) CountCheck(t.get(), c->hc, false, reason, now);
             continue;
           }
           inflight[t.get()] = std::move(c);
@@ -179,7 +197,11 @@ void HealthChecker::Run() {
       }
       if (r != 0) {
         // An initial probe that fails is not counted; one that passes is the target's first passing check.
-        if (c->counted || r > 0) ApplyHealthResult(c->target.get(), c->hc, r > 0, reason, now);
+        if (c->counted) {
+          CountCheck(c->target.get(), c->hc, r > 0, reason, now);
+        } else if (r > 0) {
+          ApplyHealthResult(c->target.get(), c->hc, true, reason, now);
+        }
         inflight.erase(c->target.get());
       }
     }

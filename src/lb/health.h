@@ -8,9 +8,16 @@
 // While a target is still `initial` (no check has passed yet: an instance whose server is still
 // starting), it is also probed every kInitialProbeMs between the checks of the interval, like
 // HAProxy's `fastinter` during a transition. Only a passing probe counts (it is that first passing
-// check); a failing one is not counted, so `unhealthy_threshold` keeps its meaning of consecutive
-// failures of checks `interval` apart. A server that starts listening 0.2 s after registration is
+// check); a failing one is not counted (a server still starting is not failing). A server that starts listening 0.2 s after registration is
 // thus in service 0.2 s later instead of one interval (30 s on AWS's default) later.
+//
+// A target in transition is checked every kFastInterMs instead of every interval, as HAProxy does
+// with `fastinter`: a healthy target after a failed check (until it passes again or reaches
+// `unhealthy_threshold`), an unhealthy one after a passing check (until `healthy_threshold`). These
+// checks count. A target that dies thus leaves service within interval + (unhealthy_threshold - 1) x
+// kFastInterMs plus the checks' own time (1.2 s with a 1 s interval and a threshold of 2 when its
+// port refuses connections) instead of unhealthy_threshold x interval, while one failed check still
+// does not take a target out.
 #pragma once
 
 #include <atomic>
@@ -21,6 +28,7 @@
 namespace stratus::lb {
 
 inline constexpr int64_t kInitialProbeMs = 100;
+inline constexpr int64_t kFastInterMs = 200;
 
 class HealthChecker {
  public:
@@ -44,5 +52,9 @@ class HealthChecker {
 // Applies one check result to a target's state machine (exposed for tests).
 void ApplyHealthResult(TargetRuntime* t, const HealthCheckConfig& hc, bool pass, const std::string& reason,
                        int64_t now_ms);
+
+// How long after a counted check the next one is due: kFastInterMs while the target is in transition
+// (see above), else the interval.
+int64_t NextCheckDelayMs(const TargetRuntime& t, const HealthCheckConfig& hc);
 
 }  // namespace stratus::lb

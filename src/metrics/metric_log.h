@@ -1,4 +1,4 @@
-// MetricLog: the metric store's append-only files (internal).
+// MetricLog: the metric store's append-only files (the cost meter keeps its journal in them too).
 //
 // A directory of metrics-<seq>.log files, each a sequence of framed records
 //   u32 payload length | u8 type | payload | u32 FNV-1a of type and payload

@@ -49,6 +49,10 @@ struct AutoScalingOptions {
   std::function<Result<std::set<std::string>>()> running_instances;
   // The price of one instance-hour of a type (the cost service's); unset: budgets are not enforced.
   std::function<double(const std::string& instance_type)> instance_hour_price;
+  // Receives each group's capacity metrics once a second (GroupMetrics); stratusd stores them in the
+  // metric store as AWS/AutoScaling. Unset: not published.
+  std::function<void(const std::string& group, int64_t timestamp_ms, const std::vector<GroupMetric>& metrics)>
+      publish_group_metrics;
 };
 
 // The settable fields of CreateAutoScalingGroup / UpdateAutoScalingGroup; unset = unchanged (update)
@@ -180,6 +184,7 @@ class AutoScalingService {
   std::map<std::string, std::deque<std::pair<int64_t, int>>> recommendations_;  // GUARDED_BY(mu_)
   std::map<std::string, int64_t> launch_backoff_until_;                          // GUARDED_BY(mu_)
   std::map<std::string, bool> adopted_;                                           // GUARDED_BY(mu_)
+  std::map<std::string, int64_t> published_second_;  // last second whose group metrics went out; GUARDED_BY(mu_)
 
   std::mutex triggers_mu_;
   std::vector<Trigger> triggers_;  // GUARDED_BY(triggers_mu_)

@@ -79,6 +79,12 @@ struct MetricQuery {
   int window_seconds = 3;
 };
 
+// One of an auto scaling group's capacity metrics, as AWS names them in the AWS/AutoScaling namespace.
+struct GroupMetric {
+  std::string name;  // GroupDesiredCapacity, GroupInServiceInstances, ...
+  double value = 0;
+};
+
 class MetricReader {
  public:
   virtual ~MetricReader() = default;

@@ -46,27 +46,37 @@ void AutoScalingService::Tick() {
     std::lock_guard lock(triggers_mu_);
     triggers.swap(triggers_);
   }
-  std::lock_guard lock(mu_);
+  // Group metrics, published after the lock is released: one datapoint per group and second.
+  std::vector<std::pair<std::string, std::vector<GroupMetric>>> metrics;
   int64_t now = Now();
-  std::vector<std::string> deleted;
-  for (auto& [name, g] : groups_) {
-    std::string before = ToStoreJson(g).dump();
-    ReconcileGroup(g, now, triggers);
-    if (!g.status.empty() && g.instances.empty()) {
-      deleted.push_back(name);
-      continue;
+  {
+    std::lock_guard lock(mu_);
+    std::vector<std::string> deleted;
+    for (auto& [name, g] : groups_) {
+      std::string before = ToStoreJson(g).dump();
+      ReconcileGroup(g, now, triggers);
+      if (!g.status.empty() && g.instances.empty()) {
+        deleted.push_back(name);
+        continue;
+      }
+      if (ToStoreJson(g).dump() != before) {
+        Status st = Persist(g);
+        if (!st.ok()) LogError("persisting auto scaling group", {{"group", name}, {"error", st.ToString()}});
+      }
+      if (options_.publish_group_metrics && published_second_[name] != now / 1000) {
+        published_second_[name] = now / 1000;
+        metrics.emplace_back(name, GroupMetrics(g));
+      }
     }
-    if (ToStoreJson(g).dump() != before) {
-      Status st = Persist(g);
-      if (!st.ok()) LogError("persisting auto scaling group", {{"group", name}, {"error", st.ToString()}});
+    for (const auto& name : deleted) {
+      Status st = store_->Delete("asg/" + name);
+      if (!st.ok() && st.code() != Code::kNotFound) LogError("deleting auto scaling group", {{"group", name}, {"error", st.ToString()}});
+      groups_.erase(name);
+      published_second_.erase(name);
+      LogInfo("auto scaling group deleted", {{"group", name}});
     }
   }
-  for (const auto& name : deleted) {
-    Status st = store_->Delete("asg/" + name);
-    if (!st.ok() && st.code() != Code::kNotFound) LogError("deleting auto scaling group", {{"group", name}, {"error", st.ToString()}});
-    groups_.erase(name);
-    LogInfo("auto scaling group deleted", {{"group", name}});
-  }
+  for (const auto& [name, values] : metrics) options_.publish_group_metrics(name, now / 1000 * 1000, values);
 }
 
 void AutoScalingService::ReconcileGroup(AutoScalingGroup& g, int64_t now, const std::vector<Trigger>& triggers) {

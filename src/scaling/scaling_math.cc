@@ -210,4 +210,20 @@ RefreshStep PlanRefresh(int desired, int min_healthy_percentage, int ready_in_se
   return step;
 }
 
+std::vector<GroupMetric> GroupMetrics(const AutoScalingGroup& g) {
+  int in_service = 0, pending = 0, terminating = 0;
+  for (const auto& i : g.instances) {
+    if (i.lifecycle_state == "InService") in_service++;
+    else if (i.lifecycle_state.rfind("Pending", 0) == 0) pending++;
+    else if (i.lifecycle_state.rfind("Terminating", 0) == 0) terminating++;
+  }
+  return {{"GroupMinSize", double(g.min_size)},
+          {"GroupMaxSize", double(g.max_size)},
+          {"GroupDesiredCapacity", double(g.desired_capacity)},
+          {"GroupInServiceInstances", double(in_service)},
+          {"GroupPendingInstances", double(pending)},
+          {"GroupTerminatingInstances", double(terminating)},
+          {"GroupTotalInstances", double(in_service + pending + terminating)}};
+}
+
 }  // namespace stratus::scaling

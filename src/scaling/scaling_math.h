@@ -10,6 +10,7 @@
 
 #include "common/status.h"
 #include "scaling/auto_scaling.h"
+#include "scaling/ports.h"
 
 namespace stratus::scaling {
 
@@ -33,6 +34,11 @@ std::vector<std::string> ChooseInstancesToTerminate(const std::vector<AsgInstanc
                                                     const std::vector<AsgInstance>& all_in_group,
                                                     const std::vector<std::string>& policies, int count,
                                                     int64_t prefer_version = 0);
+
+// The group's capacity metrics now, with AWS's names and meanings (AWS/AutoScaling group metrics):
+// GroupMinSize, GroupMaxSize, GroupDesiredCapacity, GroupInServiceInstances, GroupPendingInstances,
+// GroupTerminatingInstances and GroupTotalInstances (in service + pending + terminating).
+std::vector<GroupMetric> GroupMetrics(const AutoScalingGroup& g);
 
 // The new desired capacity for a simple or step adjustment of `adjustment` on `current`.
 int ApplyAdjustment(const std::string& adjustment_type, int adjustment, int current, int min_adjustment_magnitude);

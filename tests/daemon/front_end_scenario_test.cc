@@ -92,7 +92,7 @@ class World {
     (void)asg_->Load();
     ConnectInUseChecks(image_service_.get(), templates_.get(), asg_.get());
 
-    rest_ = std::make_unique<RestApi>(RestServices{instances_.get(), images, &types_, vpc_, "test", "0"});
+    rest_ = std::make_unique<RestApi>(RestServices{instances_.get(), images, &types_, vpc_, "test", "0", std::filesystem::temp_directory_path().string()});
     rest_->Mount(server_);
     rest_scaling_ = std::make_unique<RestScaling>(templates_.get(), asg_.get());
     rest_scaling_->Mount(server_);

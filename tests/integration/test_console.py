@@ -88,6 +88,51 @@ def test_console_renders_markup_in_names_and_tags_as_text(stratus):
     assert out["injected"] == {"flag": None, "imgs": 0, "scripts": 0}
 
 
+def human_bytes(n):
+    """The console's bytes(): binary units, one decimal."""
+    units, u, v = ["B", "KiB", "MiB", "GiB", "TiB"], 0, float(n)
+    while v >= 1024 and u < len(units) - 1:
+        v, u = v / 1024, u + 1
+    return f"{int(v)} B" if u == 0 else f"{v:.1f} {units[u]}"
+
+
+def test_console_shows_image_sizes_and_host_capacity(stratus):
+    # The API: each image's size is the sum of its layers', each measured as du does.
+    image = stratus.request("GET", "/v1/images/demo-web")
+    assert image["SizeBytes"] > 0 and [l["Digest"] for l in image["LayerSizes"]] == image["Layers"]
+    assert image["SizeBytes"] == sum(l["SizeBytes"] for l in image["LayerSizes"])
+    listed = {i["ImageId"]: i for i in stratus.request("GET", "/v1/images")["Images"]}
+    assert listed[image["ImageId"]]["SizeBytes"] == image["SizeBytes"]
+    layer_dir = os.path.join(stratus.state_dir, "layers", *image["Layers"][-1].split(":"))
+    du = int(subprocess.run(["du", "-s", "-B1", layer_dir], capture_output=True, text=True, check=True).stdout.split()[0])
+    assert 0 < image["LayerSizes"][-1]["SizeBytes"] <= du, (image["LayerSizes"][-1], du)  # du also counts directories
+
+    # The host: its CPUs, memory and disk, and what one running t3.small holds of them.
+    before = stratus.request("GET", "/v1/host")
+    assert before["Capacity"]["VCpus"] == len(os.sched_getaffinity(0))
+    with open("/proc/meminfo") as f:
+        mem_kib = int(f.readline().split()[1])
+    assert abs(before["Capacity"]["MemoryMiB"] - mem_kib // 1024) <= 1
+    st = os.statvfs(stratus.state_dir)
+    assert before["Capacity"]["DiskBytes"] == st.f_blocks * st.f_frsize
+    assert 0 < before["Used"]["DiskBytes"] <= before["Capacity"]["DiskBytes"]
+    t3 = [t for t in stratus.request("GET", "/v1/instance-types")["InstanceTypes"] if t["InstanceType"] == "t3.small"][0]
+    stratus.run("demo-web", InstanceType="t3.small")
+    host = stratus.request("GET", "/v1/host")
+    assert host["Allocated"]["Instances"] == before["Allocated"]["Instances"] + 1
+    assert host["Allocated"]["VCpus"] == before["Allocated"]["VCpus"] + t3["VCpus"]
+    assert host["Allocated"]["MemoryMiB"] == before["Allocated"]["MemoryMiB"] + t3["MemoryMiB"]
+
+    # The console shows both.
+    out = scenario(stratus, "inventory", image=image["ImageId"], instances=host["Allocated"]["Instances"])
+    assert out["size"] == human_bytes(image["SizeBytes"]), out
+    assert out["layers"] == [f"{l['Digest'][:19]} {human_bytes(l['SizeBytes'])}" for l in image["LayerSizes"]], out
+    cap = host["Capacity"]
+    assert out["capacity"]["vCPUs"].startswith(f"{host['Allocated']['VCpus']:g} of {cap['VCpus']:g} ("), out
+    assert f"of {human_bytes(cap['MemoryMiB'] * 1024 * 1024)}" in out["capacity"]["memory"], out
+    assert f"of {human_bytes(cap['DiskBytes'])}" in out["capacity"]["disk"], out
+
+
 def test_console_cost_of_a_known_run_and_a_budget_refusal(stratus):
     run, n, itype = f"cost-{os.getpid()}", 2, "t3.small"
     price = stratus.request("GET", "/v1/prices")["InstanceHour"][itype]
@@ -108,6 +153,13 @@ def test_console_cost_of_a_known_run_and_a_budget_refusal(stratus):
           f"({seconds:.1f} instance-seconds running), expected ${expect_lo:.8f}..${expect_hi:.8f}")
     assert expect_lo <= api["Total"] <= expect_hi
     assert abs(api["Total"] - seconds * price / 3600) < 1e-9  # N x T x price, to the meter's own T
+    # A crash of stratusd loses none of it: the usage a report showed was journaled first.
+    stratus.kill9()
+    stratus.start()
+    again = stratus.request("GET", "/v1/cost?by=type&since=1h&filter=" + urllib.parse.quote(f"tag:Run={run}", safe=""))
+    print(f"cost: after kill -9 and a restart of stratusd the run still costs ${again['Total']:.8f}")
+    assert abs(again["Total"] - api["Total"]) < 1e-12, (again, api)
+    assert again["Lines"][0]["InstanceSeconds"]["running"] == seconds
     out = scenario(stratus, "cost", run=run, type=itype)
     shown = float(out["total"].lstrip("$"))
     assert abs(shown - api["Total"]) < 1e-6, (out["total"], api["Total"])
@@ -162,9 +214,16 @@ def test_console_group_chart_target_health_and_screenshots(stratus):
     wait_for("2 healthy targets", healthy, limit_s=60)
     load = ["wrk", "-t1", "-c6", "-d25s", "--timeout", "5s", f"http://127.0.0.1:{port}/burn?ms=20"]
     out = scenario(stratus, "scaleout", group="web", load=load)
-    print(f"console: scale-out activity marker on the group chart {out['markerMs']} ms after the activity started")
+    print(f"console: scale-out activity marker on the group chart {out['markerMs']} ms after the activity started; "
+          f"the chart's desired line (GroupDesiredCapacity from the metric store) at {out['desired']} after {out['desiredMs']} ms")
     assert "changing the desired capacity from 2" in out["cause"]
     assert "Launching a new EC2 instance" in out["title"]
+    # The scaling service stored the group's sizes as AWS/AutoScaling metrics, the new capacity included.
+    now = int(time.time())
+    q = ("/v1/metrics/statistics?namespace=AWS/AutoScaling&name=GroupDesiredCapacity&dimension="
+         + urllib.parse.quote("AutoScalingGroupName=web", safe="") + f"&statistic=Maximum&period=1&start={now - 300}&end={now + 1}")
+    points = stratus.request("GET", q)["Datapoints"]
+    assert [p["Maximum"] for p in points][:1] == [2] and max(p["Maximum"] for p in points) >= out["desired"], points
 
     # The group would replace the killed instance (and deregister it): keep it so its health shows.
     stratus.request("POST", "/v1/auto-scaling-groups/web/suspend", {"ScalingProcesses": ["HealthCheck", "ReplaceUnhealthy"]})
@@ -172,7 +231,8 @@ def test_console_group_chart_target_health_and_screenshots(stratus):
     kill = ["runc", "--root", f"/run/{stratus.name}/runc", "kill", victim, "KILL"]
     out = scenario(stratus, "health", victim=victim, kill=kill)
     print(f"console: target {victim} shown unhealthy {out['unhealthyMs']} ms after it was killed "
-          f"(the API said so after {out['apiMs']} ms: health checks every 1 s, 2 failures)")
+          f"(the API said so after {out['apiMs']} ms, {out['reason']}; health checks every 1 s, then 0.2 s after "
+          f"a failure, unhealthy at 2 failures)")
 
     out = scenario(stratus, "screenshots", timeout=240)
     assert len(out["shots"]) == 16 and all(os.path.getsize(p) > 5000 for p in out["shots"])

@@ -152,6 +152,9 @@ class AutoScalingTest : public ::testing::Test {
     o.clock = [this] { return now_; };
     o.max_drain_seconds = 5;
     o.instance_hour_price = [](const std::string&) { return 0.01; };  // every type: a cent an hour
+    o.publish_group_metrics = [this](const std::string& group, int64_t ts, const std::vector<GroupMetric>& m) {
+      published_.push_back({group, ts, m});
+    };
     service_ = std::make_unique<AutoScalingService>(store_.get(), templates_.get(), &instances_, &tgs_, &metrics_,
                                                     &alarms_, o);
     ASSERT_TRUE(service_->Load().ok());
@@ -192,6 +195,21 @@ class AutoScalingTest : public ::testing::Test {
     return n;
   }
 
+  // The value of `name` in the last group metrics published, -1 when none.
+  double LastPublished(const std::string& name) const {
+    if (published_.empty()) return -1;
+    for (const auto& m : published_.back().metrics) {
+      if (m.name == name) return m.value;
+    }
+    return -1;
+  }
+  struct Published {
+    std::string group;
+    int64_t timestamp_ms;
+    std::vector<GroupMetric> metrics;
+  };
+
+  std::vector<Published> published_;
   std::filesystem::path dir_;
   StorePtr store_;
   std::unique_ptr<LaunchTemplateService> templates_;
@@ -390,6 +408,30 @@ TEST_F(AutoScalingTest, SimpleScalingHonoursCooldown) {
   alarms_.handler(put->policy_arn, alarm);
   Run(1);
   EXPECT_EQ(G().desired_capacity, 5);
+}
+
+TEST_F(AutoScalingTest, PublishesGroupSizesOncePerSecondAsAwsAutoScalingMetrics) {
+  ASSERT_TRUE(service_->CreateGroup(Spec(1, 4, 2)).ok());
+  Run(1);
+  ASSERT_EQ(published_.size(), 1u);
+  EXPECT_EQ(published_[0].group, "web");
+  EXPECT_EQ(published_[0].timestamp_ms % 1000, 0);  // stamped at a whole second
+  EXPECT_EQ(LastPublished("GroupDesiredCapacity"), 2);
+  EXPECT_EQ(LastPublished("GroupMinSize"), 1);
+  EXPECT_EQ(LastPublished("GroupMaxSize"), 4);
+  EXPECT_EQ(LastPublished("GroupPendingInstances") + LastPublished("GroupInServiceInstances"), 2);
+  service_->Tick();  // a second tick within the same second publishes nothing more
+  EXPECT_EQ(published_.size(), 1u);
+  Run(3);
+  EXPECT_EQ(published_.size(), 4u);
+  EXPECT_EQ(LastPublished("GroupInServiceInstances"), 2);
+  EXPECT_EQ(LastPublished("GroupPendingInstances"), 0);
+  EXPECT_EQ(LastPublished("GroupTotalInstances"), 2);
+  ASSERT_TRUE(service_->SetDesiredCapacity("web", 3, false).ok());
+  Run(1);
+  EXPECT_EQ(LastPublished("GroupDesiredCapacity"), 3);
+  EXPECT_EQ(LastPublished("GroupPendingInstances"), Count("Pending"));
+  EXPECT_EQ(LastPublished("GroupTotalInstances"), 3);
 }
 
 TEST_F(AutoScalingTest, BudgetRefusesScaleOutPastMaxSpendAndSaysWhy) {

@@ -108,8 +108,11 @@ export async function metricSeries(
   statistic: string,
   period: number,
   seconds: number,
+  // Gauges stamped at the second they were read (group sizes) are whole at once: include the
+  // current second. Counters still filling it (requests) are not: leave it out.
+  includeCurrent = false,
 ): Promise<[number[], (number | null)[]]> {
-  const now = Math.floor(Date.now() / 1000);
+  const now = Math.floor(Date.now() / 1000) + (includeCurrent ? 1 : 0);
   const r = await get("/v1/metrics/statistics", {
     namespace: ns,
     name,

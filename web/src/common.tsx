@@ -80,6 +80,19 @@ export function money(v: number | undefined, digits = 4): string {
   return v === undefined ? "–" : `$${v.toFixed(digits)}`;
 }
 
+// Bytes in binary units (as `du -h`): 512 B, 3.4 MiB, 1.2 GiB.
+export function bytes(n: number | undefined): string {
+  if (n === undefined) return "–";
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${v} B` : `${v.toFixed(1)} ${units[u]}`;
+}
+
 export function ago(iso: string | undefined): string {
   if (!iso) return "";
   const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));

@@ -69,6 +69,25 @@ const scenarios = {
     result({ nameCell, details, injected, leaks: tokenLeaks(requests), errors });
   },
 
+  // What the Images page says of an image's size and the Overview of the host's capacity.
+  async inventory(browser) {
+    const { page, requests, errors } = await openPage(browser);
+    await login(page);
+    await page.waitForSelector('[data-testid="capacity"]');
+    await until("the running instance in the capacity", async () =>
+      (await page.textContent('[data-testid="capacity"] p')).startsWith(`${args.instances} instances`), 15000);
+    const capacity = {};
+    for (const r of ["vCPUs", "memory", "disk"]) {
+      capacity[r] = await page.textContent(`[data-testid="capacity"] [data-resource="${r}"] .capacity-text`);
+    }
+    await goto(page, "images");
+    const row = `tr[data-image="${args.image}"]`;
+    await page.waitForSelector(row);
+    const size = await page.textContent(`${row} .size`);
+    const layers = await page.$$eval(`${row} .layers div`, (d) => d.map((x) => x.textContent));
+    result({ capacity, size, layers, leaks: tokenLeaks(requests), errors });
+  },
+
   // Target health in the console after a target is killed (the kill command comes in args.kill).
   async health(browser) {
     const { page, requests, errors } = await openPage(browser);
@@ -81,16 +100,18 @@ const scenarios = {
     if (k.status !== 0) throw new Error(`kill exited ${k.status}`);
     // When the API itself says unhealthy (the health checks' share), next to when the console shows it.
     let apiMs = -1;
+    let reason = "";
     const watchApi = until("victim unhealthy in the API", async () => {
       const h = await api("GET", "/v1/target-groups/web/health");
       const t = h.TargetHealthDescriptions.find((d) => d.Target.Id === args.victim);
+      reason = `${t?.TargetHealth.Reason ?? ""}: ${t?.TargetHealth.Description ?? ""}`;
       return t?.TargetHealth.State === "unhealthy" && (apiMs = Date.now() - killedAt);
     }, 30000);
     await until("victim unhealthy in the console", async () => (await page.textContent(row).catch(() => "")) === "unhealthy", 30000);
     const unhealthyMs = Date.now() - killedAt;
     await watchApi;
     await page.screenshot({ path: `${OUT}/target-unhealthy.png` });
-    result({ unhealthyMs, apiMs, leaks: tokenLeaks(requests), errors });
+    result({ unhealthyMs, apiMs, reason, leaks: tokenLeaks(requests), errors });
   },
 
   // A load step on the group (args.load: the load command, run in the background): the group page's
@@ -112,8 +133,14 @@ const scenarios = {
       await page.waitForSelector(`[data-testid="group-chart"] .marker[data-activity="${act.ActivityId}"]`, { timeout: 30000 });
       const markerMs = Date.now() - Date.parse(act.StartTime);
       const title = await page.getAttribute(`.marker[data-activity="${act.ActivityId}"]`, "title");
+      // The capacity lines come from the group metrics the scaling service stores: the chart's last
+      // desired point reaches the capacity the activity set.
+      const group = (await api("GET", `/v1/auto-scaling-groups/${args.group}`)).AutoScalingGroup;
+      await until("the chart's desired line at the new capacity", async () =>
+        Number(await page.getAttribute('[data-testid="chart-sizes"]', "data-last-desired")) >= group.DesiredCapacity, 30000);
+      const desiredMs = Date.now() - Date.parse(act.StartTime);
       await page.screenshot({ path: `${OUT}/group-scale-out.png` });
-      result({ markerMs, activity: act.ActivityId, cause: act.Cause, title, leaks: tokenLeaks(requests), errors });
+      result({ markerMs, desiredMs, desired: group.DesiredCapacity, activity: act.ActivityId, cause: act.Cause, title, leaks: tokenLeaks(requests), errors });
     } finally {
       load.kill("SIGTERM");
     }

@@ -1,7 +1,9 @@
 // Auto scaling groups: desired / in-service / pending over time with the group's CPU against the
 // policy's target on the same time axis, each scaling activity as a marker with its cause; edit
-// min / max / desired and the budget. Sizes are sampled by the page every second while it is open.
-import { useRef, useState } from "preact/hooks";
+// min / max / desired and the budget. Sizes are the group metrics the scaling service stores every
+// second (AWS/AutoScaling GroupDesiredCapacity, GroupInServiceInstances, GroupPendingInstances), so
+// the chart shows the last five minutes whenever the page opens.
+import { useState } from "preact/hooks";
 import { call, get, metricSeries } from "../api";
 import { Chart, Marker, align } from "../chart";
 import { ErrorLine, Loading, money } from "../common";
@@ -9,12 +11,7 @@ import { usePoll } from "../live";
 
 const WINDOW_S = 300;
 
-interface Sample {
-  t: number;
-  desired: number;
-  inService: number;
-  pending: number;
-}
+const SIZES = ["GroupDesiredCapacity", "GroupInServiceInstances", "GroupPendingInstances"];
 
 function Edit({ g, done }: { g: any; done: () => void }) {
   const [min, setMin] = useState(String(g.MinSize));
@@ -71,45 +68,31 @@ function Edit({ g, done }: { g: any; done: () => void }) {
 }
 
 function Group({ name }: { name: string }) {
-  const history = useRef<Sample[]>([]);
   const live = usePoll(async () => {
     const enc = encodeURIComponent(name);
-    const [g, acts, pols, cpu] = await Promise.all([
+    const dims = { AutoScalingGroupName: name };
+    const [g, acts, pols, cpu, ...sizes] = await Promise.all([
       get(`/v1/auto-scaling-groups/${enc}`),
       get(`/v1/auto-scaling-groups/${enc}/activities`),
       get(`/v1/auto-scaling-groups/${enc}/policies`),
-      metricSeries("AWS/EC2", "CPUUtilization", { AutoScalingGroupName: name }, "Average", 1, WINDOW_S),
+      metricSeries("AWS/EC2", "CPUUtilization", dims, "Average", 1, WINDOW_S),
+      ...SIZES.map((m) => metricSeries("AWS/AutoScaling", m, dims, "Maximum", 1, WINDOW_S, true)),
     ]);
     const group = g.AutoScalingGroup ?? g;
-    const members = (group.Instances ?? []) as any[];
-    const now = Date.now() / 1000;
-    history.current.push({
-      t: now,
-      desired: group.DesiredCapacity,
-      inService: members.filter((i) => i.LifecycleState === "InService").length,
-      pending: members.filter((i) => i.LifecycleState === "Pending").length,
-    });
-    history.current = history.current.filter((s) => s.t > now - WINDOW_S);
     const target = ((pols.ScalingPolicies ?? []) as any[]).find(
       (p) => p.PolicyType === "TargetTrackingScaling" && p.TargetTrackingConfiguration?.PredefinedMetricSpecification?.PredefinedMetricType === "ASGAverageCPUUtilization",
     )?.TargetTrackingConfiguration?.TargetValue as number | undefined;
-    return { group, activities: (acts.Activities ?? []) as any[], cpu, target };
+    return { group, activities: (acts.Activities ?? []) as any[], cpu, sizes, target };
   }, [name]);
   const d = live.data;
   if (!d) return <Loading error={live.error} />;
-  const h = history.current;
-  const sizes: [number[], (number | null)[]][] = [
-    [h.map((s) => s.t), h.map((s) => s.desired)],
-    [h.map((s) => s.t), h.map((s) => s.inService)],
-    [h.map((s) => s.t), h.map((s) => s.pending)],
-  ];
-  const cpuTimes = d.cpu[0];
-  const parts = [...sizes, d.cpu];
+  const parts = [...d.sizes, d.cpu];
   if (d.target !== undefined) {
-    const all = [...cpuTimes, ...h.map((s) => s.t)];
+    const all = parts.flatMap((p) => p[0]);
     const span = all.length ? [Math.min(...all), Math.max(...all)] : [];
     parts.push([span, span.map(() => d.target!)]);
   }
+  const desired = d.sizes[0][1];
   const markers: Marker[] = d.activities.map((a) => ({
     time: Date.parse(a.StartTime) / 1000,
     id: a.ActivityId,
@@ -124,6 +107,7 @@ function Group({ name }: { name: string }) {
         min {g.MinSize} · max {g.MaxSize} · desired <strong data-testid="desired">{g.DesiredCapacity}</strong> · {(g.Instances ?? []).length} instances
         {g.MaxSpendPerHour ? ` · budget ${money(g.MaxSpendPerHour)}/h` : ""} {g.Status ?? ""}
       </p>
+      <div data-testid="chart-sizes" data-last-desired={desired.length ? String(desired[desired.length - 1]) : ""} />
       <Chart
         testId="group-chart"
         title="Capacity and CPU (markers: scaling activities; hover for the cause)"

@@ -1,6 +1,6 @@
-// Images: layers, and the instances launched from each.
+// Images: size, layers with their sizes, and the instances launched from each.
 import { get } from "../api";
-import { Loading, tagText } from "../common";
+import { Loading, bytes, tagText } from "../common";
 import { usePoll } from "../live";
 
 export function Images() {
@@ -19,6 +19,7 @@ export function Images() {
             <th>Image</th>
             <th>State</th>
             <th>Created</th>
+            <th>Size</th>
             <th>Layers</th>
             <th>Ports</th>
             <th>Used by</th>
@@ -29,14 +30,17 @@ export function Images() {
           {d.images.map((im) => {
             const users = d.instances.filter((i) => i.ImageId === im.ImageId && i.State.Name !== "terminated");
             return (
-              <tr>
+              <tr data-image={im.ImageId}>
                 <td class="name">{im.Name}</td>
                 <td class="mono">{im.ImageId}</td>
                 <td>{im.State}</td>
                 <td>{im.CreationDate}</td>
-                <td class="mono small">
-                  {(im.Layers ?? []).map((l: string) => (
-                    <div>{l.slice(0, 19)}</div>
+                <td class="size">{bytes(im.SizeBytes)}</td>
+                <td class="mono small layers">
+                  {(im.LayerSizes ?? []).map((l: { Digest: string; SizeBytes: number }) => (
+                    <div>
+                      {l.Digest.slice(0, 19)} {bytes(l.SizeBytes)}
+                    </div>
                   ))}
                 </td>
                 <td>{(im.Ports ?? []).join(", ")}</td>

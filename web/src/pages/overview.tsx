@@ -1,14 +1,14 @@
-// Overview: counts, capacity allocated to running instances, alarms firing and spend per hour.
+// Overview: counts, the host's capacity and what instances hold of it, alarms firing and spend per hour.
 import { get } from "../api";
 import { Chart } from "../chart";
-import { ErrorLine, Loading, Stat, money } from "../common";
+import { ErrorLine, Loading, Stat, bytes, money } from "../common";
 import { usePoll } from "../live";
 
 export function Overview() {
   const live = usePoll(async () => {
-    const [inst, types, images, lbs, tgs, groups, alarms, cost] = await Promise.all([
+    const [inst, host, images, lbs, tgs, groups, alarms, cost] = await Promise.all([
       get("/v1/instances"),
-      get("/v1/instance-types"),
+      get("/v1/host"),
       get("/v1/images"),
       get("/v1/load-balancers"),
       get("/v1/target-groups"),
@@ -17,20 +17,10 @@ export function Overview() {
       get("/v1/cost", { since: "1h", by: "kind" }),
     ]);
     const byState: Record<string, number> = {};
-    let vcpus = 0;
-    let mib = 0;
-    const typeInfo = new Map<string, any>((types.InstanceTypes ?? []).map((t: any) => [t.InstanceType, t]));
-    for (const i of inst.Instances ?? []) {
-      byState[i.State.Name] = (byState[i.State.Name] ?? 0) + 1;
-      if (i.State.Name === "running") {
-        vcpus += typeInfo.get(i.InstanceType)?.VCpus ?? 0;
-        mib += typeInfo.get(i.InstanceType)?.MemoryMiB ?? 0;
-      }
-    }
+    for (const i of inst.Instances ?? []) byState[i.State.Name] = (byState[i.State.Name] ?? 0) + 1;
     return {
       byState,
-      vcpus,
-      mib,
+      host,
       images: (images.Images ?? []).length,
       lbs: (lbs.LoadBalancers ?? []).length,
       tgs: (tgs.TargetGroups ?? []).length,
@@ -42,6 +32,7 @@ export function Overview() {
   const d = live.data;
   if (!d) return <Loading error={live.error} />;
   const series = d.cost.Series ?? [];
+  const cap = d.host;
   return (
     <>
       <ErrorLine text={live.error} />
@@ -49,8 +40,6 @@ export function Overview() {
         <Stat testId="stat-running" label="running" value={d.byState.running ?? 0} />
         <Stat label="pending" value={d.byState.pending ?? 0} />
         <Stat label="stopped" value={d.byState.stopped ?? 0} />
-        <Stat label="vCPUs allocated" value={d.vcpus} />
-        <Stat label="memory allocated" value={`${(d.mib / 1024).toFixed(1)} GiB`} />
         <Stat label="images" value={d.images} />
         <Stat label="load balancers" value={d.lbs} />
         <Stat label="target groups" value={d.tgs} />
@@ -58,6 +47,15 @@ export function Overview() {
         <Stat testId="stat-alarms" label="alarms firing" value={d.alarms.length} />
         <Stat testId="stat-spend" label="spend per hour now" value={money(d.cost.RatePerHour)} />
       </div>
+      <section class="capacity" data-testid="capacity">
+        <h2>Host capacity</h2>
+        <p class="muted small">
+          {cap.Allocated.Instances} instances hold the vCPUs and memory of their types; disk is what the state directory's file system has in use.
+        </p>
+        <Capacity label="vCPUs" used={cap.Allocated.VCpus} total={cap.Capacity.VCpus} text={(v) => `${v}`} />
+        <Capacity label="memory" used={cap.Allocated.MemoryMiB * MiB} total={cap.Capacity.MemoryMiB * MiB} text={bytes} />
+        <Capacity label="disk" used={cap.Used.DiskBytes} total={cap.Capacity.DiskBytes} text={bytes} />
+      </section>
       {d.alarms.length > 0 && (
         <section>
           <h2>Alarms firing</h2>
@@ -76,5 +74,22 @@ export function Overview() {
         data={[series.map((p: any) => Date.parse(p.Timestamp) / 1000), series.map((p: any) => p.RatePerHour)]}
       />
     </>
+  );
+}
+
+const MiB = 1024 * 1024;
+
+// One resource: allocated (vCPUs, memory: the instances' types; disk: used) against the host's total.
+// Allocation may pass the total: instance types are limits, and the host overcommits them.
+function Capacity({ label, used, total, text }: { label: string; used: number; total: number; text: (v: number) => string }) {
+  const share = total > 0 ? used / total : 0;
+  return (
+    <div class="capacity-row" data-resource={label}>
+      <span class="capacity-label">{label}</span>
+      <progress max={1} value={Math.min(1, share)} class={share > 1 ? "over" : ""} />
+      <span class="capacity-text">
+        {text(used)} of {text(total)} ({Math.round(share * 100)} %)
+      </span>
+    </div>
   );
 }
