@@ -68,31 +68,50 @@ function Edit({ g, done }: { g: any; done: () => void }) {
 }
 
 function Group({ name }: { name: string }) {
+  // The group and its activities on one poll, the series on another: a new activity's marker never
+  // waits for the four metric queries.
   const live = usePoll(async () => {
     const enc = encodeURIComponent(name);
-    const dims = { AutoScalingGroupName: name };
-    const [g, acts, pols, cpu, ...sizes] = await Promise.all([
+    const [g, acts, pols] = await Promise.all([
       get(`/v1/auto-scaling-groups/${enc}`),
       get(`/v1/auto-scaling-groups/${enc}/activities`),
       get(`/v1/auto-scaling-groups/${enc}/policies`),
-      metricSeries("AWS/EC2", "CPUUtilization", dims, "Average", 1, WINDOW_S),
-      ...SIZES.map((m) => metricSeries("AWS/AutoScaling", m, dims, "Maximum", 1, WINDOW_S, true)),
     ]);
     const group = g.AutoScalingGroup ?? g;
     const target = ((pols.ScalingPolicies ?? []) as any[]).find(
       (p) => p.PolicyType === "TargetTrackingScaling" && p.TargetTrackingConfiguration?.PredefinedMetricSpecification?.PredefinedMetricType === "ASGAverageCPUUtilization",
     )?.TargetTrackingConfiguration?.TargetValue as number | undefined;
-    return { group, activities: (acts.Activities ?? []) as any[], cpu, sizes, target };
+    return { group, activities: (acts.Activities ?? []) as any[], target };
+  }, [name]);
+  const series = usePoll(async () => {
+    const dims = { AutoScalingGroupName: name };
+    const [cpu, ...sizes] = await Promise.all([
+      metricSeries("AWS/EC2", "CPUUtilization", dims, "Average", 1, WINDOW_S),
+      ...SIZES.map((m) => metricSeries("AWS/AutoScaling", m, dims, "Maximum", 1, WINDOW_S, true)),
+    ]);
+    return { cpu, sizes };
   }, [name]);
   const d = live.data;
   if (!d) return <Loading error={live.error} />;
-  const parts = [...d.sizes, d.cpu];
+  const none: [number[], (number | null)[]] = [[], []];
+  const sizes = series.data?.sizes ?? SIZES.map(() => none);
+  // The stored series end at the last whole second; the group's own answer closes each line at now,
+  // so the time axis reaches the present and a new activity's marker shows on the next poll.
+  const now = Date.now() / 1000;
+  const members = (d.group.Instances ?? []) as any[];
+  const current = [
+    d.group.DesiredCapacity,
+    members.filter((i) => i.LifecycleState === "InService").length,
+    members.filter((i) => i.LifecycleState?.startsWith("Pending")).length,
+  ];
+  const lines = sizes.map(([t, v], k): [number[], (number | null)[]] => [[...t, now], [...v, current[k]]]);
+  const parts = [...lines, series.data?.cpu ?? none];
   if (d.target !== undefined) {
     const all = parts.flatMap((p) => p[0]);
     const span = all.length ? [Math.min(...all), Math.max(...all)] : [];
     parts.push([span, span.map(() => d.target!)]);
   }
-  const desired = d.sizes[0][1];
+  const desired = sizes[0][1];
   const markers: Marker[] = d.activities.map((a) => ({
     time: Date.parse(a.StartTime) / 1000,
     id: a.ActivityId,
@@ -102,7 +121,7 @@ function Group({ name }: { name: string }) {
   const g = d.group;
   return (
     <section data-testid={`group-${name}`}>
-      <ErrorLine text={live.error} />
+      <ErrorLine text={live.error || series.error} />
       <p>
         min {g.MinSize} · max {g.MaxSize} · desired <strong data-testid="desired">{g.DesiredCapacity}</strong> · {(g.Instances ?? []).length} instances
         {g.MaxSpendPerHour ? ` · budget ${money(g.MaxSpendPerHour)}/h` : ""} {g.Status ?? ""}
