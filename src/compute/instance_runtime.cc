@@ -356,10 +356,23 @@ Result<RuntimeState> InstanceRuntime::State(const std::string& id) {
   return out;
 }
 
+Result<std::vector<OciContainerState>> InstanceRuntime::ListIn(const OciRuntimeCli& cli) {
+  // In a copy of the template, as Stop: `runc list` loads every container, and each load reads the
+  // mount table of the namespace it runs in (cgroup v1 mount points); in the daemon's, which grows
+  // with the instances' network namespaces, a restart's inventory would cost N x N.
+  STRATUS_ASSIGN_OR_RETURN(const MountNamespaceTemplate* mounts, Mounts());
+  Result<std::vector<OciContainerState>> list = Internal("not listed");
+  STRATUS_RETURN_IF_ERROR(mounts->Run([&]() -> Status {
+    list = cli.List();
+    return Status::Ok();
+  }));
+  return list;
+}
+
 Result<std::vector<std::string>> InstanceRuntime::List() {
   std::vector<std::string> ids;
   for (const OciRuntimeCli* cli : {&runc_, &runsc_}) {
-    STRATUS_ASSIGN_OR_RETURN(auto list, cli->List());
+    STRATUS_ASSIGN_OR_RETURN(auto list, ListIn(*cli));
     for (const auto& c : list) ids.push_back(c.id);
   }
   return ids;
@@ -368,7 +381,7 @@ Result<std::vector<std::string>> InstanceRuntime::List() {
 Result<std::map<std::string, RuntimeState>> InstanceRuntime::ListStates() {
   std::map<std::string, RuntimeState> out;
   for (const OciRuntimeCli* cli : {&runc_, &runsc_}) {
-    STRATUS_ASSIGN_OR_RETURN(auto list, cli->List());
+    STRATUS_ASSIGN_OR_RETURN(auto list, ListIn(*cli));
     for (const auto& c : list) {
       RuntimeState& st = out[c.id];
       st.status = c.status == "stopped" ? InstanceStatus::kStopped : InstanceStatus::kRunning;

@@ -131,6 +131,8 @@ class InstanceRuntime {
   bool MayBeKnown(const std::string& id);
   // The instances' mount namespace template, made on first use.
   Result<const MountNamespaceTemplate*> Mounts();
+  // cli.List() run in a copy of the template (see Stop).
+  Result<std::vector<OciContainerState>> ListIn(const OciRuntimeCli& cli);
   Status WriteBundle(const RuntimeSpec& spec, const InstancePaths& paths) const;
   Status RunContainer(const RuntimeSpec& spec, const InstancePaths& paths, const OciRuntimeCli& cli) const;
   Status KillAndWait(const OciRuntimeCli& cli, const std::string& id, std::chrono::milliseconds timeout) const;
