@@ -2,8 +2,10 @@
 """Writes the trimmed AWS service models Stratus embeds (data/aws-models/*.json).
 
 Source: botocore's service-2.json models (Apache-2.0, see NOTICE). The trimmed copies drop documentation and
-examples, keep every operation of elbv2, autoscaling and cloudwatch, and keep the EC2 operations listed below with
-every shape they reach. Re-run after adding an EC2 operation:  python3 data/aws-models/trim.py [botocore-data-dir]
+examples, keep every operation of elbv2, autoscaling and cloudwatch, and keep the EC2 and ACM operations listed below
+with every shape they reach. Re-run after adding an operation:
+    python3 data/aws-models/trim.py [--only STEM ...] [botocore-data-dir]
+(--only rewrites just those files, so the others stay at the botocore version they were made from).
 """
 import glob
 import gzip
@@ -16,6 +18,7 @@ SERVICES = {  # file stem -> botocore directory
     'elbv2': 'elbv2/2015-12-01',
     'autoscaling': 'autoscaling/2011-01-01',
     'cloudwatch': 'cloudwatch/2010-08-01',
+    'acm': 'acm/2015-12-08',
 }
 
 EC2_OPERATIONS = """
@@ -32,6 +35,14 @@ DescribeSecurityGroupRules DescribeKeyPairs CreateKeyPair ImportKeyPair DeleteKe
 DeleteVolume AttachVolume DetachVolume DescribeSnapshots CreateSnapshot DeleteSnapshot DescribeNetworkInterfaces
 DescribeAddresses GetPasswordData
 """.split()
+
+# The certificate operations that ELB users call (imported certificates only: no RequestCertificate, no export).
+ACM_OPERATIONS = """
+ImportCertificate DescribeCertificate ListCertificates GetCertificate DeleteCertificate AddTagsToCertificate
+RemoveTagsFromCertificate ListTagsForCertificate
+""".split()
+
+SUBSETS = {'ec2': EC2_OPERATIONS, 'acm': ACM_OPERATIONS}
 
 DROP_KEYS = {'documentation', 'documentationUrl', 'deprecatedMessage', 'examples'}
 
@@ -74,19 +85,27 @@ def load(data_dir, rel):
 
 
 def main():
-    if len(sys.argv) > 1:
-        data_dir = sys.argv[1]
+    args = sys.argv[1:]
+    only = []
+    while len(args) >= 2 and args[0] == '--only':
+        only.append(args[1])
+        args = args[2:]
+    if args:
+        data_dir = args[0]
     else:
         import botocore
         data_dir = os.path.join(os.path.dirname(botocore.__file__), 'data')
     out_dir = os.path.dirname(os.path.abspath(__file__))
     for stem, rel in SERVICES.items():
+        if only and stem not in only:
+            continue
         model = load(data_dir, rel)
-        if stem == 'ec2':
-            model['operations'] = {k: v for k, v in model['operations'].items() if k in EC2_OPERATIONS}
-            missing = set(EC2_OPERATIONS) - set(model['operations'])
+        if stem in SUBSETS:
+            wanted = SUBSETS[stem]
+            model['operations'] = {k: v for k, v in model['operations'].items() if k in wanted}
+            missing = set(wanted) - set(model['operations'])
             if missing:
-                sys.exit('unknown EC2 operations: %s' % ' '.join(sorted(missing)))
+                sys.exit('unknown %s operations: %s' % (stem, ' '.join(sorted(missing))))
         keep = reachable(model, list(model['operations']))
         model['shapes'] = {k: v for k, v in model['shapes'].items() if k in keep}
         model = strip(model)

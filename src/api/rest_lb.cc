@@ -24,7 +24,24 @@ Status ParseHealthCheck(const json& body, elb::TargetGroupHealthCheck& hc) {
   return Field(body, "Matcher", hc.matcher);
 }
 
-// The optional "Listeners" member of POST /v1/load-balancers: [{"Port", "Protocol", "TargetGroup"}], created with
+// A listener's members: Port, Protocol, then TargetGroup (a forward default action) or DefaultActions (ELBv2's
+// action list), and for HTTPS/TLS Certificates (ARNs or ids, the first is the default), SslPolicy, AlpnPolicy.
+Status ReadListenerSpec(const json& l, elb::ListenerSpec& spec) {
+  STRATUS_RETURN_IF_ERROR(Field(l, "Port", spec.port));
+  STRATUS_RETURN_IF_ERROR(Field(l, "Protocol", spec.protocol));
+  STRATUS_RETURN_IF_ERROR(Field(l, "TargetGroup", spec.default_target_group));
+  STRATUS_RETURN_IF_ERROR(Field(l, "Certificates", spec.certificates));
+  STRATUS_RETURN_IF_ERROR(Field(l, "SslPolicy", spec.ssl_policy));
+  STRATUS_RETURN_IF_ERROR(Field(l, "AlpnPolicy", spec.alpn_policy));
+  if (l.contains("DefaultActions")) {
+    STRATUS_ASSIGN_OR_RETURN(spec.default_action, elb::ActionsFromJson(l["DefaultActions"]));
+  } else if (spec.default_target_group.empty()) {
+    return InvalidArgument("TargetGroup (or DefaultActions) is required").WithErrorCode("ValidationError");
+  }
+  return Status::Ok();
+}
+
+// The optional "Listeners" member of POST /v1/load-balancers: listeners as ReadListenerSpec reads them, created with
 // the load balancer in one step.
 Result<std::vector<elb::ListenerSpec>> ParseListenerSpecs(const json& body) {
   std::vector<elb::ListenerSpec> specs;
@@ -33,12 +50,7 @@ Result<std::vector<elb::ListenerSpec>> ParseListenerSpecs(const json& body) {
   for (const auto& l : body["Listeners"]) {
     if (!l.is_object()) return InvalidArgument("field Listeners has the wrong type").WithErrorCode("ValidationError");
     elb::ListenerSpec spec;
-    STRATUS_RETURN_IF_ERROR(Field(l, "Port", spec.port));
-    STRATUS_RETURN_IF_ERROR(Field(l, "Protocol", spec.protocol));
-    STRATUS_RETURN_IF_ERROR(Field(l, "TargetGroup", spec.default_target_group));
-    if (spec.default_target_group.empty()) {
-      return InvalidArgument("TargetGroup is required").WithErrorCode("ValidationError");
-    }
+    STRATUS_RETURN_IF_ERROR(ReadListenerSpec(l, spec));
     specs.push_back(std::move(spec));
   }
   return specs;
@@ -89,14 +101,11 @@ void MountLoadBalancers(httplib::Server& server, elb::LoadBalancerService* s) {
   server.Post(R"(/v1/load-balancers/([^/]+)/listeners)", [s](const httplib::Request& req, httplib::Response& res) {
     auto body = Body(req);
     if (!body.ok()) return ReplyJson(res, body.status());
-    int port = 0;
-    std::string protocol = "HTTP", tg;
-    Status st = Field(*body, "Port", port);
-    if (st.ok()) st = Field(*body, "Protocol", protocol);
-    if (st.ok()) st = Field(*body, "TargetGroup", tg);
+    elb::ListenerSpec spec;
+    spec.port = 0;
+    Status st = ReadListenerSpec(*body, spec);
     if (!st.ok()) return ReplyJson(res, st);
-    if (tg.empty()) return ReplyJson(res, InvalidArgument("TargetGroup is required").WithErrorCode("ValidationError"));
-    auto l = s->CreateListener(req.matches[1].str(), port, protocol, tg);
+    auto l = s->CreateListener(req.matches[1].str(), spec);
     if (!l.ok()) return ReplyJson(res, l.status());
     ReplyJson(res, elb::ToJson(*l));
   });
@@ -139,6 +148,7 @@ void MountListenersAndRules(httplib::Server& server, elb::LoadBalancerService* s
     Status st = s->DeleteListener(body->value("ListenerArn", ""));
     ReplyStatus(res, st);
   });
+  // A rule: Hosts/Paths/TargetGroup shorthand, or ELBv2's Conditions and Actions.
   server.Post("/v1/rules", [s](const httplib::Request& req, httplib::Response& res) {
     auto body = Body(req);
     if (!body.ok()) return ReplyJson(res, body.status());
@@ -151,9 +161,36 @@ void MountListenersAndRules(httplib::Server& server, elb::LoadBalancerService* s
     if (st.ok()) st = Field(*body, "Paths", paths);
     if (st.ok()) st = Field(*body, "TargetGroup", tg);
     if (!st.ok()) return ReplyJson(res, st);
-    auto r = s->CreateRule(listener, priority, hosts, paths, tg);
+    if (!body->contains("Conditions") && !body->contains("Actions")) {
+      auto r = s->CreateRule(listener, priority, hosts, paths, tg);
+      return ReplyJson(res, r.ok() ? Result<json>(elb::ToJson(*r)) : Result<json>(r.status()));
+    }
+    auto conditions = elb::ConditionsFromJson(body->value("Conditions", json::array()));
+    if (!conditions.ok()) return ReplyJson(res, conditions.status());
+    auto action = elb::ActionsFromJson(body->value("Actions", json::array()));
+    if (!action.ok()) return ReplyJson(res, action.status());
+    auto r = s->CreateRule(listener, priority, *conditions, *action);
     if (!r.ok()) return ReplyJson(res, r.status());
     ReplyJson(res, elb::ToJson(*r));
+  });
+  // An HTTPS or TLS listener's certificates; POST adds SNI certificates, POST .../remove removes them.
+  server.Get("/v1/listener-certificates", [s](const httplib::Request& req, httplib::Response& res) {
+    auto certs = s->DescribeListenerCertificates(req.get_param_value("listener"));
+    if (!certs.ok()) return ReplyJson(res, certs.status());
+    json a = json::array();
+    for (size_t i = 0; i < certs->size(); i++) a.push_back({{"CertificateArn", (*certs)[i]}, {"IsDefault", i == 0}});
+    ReplyJson(res, json{{"Certificates", a}});
+  });
+  server.Post(R"(/v1/listener-certificates(/remove)?)", [s](const httplib::Request& req, httplib::Response& res) {
+    auto body = Body(req);
+    if (!body.ok()) return ReplyJson(res, body.status());
+    std::string listener;
+    std::vector<std::string> certs;
+    Status st = Field(*body, "ListenerArn", listener);
+    if (st.ok()) st = Field(*body, "Certificates", certs);
+    if (!st.ok()) return ReplyJson(res, st);
+    ReplyStatus(res, req.matches[1].matched ? s->RemoveListenerCertificates(listener, certs)
+                                            : s->AddListenerCertificates(listener, certs));
   });
   server.Get("/v1/rules", [s](const httplib::Request& req, httplib::Response& res) {
     auto rules = s->DescribeRules(req.get_param_value("listener"));

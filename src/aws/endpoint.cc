@@ -214,7 +214,7 @@ AwsResponse AwsEndpoint::HandleRouted(const AwsRequest& request, Routed* routed)
   if (routed->service == nullptr) {
     return EncodeError(*routed, {"InvalidAction", "service '" + who.service.substr(0, 64) +
                                                       "' is not served here (ec2, elasticloadbalancing, autoscaling, "
-                                                      "monitoring)", 400});
+                                                      "monitoring, acm)", 400});
   }
   const ServiceModel& service = *routed->service;
   bool rpc = routed->protocol == Protocol::kJson || routed->protocol == Protocol::kCbor;
@@ -264,7 +264,7 @@ AwsResponse AwsEndpoint::Invoke(Routed* routed) {
   switch (routed->protocol) {
     case Protocol::kEc2:
     case Protocol::kQuery: return EncodeXmlResponse(service, op, out, routed->ctx.request_id, routed->protocol);
-    case Protocol::kJson: return EncodeJsonResponse(op, out);
+    case Protocol::kJson: return EncodeJsonResponse(op, out, service.json_version());
     case Protocol::kCbor: return EncodeCborResponse(op, out);
   }
   return EncodeError(*routed, {"InternalFailure", "unknown protocol", 500});
@@ -276,7 +276,7 @@ AwsResponse AwsEndpoint::EncodeError(const Routed& routed, const AwsError& error
   switch (routed.protocol) {
     case Protocol::kEc2:
     case Protocol::kQuery: return EncodeXmlError(ns, error, routed.ctx.request_id, routed.protocol);
-    case Protocol::kJson: return EncodeJsonError(error, query_compatible);
+    case Protocol::kJson: return EncodeJsonError(error, query_compatible, routed.service ? routed.service->json_version() : "1.0");
     case Protocol::kCbor: return EncodeCborError(error, query_compatible);
   }
   return EncodeXmlError(ns, error, routed.ctx.request_id, Protocol::kQuery);

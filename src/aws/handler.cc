@@ -13,6 +13,7 @@ StratusAwsHandler::StratusAwsHandler(AwsServices services) : s_(std::move(servic
   RegisterAutoScaling();
   RegisterAutoScalingActions();
   RegisterCloudWatch();
+  RegisterAcm();
 }
 
 std::variant<nlohmann::json, AwsError> StratusAwsHandler::Call(const std::string& service,

@@ -1,5 +1,5 @@
 // StratusAwsHandler: the AwsHandler of stratusd. It maps every supported AWS operation (EC2, ELBv2, EC2 Auto
-// Scaling, CloudWatch) onto Stratus's one service layer; it holds no business logic of its own, only the
+// Scaling, CloudWatch, ACM) onto Stratus's one service layer; it holds no business logic of its own, only the
 // translation between the neutral JSON of the wire layer (model member names) and the services' types.
 //
 //   AwsServices s{.instances = ..., .elb = ..., ...};   // nullptr: that service is not in this daemon
@@ -27,6 +27,7 @@ class InstanceTypeTable;
 class MetricStore;
 namespace elb {
 class LoadBalancerService;
+class CertificateService;
 }
 namespace scaling {
 class LaunchTemplateService;
@@ -49,6 +50,7 @@ struct AwsServices {
   VpcInfo vpc;
   scaling::LaunchTemplateService* templates = nullptr;
   elb::LoadBalancerService* elb = nullptr;
+  elb::CertificateService* certificates = nullptr;
   scaling::AutoScalingService* autoscaling = nullptr;
   MetricStore* metrics = nullptr;
   cloudwatch::AlarmService* alarms = nullptr;
@@ -79,6 +81,7 @@ class StratusAwsHandler : public AwsHandler {
   void RegisterAutoScaling();
   void RegisterAutoScalingActions();
   void RegisterCloudWatch();
+  void RegisterAcm();
 
   AwsServices s_;
   std::map<std::string, Op> ops_;  // "service/Operation"; filled by the constructor, read-only afterwards

@@ -1,5 +1,7 @@
 // ELBv2 (elasticloadbalancing) over LoadBalancerService. Targets and health check members are read by the load
 // balancer layer's readers (elb/elb.h), which take AWS member names, so both front ends read them the same way.
+#include <algorithm>
+
 #include "aws/handler.h"
 #include "aws/handler_util.h"
 #include "elb/load_balancer_service.h"
@@ -37,8 +39,8 @@ std::vector<std::string> LbsOfTargetGroup(const LoadBalancerService& svc, const 
   for (const auto& lb : *lbs) {
     bool uses = false;
     for (const auto& l : lb.listeners) {
-      if (l.default_target_group_arn == tg_arn) uses = true;
-      for (const auto& r : l.rules) uses = uses || r.target_group_arn == tg_arn;
+      auto groups = elb::ForwardedTargetGroups(l);
+      uses = uses || std::find(groups.begin(), groups.end(), tg_arn) != groups.end();
     }
     if (uses) out.push_back(lb.arn);
   }
@@ -52,25 +54,18 @@ std::vector<std::string> ArnsThenNames(const json& in, const char* arns) {
   return refs;
 }
 
-// The target group of a forward action list (Type forward with TargetGroupArn or a one-group ForwardConfig).
-Result<std::string> ForwardTarget(const json& actions) {
-  if (!actions.is_array() || actions.empty()) {
-    return InvalidArgument("an action is required").WithErrorCode("ValidationError");
-  }
-  const json& a = actions[0];
-  if (Str(a, "Type") != "forward" || actions.size() > 1) {
-    return InvalidArgument("Stratus supports one action of type forward").WithErrorCode("UnsupportedFeature");
-  }
-  std::string tg = Str(a, "TargetGroupArn");
-  if (tg.empty() && a.contains("ForwardConfig")) {
-    const json& groups = a["ForwardConfig"].value("TargetGroups", json::array());
-    if (groups.size() != 1) {
-      return InvalidArgument("Stratus forwards to one target group per action").WithErrorCode("UnsupportedFeature");
-    }
-    tg = Str(groups[0], "TargetGroupArn");
-  }
-  if (tg.empty()) return InvalidArgument("a forward action needs a TargetGroupArn").WithErrorCode("ValidationError");
-  return tg;
+// The CertificateArn members of a Certificates list.
+std::vector<std::string> CertificateArns(const json& in) {
+  std::vector<std::string> out;
+  for (const auto& c : in.value("Certificates", json::array())) out.push_back(Str(c, "CertificateArn"));
+  return out;
+}
+
+// AlpnPolicy is a list of one name on ELBv2.
+Result<std::string> AlpnOf(const json& in) {
+  auto names = StrList(in, "AlpnPolicy");
+  if (names.size() > 1) return InvalidArgument("AlpnPolicy takes one name").WithErrorCode("ValidationError");
+  return names.empty() ? std::string() : names[0];
 }
 
 // The request's targets, read as the REST API reads them; none when it names none (DescribeTargetHealth: all).
@@ -157,10 +152,59 @@ Output DescribeLoadBalancers(LoadBalancerService& svc, const json& in) {
 }
 
 Output CreateListener(LoadBalancerService& svc, const json& in) {
-  AWS_ASSIGN_OR_RETURN(tg, ForwardTarget(in.value("DefaultActions", json::array())));
-  AWS_ASSIGN_OR_RETURN(l, svc.CreateListener(Str(in, "LoadBalancerArn"), static_cast<int>(OptInt(in, "Port").value_or(80)),
-                                             Str(in, "Protocol", "HTTP"), tg));
+  elb::ListenerSpec spec;
+  spec.port = static_cast<int>(OptInt(in, "Port").value_or(80));
+  spec.protocol = Str(in, "Protocol", "HTTP");
+  AWS_ASSIGN_OR_RETURN(action, elb::ActionsFromJson(in.value("DefaultActions", json::array())));
+  spec.default_action = action;
+  spec.certificates = CertificateArns(in);
+  spec.ssl_policy = Str(in, "SslPolicy");
+  AWS_ASSIGN_OR_RETURN(alpn, AlpnOf(in));
+  spec.alpn_policy = alpn;
+  AWS_ASSIGN_OR_RETURN(l, svc.CreateListener(Str(in, "LoadBalancerArn"), spec));
   return json{{"Listeners", json::array({elb::ToJson(l)})}};
+}
+
+Output ModifyListener(LoadBalancerService& svc, const json& in) {
+  if (in.contains("Port") || in.contains("Protocol")) {
+    return AwsError{"UnsupportedFeature", "Stratus cannot change a listener's Port or Protocol (delete and create it)", 400};
+  }
+  elb::ListenerChange change;
+  if (in.contains("DefaultActions")) {
+    AWS_ASSIGN_OR_RETURN(action, elb::ActionsFromJson(in["DefaultActions"]));
+    change.default_action = action;
+  }
+  auto certs = CertificateArns(in);
+  if (certs.size() > 1) return AwsError{"ValidationError", "ModifyListener takes one certificate, the default", 400};
+  if (!certs.empty()) change.default_certificate = certs[0];
+  if (in.contains("SslPolicy")) change.ssl_policy = Str(in, "SslPolicy");
+  if (in.contains("AlpnPolicy")) {
+    AWS_ASSIGN_OR_RETURN(alpn, AlpnOf(in));
+    change.alpn_policy = alpn;
+  }
+  AWS_ASSIGN_OR_RETURN(l, svc.ModifyListener(Str(in, "ListenerArn"), change));
+  return json{{"Listeners", json::array({elb::ToJson(l)})}};
+}
+
+Output DescribeListenerCertificates(LoadBalancerService& svc, const json& in) {
+  AWS_ASSIGN_OR_RETURN(certs, svc.DescribeListenerCertificates(Str(in, "ListenerArn")));
+  json out = json::array();
+  for (size_t i = 0; i < certs.size(); i++) out.push_back({{"CertificateArn", certs[i]}, {"IsDefault", i == 0}});
+  return json{{"Certificates", out}};
+}
+
+Output DescribeSslPolicies(const json& in) {
+  AWS_ASSIGN_OR_RETURN(policies, LoadBalancerService::DescribeSslPolicies(StrList(in, "Names")));
+  json out = json::array();
+  for (const auto& p : policies) {
+    json ciphers = json::array();
+    for (size_t i = 0; i < p.ciphers.size(); i++) ciphers.push_back({{"Name", p.ciphers[i]}, {"Priority", i + 1}});
+    out.push_back({{"Name", p.name},
+                   {"SslProtocols", p.protocols},
+                   {"Ciphers", ciphers},
+                   {"SupportedLoadBalancerTypes", {"application", "network"}}});
+  }
+  return json{{"SslPolicies", out}};
 }
 
 Output DescribeListeners(LoadBalancerService& svc, const json& in) {
@@ -171,23 +215,10 @@ Output DescribeListeners(LoadBalancerService& svc, const json& in) {
 }
 
 Output CreateRule(LoadBalancerService& svc, const json& in) {
-  std::vector<std::string> hosts, paths;
-  for (const auto& c : in.value("Conditions", json::array())) {
-    std::string field = Str(c, "Field");
-    std::vector<std::string> values = StrList(c, "Values");
-    if (field == "host-header") {
-      for (auto& v : StrList(c.value("HostHeaderConfig", json::object()), "Values")) values.push_back(v);
-      hosts.insert(hosts.end(), values.begin(), values.end());
-    } else if (field == "path-pattern") {
-      for (auto& v : StrList(c.value("PathPatternConfig", json::object()), "Values")) values.push_back(v);
-      paths.insert(paths.end(), values.begin(), values.end());
-    } else {
-      return AwsError{"UnsupportedFeature", "Stratus rules match host-header and path-pattern only, not " + field, 400};
-    }
-  }
-  AWS_ASSIGN_OR_RETURN(tg, ForwardTarget(in.value("Actions", json::array())));
+  AWS_ASSIGN_OR_RETURN(conditions, elb::ConditionsFromJson(in.value("Conditions", json::array())));
+  AWS_ASSIGN_OR_RETURN(action, elb::ActionsFromJson(in.value("Actions", json::array())));
   AWS_ASSIGN_OR_RETURN(rule, svc.CreateRule(Str(in, "ListenerArn"), static_cast<int>(OptInt(in, "Priority").value_or(0)),
-                                            hosts, paths, tg));
+                                            conditions, action));
   return json{{"Rules", json::array({elb::ToJson(rule)})}};
 }
 
@@ -238,14 +269,20 @@ void StratusAwsHandler::RegisterElbv2() {
     AWS_RETURN_IF_ERROR(svc.DeleteListener(Str(in, "ListenerArn")));
     return json::object();
   });
-  op("ModifyListener", [](LoadBalancerService& svc, const json& in) -> Output {
-    if (!in.contains("DefaultActions")) {
-      return AwsError{"UnsupportedFeature", "Stratus can modify a listener's DefaultActions only", 400};
-    }
-    AWS_ASSIGN_OR_RETURN(tg, ForwardTarget(in["DefaultActions"]));
-    AWS_ASSIGN_OR_RETURN(l, svc.ModifyListenerDefault(Str(in, "ListenerArn"), tg));
-    return json{{"Listeners", json::array({elb::ToJson(l)})}};
+  op("ModifyListener", ModifyListener);
+  op("DescribeListenerCertificates", DescribeListenerCertificates);
+  op("AddListenerCertificates", [](LoadBalancerService& svc, const json& in) -> Output {
+    std::string arn = Str(in, "ListenerArn");
+    AWS_RETURN_IF_ERROR(svc.AddListenerCertificates(arn, CertificateArns(in)));
+    return DescribeListenerCertificates(svc, in);
   });
+  op("RemoveListenerCertificates", [](LoadBalancerService& svc, const json& in) -> Output {
+    AWS_RETURN_IF_ERROR(svc.RemoveListenerCertificates(Str(in, "ListenerArn"), CertificateArns(in)));
+    return json::object();
+  });
+  ops_[std::string(kService) + "/DescribeSSLPolicies"] = [](const json& in, const AwsCallContext&) {
+    return DescribeSslPolicies(in);
+  };
   op("CreateRule", CreateRule);
   op("DescribeRules", DescribeRules);
   op("DeleteRule", [](LoadBalancerService& svc, const json& in) -> Output {

@@ -53,6 +53,7 @@ Result<std::unique_ptr<ServiceModel>> ServiceModel::Parse(const json& doc) {
   model->api_version_ = StringOr(meta, "apiVersion");
   model->xml_namespace_ = StringOr(meta, "xmlNamespace");
   model->target_prefix_ = StringOr(meta, "targetPrefix");
+  model->json_version_ = StringOr(meta, "jsonVersion", "1.0");
   model->query_compatible_ = meta.contains("awsQueryCompatible");
   STRATUS_ASSIGN_OR_RETURN(model->protocol_, ParseProtocol(StringOr(meta, "protocol")));
   if (meta.contains("protocols") && meta["protocols"].is_array()) {

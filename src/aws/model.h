@@ -74,6 +74,7 @@ class ServiceModel {
   const std::string& api_version() const { return api_version_; }
   const std::string& xml_namespace() const { return xml_namespace_; }
   const std::string& target_prefix() const { return target_prefix_; }  // awsJson X-Amz-Target prefix
+  const std::string& json_version() const { return json_version_; }    // awsJson: 1.0 or 1.1
   bool query_compatible() const { return query_compatible_; }           // awsQueryCompatible trait
 
   // Returns the operation named `name` (case-sensitive), or nullptr.
@@ -88,7 +89,7 @@ class ServiceModel {
   Result<ShapeRef> ParseRef(const nlohmann::ordered_json& ref) const;
   Status ParseOperations(const nlohmann::ordered_json& ops);
 
-  std::string signing_name_, api_version_, xml_namespace_, target_prefix_;
+  std::string signing_name_, api_version_, xml_namespace_, target_prefix_, json_version_;
   Protocol protocol_ = Protocol::kQuery;
   std::vector<Protocol> protocols_;
   bool query_compatible_ = false;

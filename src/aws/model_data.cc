@@ -21,6 +21,7 @@ STRATUS_EMBED_MODEL(stratus_aws_model_ec2, "ec2.json")
 STRATUS_EMBED_MODEL(stratus_aws_model_elbv2, "elbv2.json")
 STRATUS_EMBED_MODEL(stratus_aws_model_autoscaling, "autoscaling.json")
 STRATUS_EMBED_MODEL(stratus_aws_model_cloudwatch, "cloudwatch.json")
+STRATUS_EMBED_MODEL(stratus_aws_model_acm, "acm.json")
 
 namespace stratus::aws {
 
@@ -32,6 +33,7 @@ std::vector<std::string_view> EmbeddedModels() {
        static_cast<size_t>(stratus_aws_model_autoscaling_end - stratus_aws_model_autoscaling)},
       {stratus_aws_model_cloudwatch,
        static_cast<size_t>(stratus_aws_model_cloudwatch_end - stratus_aws_model_cloudwatch)},
+      {stratus_aws_model_acm, static_cast<size_t>(stratus_aws_model_acm_end - stratus_aws_model_acm)},
   };
 }
 

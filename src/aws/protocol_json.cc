@@ -186,9 +186,9 @@ Converted DecodeJsonInput(const ServiceModel& service, const Operation& op, std:
   return WireDocumentToNeutral(service, ref, doc, "", /*cbor=*/false);
 }
 
-AwsResponse EncodeJsonResponse(const Operation& op, const json& output) {
+AwsResponse EncodeJsonResponse(const Operation& op, const json& output, const std::string& json_version) {
   AwsResponse resp;
-  resp.content_type = "application/x-amz-json-1.0";
+  resp.content_type = "application/x-amz-json-" + json_version;
   if (op.output == nullptr) {
     resp.body = "{}";
     return resp;
@@ -199,10 +199,10 @@ AwsResponse EncodeJsonResponse(const Operation& op, const json& output) {
   return resp;
 }
 
-AwsResponse EncodeJsonError(const AwsError& error, bool query_compatible) {
+AwsResponse EncodeJsonError(const AwsError& error, bool query_compatible, const std::string& json_version) {
   AwsResponse resp;
   resp.status = error.http_status;
-  resp.content_type = "application/x-amz-json-1.0";
+  resp.content_type = "application/x-amz-json-" + json_version;
   json body = {{"__type", error.code}, {"message", error.message}};
   resp.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
   if (query_compatible) {

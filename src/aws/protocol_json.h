@@ -24,10 +24,11 @@ std::variant<nlohmann::json, AwsError> WireDocumentToNeutral(const ServiceModel&
 std::variant<nlohmann::json, AwsError> DecodeJsonInput(const ServiceModel& service, const Operation& op,
                                                        std::string_view body);
 
-// Encodes `output` as the awsJson1_0 response of `op`.
-AwsResponse EncodeJsonResponse(const Operation& op, const nlohmann::json& output);
+// Encodes `output` as the awsJson response of `op`; `json_version` is the model's jsonVersion (1.0 or 1.1), which
+// names the content type.
+AwsResponse EncodeJsonResponse(const Operation& op, const nlohmann::json& output, const std::string& json_version = "1.0");
 
 // Encodes an error as {"__type": code, "message": ...}; query-compatible services also get x-amzn-query-error.
-AwsResponse EncodeJsonError(const AwsError& error, bool query_compatible);
+AwsResponse EncodeJsonError(const AwsError& error, bool query_compatible, const std::string& json_version = "1.0");
 
 }  // namespace stratus::aws

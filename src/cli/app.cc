@@ -21,6 +21,7 @@ constexpr RegisterFn kNouns[] = {
     RegisterInstanceTypeCommands,
     RegisterNetworkCommands,
     RegisterLoadBalancerCommands,
+    RegisterCertCommands,
     RegisterTemplateCommands,
     RegisterAsgCommands,
     RegisterMetricsCommands,

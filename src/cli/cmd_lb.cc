@@ -81,22 +81,39 @@ void RegisterLb(CLI::App& root, CliContext& ctx) {
   CLI::App* lb = AddNoun(root, "lb", "Load balancers (ELBv2 application and network load balancers)");
 
   struct CreateArgs {
-    std::string name, protocol = "http", target_group;
+    std::string name, protocol = "http", target_group, ssl_policy;
+    std::vector<std::string> certificates;
     int port = 0;
+  };
+  // The listener members of the create and listen commands.
+  auto listener_json = [](const CreateArgs& a) {
+    Json j = {{"Port", a.port}, {"Protocol", Upper(a.protocol)}, {"TargetGroup", a.target_group}};
+    if (!a.certificates.empty()) j["Certificates"] = a.certificates;
+    if (!a.ssl_policy.empty()) j["SslPolicy"] = a.ssl_policy;
+    return j;
+  };
+  auto tls_options = [](CLI::App* cmd, CreateArgs& a) {
+    cmd->add_option("--protocol", a.protocol, "http, https, tcp or tls")
+        ->check(CLI::IsMember({"http", "https", "tcp", "tls"}))
+        ->capture_default_str();
+    cmd->add_option("--certificate", a.certificates,
+                    "https/tls: certificate id or ARN (stratus cert list); the first is the default, the others are "
+                    "chosen by SNI; repeatable");
+    cmd->add_option("--ssl-policy", a.ssl_policy, "https/tls: ELBSecurityPolicy-... (default ELBSecurityPolicy-2016-08)");
   };
   auto c = std::make_shared<CreateArgs>();
   CLI::App* create = lb->add_subcommand("create", "Create a load balancer, with a listener when --port is given");
   create->add_option("NAME", c->name, "load balancer name")->required();
   create->add_option("--port", c->port, "listener port on the host");
-  create->add_option("--protocol", c->protocol, "http or tcp")->check(CLI::IsMember({"http", "tcp"}))->capture_default_str();
+  tls_options(create, *c);
   create->add_option("--target-group", c->target_group, "target group the listener forwards to");
-  OnSelected(create, ctx, [&ctx, c]() -> int {
+  OnSelected(create, ctx, [&ctx, c, listener_json]() -> int {
     if (c->port && c->target_group.empty()) return ctx.UsageError(InvalidArgument("--port needs --target-group"));
-    Json body = {{"Name", c->name}, {"Type", c->protocol == "tcp" ? "network" : "application"}};
+    bool network = c->protocol == "tcp" || c->protocol == "tls";
+    Json body = {{"Name", c->name}, {"Type", network ? "network" : "application"}};
     if (c->port) {
       // One call: a listener the daemon refuses (a port in use) leaves no load balancer behind.
-      body["Listeners"] = Json::array(
-          {{{"Port", c->port}, {"Protocol", Upper(c->protocol)}, {"TargetGroup", c->target_group}}});
+      body["Listeners"] = Json::array({listener_json(*c)});
     }
     auto created = ctx.Call(MakeRequest("POST", "/v1/load-balancers", body));
     if (!created.ok()) return ctx.Failure(created.status());
@@ -119,10 +136,9 @@ void RegisterLb(CLI::App& root, CliContext& ctx) {
   listen->add_option("LB", l->name, "load balancer")->required();
   listen->add_option("--port", l->port, "listener port on the host")->required();
   listen->add_option("--target-group", l->target_group, "target group")->required();
-  listen->add_option("--protocol", l->protocol, "http or tcp")->check(CLI::IsMember({"http", "tcp"}))->capture_default_str();
-  OnSelected(listen, ctx, [&ctx, l] {
-    Json body = {{"Port", l->port}, {"Protocol", Upper(l->protocol)}, {"TargetGroup", l->target_group}};
-    return ctx.ShowEach({MakeRequest("POST", "/v1/load-balancers/" + l->name + "/listeners", body)}, "",
+  tls_options(listen, *l);
+  OnSelected(listen, ctx, [&ctx, l, listener_json] {
+    return ctx.ShowEach({MakeRequest("POST", "/v1/load-balancers/" + l->name + "/listeners", listener_json(*l))}, "",
                         {{"LISTENER", [](const Json& j) { return FieldText(j, "ListenerArn"); }},
                          {"PORT", [](const Json& j) { return FieldText(j, "Port"); }}});
   });

@@ -28,6 +28,8 @@ void RegisterNetworkCommands(CLI::App& root, CliContext& ctx);
 void RegisterHealthCommand(CLI::App& root, CliContext& ctx);
 // stratus lb create|list|show|delete|listen|route and stratus tg create|list|show|delete|register|deregister|health
 void RegisterLoadBalancerCommands(CLI::App& root, CliContext& ctx);
+// stratus cert (cmd_cert.cc)
+void RegisterCertCommands(CLI::App& root, CliContext& ctx);
 // stratus template create|version|list|show|set-default|delete
 void RegisterTemplateCommands(CLI::App& root, CliContext& ctx);
 // stratus asg create|list|show|instances|activities|set-desired|terminate|delete|policy|refresh

@@ -15,6 +15,7 @@
 #include "api/rest_api.h"
 #include "api/rest_cloudwatch.h"
 #include "api/rest_console.h"
+#include "api/rest_certificates.h"
 #include "api/rest_cost.h"
 #include "api/rest_scaling.h"
 #include "api/rest_images.h"
@@ -139,6 +140,7 @@ struct Daemon::Parts {
   std::unique_ptr<net::MetadataService> metadata;
   std::unique_ptr<elb::LbProcess> lb_process;
   std::unique_ptr<elb::LoadBalancerService> elb;
+  std::unique_ptr<elb::CertificateService> certificates;  // ACM (docs/lb.md)
   MetricStorePtr metric_store;                      // CloudWatch (docs/cloudwatch.md)
   std::unique_ptr<cloudwatch::AlarmManager> alarms;
   std::unique_ptr<cloudwatch::Collector> collector;
@@ -172,6 +174,7 @@ Status Daemon::StartAwsEndpoint(Parts& p, const DaemonOptions& o) {
   as.vpc = p.vpc;
   as.templates = p.templates.get();
   as.elb = p.elb.get();
+  as.certificates = p.certificates.get();
   as.autoscaling = p.asg.get();
   as.region = o.region;
   as.metrics = p.metric_store.get();
@@ -295,6 +298,10 @@ Status Daemon::Start() {
   eo.vpc_id = p.vpc.vpc_id;
   eo.bind_address = o.lb_bind_address;
   p.elb = std::make_unique<elb::LoadBalancerService>(p.store.get(), p.instances.get(), p.lb_process.get(), eo);
+  p.certificates = std::make_unique<elb::CertificateService>(
+      p.store.get(), elb::CertificateServiceOptions{o.region, "000000000000", o.state_dir + "/certificates"});
+  ConnectCertificates(p.certificates.get(), p.elb.get());
+  STRATUS_RETURN_IF_ERROR(p.certificates->Start());
   STRATUS_RETURN_IF_ERROR(p.elb->Start());
 
   STRATUS_RETURN_IF_ERROR(StartCloudWatch(p, o));
@@ -379,6 +386,7 @@ Status Daemon::Start() {
   p.rest_scaling->Mount(p.server);
   MountImageRoutes(p.server, p.image_service.get());
   MountLoadBalancerRoutes(p.server, p.elb.get());
+  MountCertificateRoutes(p.server, p.certificates.get());
   MountCostRoutes(p.server, p.cost.get());
   MountConsoleRoutes(p.server, o.lib_dir + "/console");
   MountCloudWatchRoutes(p.server, {p.metric_store.get(), p.alarms.get(), [elb = p.elb.get()] { return elb->PrometheusMetrics(); }, {}});

@@ -18,4 +18,12 @@ void ConnectInUseChecks(ImageService* images, scaling::LaunchTemplateService* te
   });
 }
 
+void ConnectCertificates(elb::CertificateService* certificates, elb::LoadBalancerService* load_balancers) {
+  load_balancers->UseCertificates(certificates);
+  certificates->SetInUseCheck([load_balancers](const std::string& arn) {
+    return load_balancers->LoadBalancersUsingCertificate(arn);
+  });
+  certificates->SetChangeListener([load_balancers](const std::string&) { load_balancers->CertificatesChanged(); });
+}
+
 }  // namespace stratus

@@ -6,6 +6,8 @@
 #include <functional>
 
 #include "compute/instance_service.h"
+#include "elb/certificate_service.h"
+#include "elb/load_balancer_service.h"
 #include "image/image_service.h"
 #include "scaling/auto_scaling_service.h"
 #include "scaling/launch_template.h"
@@ -20,5 +22,10 @@ std::function<Status(RunRequest&)> LaunchFromTemplates(const scaling::LaunchTemp
 // pointer must outlive the checks' users.
 void ConnectInUseChecks(ImageService* images, scaling::LaunchTemplateService* templates,
                         const scaling::AutoScalingService* groups);
+
+// Listeners present the certificates of `certificates`; deleting a certificate a listener uses is refused
+// (ResourceInUseException) and a re-imported certificate reaches the listeners using it (docs/lb.md). Call before
+// both services start; both must outlive each other's use.
+void ConnectCertificates(elb::CertificateService* certificates, elb::LoadBalancerService* load_balancers);
 
 }  // namespace stratus

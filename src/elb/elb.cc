@@ -1,5 +1,7 @@
 #include "elb/elb.h"
 
+#include <algorithm>
+
 #include "common/json_field.h"
 
 namespace stratus::elb {
@@ -82,31 +84,266 @@ Result<TargetGroup> TargetGroupFromJson(const json& j) {
   }
 }
 
+namespace {
+
+Status Invalid(const std::string& message) { return InvalidArgument(message).WithErrorCode("ValidationError"); }
+
+// A member that must be a string when present.
+Status ReadString(const json& j, const char* name, std::string& out) {
+  if (!j.contains(name) || j[name].is_null()) return Status::Ok();
+  if (!j[name].is_string()) return Invalid(std::string("field ") + name + " has the wrong type");
+  out = j[name].get<std::string>();
+  return Status::Ok();
+}
+
+Result<std::vector<std::string>> StringList(const json& j, const char* name) {
+  std::vector<std::string> out;
+  if (!j.contains(name) || j[name].is_null()) return out;
+  if (!j[name].is_array()) return Invalid(std::string("field ") + name + " must be a list of strings");
+  for (const auto& v : j[name]) {
+    if (!v.is_string()) return Invalid(std::string("field ") + name + " must be a list of strings");
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+const json& Member(const json& j, const char* name) {
+  static const json kEmpty = json::object();
+  return j.contains(name) && j[name].is_object() ? j[name] : kEmpty;
+}
+
+}  // namespace
+
+Result<Action> ActionFromJson(const json& a) {
+  if (!a.is_object()) return Invalid("an action must be an object");
+  Action out;
+  STRATUS_RETURN_IF_ERROR(ReadString(a, "Type", out.type));
+  if (out.type == "forward") {
+    std::string tg;
+    STRATUS_RETURN_IF_ERROR(ReadString(a, "TargetGroupArn", tg));
+    if (!tg.empty()) out.target_groups.push_back({tg, 1});
+    const json& fc = Member(a, "ForwardConfig");
+    if (fc.contains("TargetGroups")) {
+      if (!fc["TargetGroups"].is_array()) return Invalid("ForwardConfig.TargetGroups must be a list");
+      if (!tg.empty()) out.target_groups.clear();  // both given: ForwardConfig wins, as on ELBv2 when they agree
+      for (const auto& g : fc["TargetGroups"]) {
+        if (!g.is_object()) return Invalid("ForwardConfig.TargetGroups must be a list of objects");
+        ForwardTargetGroup f;
+        STRATUS_RETURN_IF_ERROR(ReadString(g, "TargetGroupArn", f.target_group_arn));
+        if (g.contains("Weight") && !g["Weight"].is_null()) {
+          if (!g["Weight"].is_number_integer()) return Invalid("field Weight has the wrong type");
+          f.weight = g["Weight"].get<int>();
+        }
+        out.target_groups.push_back(std::move(f));
+      }
+    }
+  } else if (out.type == "redirect") {
+    const json& rc = Member(a, "RedirectConfig");
+    STRATUS_RETURN_IF_ERROR(ReadString(rc, "Protocol", out.protocol));
+    STRATUS_RETURN_IF_ERROR(ReadString(rc, "Port", out.port));
+    STRATUS_RETURN_IF_ERROR(ReadString(rc, "Host", out.host));
+    STRATUS_RETURN_IF_ERROR(ReadString(rc, "Path", out.path));
+    STRATUS_RETURN_IF_ERROR(ReadString(rc, "Query", out.query));
+    STRATUS_RETURN_IF_ERROR(ReadString(rc, "StatusCode", out.status_code));
+  } else if (out.type == "fixed-response") {
+    const json& fc = Member(a, "FixedResponseConfig");
+    STRATUS_RETURN_IF_ERROR(ReadString(fc, "StatusCode", out.status_code));
+    STRATUS_RETURN_IF_ERROR(ReadString(fc, "ContentType", out.content_type));
+    STRATUS_RETURN_IF_ERROR(ReadString(fc, "MessageBody", out.message_body));
+  } else if (out.type.rfind("authenticate-", 0) == 0) {
+    return InvalidArgument("Stratus has no " + out.type + " action").WithErrorCode("UnsupportedFeature");
+  } else {
+    return Invalid("action type '" + out.type + "' is not forward, redirect or fixed-response");
+  }
+  return out;
+}
+
+Result<Action> ActionsFromJson(const json& list) {
+  if (!list.is_array() || list.empty()) return Invalid("an action is required");
+  if (list.size() > 1) return InvalidArgument("Stratus takes one action per rule").WithErrorCode("UnsupportedFeature");
+  return ActionFromJson(list[0]);
+}
+
+json ToJson(const Action& a) {
+  json j = {{"Type", a.type}, {"Order", 1}};
+  if (a.type == "forward") {
+    if (a.target_groups.size() == 1) j["TargetGroupArn"] = a.target_groups[0].target_group_arn;
+    json groups = json::array();
+    for (const auto& g : a.target_groups) groups.push_back({{"TargetGroupArn", g.target_group_arn}, {"Weight", g.weight}});
+    j["ForwardConfig"] = {{"TargetGroups", groups}};
+  } else if (a.type == "redirect") {
+    j["RedirectConfig"] = {{"Protocol", a.protocol}, {"Port", a.port},   {"Host", a.host},
+                           {"Path", a.path},         {"Query", a.query}, {"StatusCode", a.status_code}};
+  } else {
+    j["FixedResponseConfig"] = {{"StatusCode", a.status_code}, {"ContentType", a.content_type}};
+    if (!a.message_body.empty()) j["FixedResponseConfig"]["MessageBody"] = a.message_body;
+  }
+  return j;
+}
+
+Status ValidateAction(const Action& a) {
+  if (a.type == "forward") {
+    if (a.target_groups.empty()) return Invalid("a forward action needs a target group");
+    if (a.target_groups.size() > 5) return Invalid("a forward action takes at most 5 target groups");
+    int total = 0;
+    for (const auto& g : a.target_groups) {
+      if (g.target_group_arn.empty()) return Invalid("a forward action needs a TargetGroupArn");
+      if (g.weight < 0 || g.weight > 999) return Invalid("a target group Weight is 0 to 999");
+      total += g.weight;
+    }
+    if (total == 0) return Invalid("the weights of a forward action must not all be 0");
+    return Status::Ok();
+  }
+  if (a.type == "redirect") {
+    if (a.status_code != "HTTP_301" && a.status_code != "HTTP_302") return Invalid("RedirectConfig.StatusCode must be HTTP_301 or HTTP_302");
+    if (a.protocol != "HTTP" && a.protocol != "HTTPS" && a.protocol != "#{protocol}") {
+      return Invalid("RedirectConfig.Protocol must be HTTP, HTTPS or #{protocol}");
+    }
+    if (a.path.empty() || a.path[0] != '/') return Invalid("RedirectConfig.Path must start with /");
+    if (a.protocol == "#{protocol}" && a.port == "#{port}" && a.host == "#{host}" && a.path == "/#{path}" &&
+        a.query == "#{query}") {
+      return Invalid("a redirect must change the protocol, port, host, path or query (it would loop)");
+    }
+    return Status::Ok();
+  }
+  if (a.type == "fixed-response") {
+    bool digits = a.status_code.size() == 3 && std::all_of(a.status_code.begin(), a.status_code.end(), ::isdigit);
+    if (!digits || a.status_code < "200" || a.status_code > "599") return Invalid("FixedResponseConfig.StatusCode must be 200 to 599");
+    static const char* kTypes[] = {"text/plain", "text/css", "text/html", "application/javascript", "application/json"};
+    if (std::find(std::begin(kTypes), std::end(kTypes), a.content_type) == std::end(kTypes)) {
+      return Invalid("FixedResponseConfig.ContentType must be text/plain, text/css, text/html, application/javascript or application/json");
+    }
+    if (a.message_body.size() > 1024) return Invalid("FixedResponseConfig.MessageBody is at most 1024 bytes");
+    return Status::Ok();
+  }
+  return Invalid("action type '" + a.type + "' is not forward, redirect or fixed-response");
+}
+
+Result<std::vector<Condition>> ConditionsFromJson(const json& list) {
+  std::vector<Condition> out;
+  if (list.is_null()) return out;
+  if (!list.is_array()) return Invalid("Conditions must be a list");
+  for (const auto& c : list) {
+    if (!c.is_object()) return Invalid("a condition must be an object");
+    Condition cond;
+    STRATUS_RETURN_IF_ERROR(ReadString(c, "Field", cond.field));
+    STRATUS_ASSIGN_OR_RETURN(cond.values, StringList(c, "Values"));
+    // Each field's own config member; its values add to the legacy Values (records hold both, so no duplicates).
+    static const std::pair<const char*, const char*> kConfigs[] = {
+        {"host-header", "HostHeaderConfig"}, {"path-pattern", "PathPatternConfig"}, {"http-header", "HttpHeaderConfig"},
+        {"source-ip", "SourceIpConfig"},     {"http-request-method", "HttpRequestMethodConfig"}};
+    bool known = cond.field == "query-string";
+    for (const auto& [field, member] : kConfigs) {
+      if (cond.field != field) continue;
+      known = true;
+      STRATUS_ASSIGN_OR_RETURN(auto more, StringList(Member(c, member), "Values"));
+      for (auto& v : more) {
+        if (std::find(cond.values.begin(), cond.values.end(), v) == cond.values.end()) cond.values.push_back(std::move(v));
+      }
+    }
+    if (!known) return Invalid("condition field '" + cond.field + "' is not host-header, path-pattern, http-header, "
+                               "query-string, source-ip or http-request-method");
+    if (cond.field == "http-header") STRATUS_RETURN_IF_ERROR(ReadString(Member(c, "HttpHeaderConfig"), "HttpHeaderName", cond.header_name));
+    if (cond.field == "query-string") {
+      const json& qc = Member(c, "QueryStringConfig");
+      if (qc.contains("Values")) {
+        if (!qc["Values"].is_array()) return Invalid("QueryStringConfig.Values must be a list");
+        for (const auto& kv : qc["Values"]) {
+          if (!kv.is_object()) return Invalid("QueryStringConfig.Values must be a list of {Key, Value}");
+          std::string k, v;
+          STRATUS_RETURN_IF_ERROR(ReadString(kv, "Key", k));
+          STRATUS_RETURN_IF_ERROR(ReadString(kv, "Value", v));
+          cond.query.emplace_back(k, v);
+        }
+      }
+    }
+    out.push_back(std::move(cond));
+  }
+  return out;
+}
+
+Status ValidateConditions(const std::vector<Condition>& conditions) {
+  if (conditions.empty()) return Invalid("a rule needs at least one condition");
+  for (const auto& c : conditions) {
+    if (c.field == "query-string" ? c.query.empty() : c.values.empty()) {
+      return Invalid("the " + c.field + " condition needs at least one value");
+    }
+    if (c.field == "http-header" && c.header_name.empty()) return Invalid("an http-header condition needs HttpHeaderName");
+    if (c.field == "query-string") {
+      for (const auto& [k, v] : c.query) {
+        if (v.empty()) return Invalid("a query-string condition needs a Value in each pair");
+      }
+    }
+    if (c.field == "http-request-method") {
+      for (const auto& m : c.values) {
+        if (m.empty() || !std::all_of(m.begin(), m.end(), [](char ch) { return isupper(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_'; })) {
+          return Invalid("http-request-method values are upper-case method names like GET");
+        }
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+json ToJson(const Condition& c) {
+  json j = {{"Field", c.field}};
+  if (c.field == "host-header") j["HostHeaderConfig"] = {{"Values", c.values}};
+  if (c.field == "path-pattern") j["PathPatternConfig"] = {{"Values", c.values}};
+  if (c.field == "host-header" || c.field == "path-pattern") j["Values"] = c.values;
+  if (c.field == "http-header") j["HttpHeaderConfig"] = {{"HttpHeaderName", c.header_name}, {"Values", c.values}};
+  if (c.field == "source-ip") j["SourceIpConfig"] = {{"Values", c.values}};
+  if (c.field == "http-request-method") j["HttpRequestMethodConfig"] = {{"Values", c.values}};
+  if (c.field == "query-string") {
+    json pairs = json::array();
+    for (const auto& [k, v] : c.query) {
+      json p = {{"Value", v}};
+      if (!k.empty()) p["Key"] = k;
+      pairs.push_back(p);
+    }
+    j["QueryStringConfig"] = {{"Values", pairs}};
+  }
+  return j;
+}
+
+std::vector<std::string> ForwardedTargetGroups(const Listener& l) {
+  std::vector<std::string> out;
+  auto add = [&](const Action& a) {
+    for (const auto& g : a.target_groups) {
+      if (std::find(out.begin(), out.end(), g.target_group_arn) == out.end()) out.push_back(g.target_group_arn);
+    }
+  };
+  add(l.default_action);
+  for (const auto& r : l.rules) add(r.action);
+  return out;
+}
+
 json ToJson(const Rule& r, bool is_default) {
   json conditions = json::array();
-  if (!r.hosts.empty()) {
-    conditions.push_back({{"Field", "host-header"}, {"Values", r.hosts}, {"HostHeaderConfig", {{"Values", r.hosts}}}});
-  }
-  if (!r.paths.empty()) {
-    conditions.push_back({{"Field", "path-pattern"}, {"Values", r.paths}, {"PathPatternConfig", {{"Values", r.paths}}}});
-  }
+  for (const auto& c : r.conditions) conditions.push_back(ToJson(c));
   return {
       {"RuleArn", r.arn},
       {"Priority", is_default ? std::string("default") : std::to_string(r.priority)},
       {"Conditions", conditions},
-      {"Actions", json::array({{{"Type", "forward"}, {"TargetGroupArn", r.target_group_arn}}})},
+      {"Actions", json::array({ToJson(r.action)})},
       {"IsDefault", is_default},
   };
 }
 
 json ToJson(const Listener& l) {
-  return {
+  json j = {
       {"ListenerArn", l.arn},
       {"LoadBalancerArn", l.load_balancer_arn},
       {"Port", l.port},
       {"Protocol", l.protocol},
-      {"DefaultActions", json::array({{{"Type", "forward"}, {"TargetGroupArn", l.default_target_group_arn}}})},
+      {"DefaultActions", json::array({ToJson(l.default_action)})},
   };
+  if (IsTlsProtocol(l.protocol)) {
+    // DescribeListeners shows the default certificate only; DescribeListenerCertificates lists them all.
+    if (!l.certificates.empty()) j["Certificates"] = json::array({{{"CertificateArn", l.certificates[0]}}});
+    j["SslPolicy"] = l.ssl_policy;
+    if (!l.alpn_policy.empty()) j["AlpnPolicy"] = json::array({l.alpn_policy});
+  }
+  return j;
 }
 
 json ToJson(const LoadBalancer& lb) {
@@ -129,6 +366,11 @@ json ToStoreJson(const LoadBalancer& lb) {
   json listeners = json::array();
   for (const auto& l : lb.listeners) {
     json lj = ToJson(l);
+    json certs = json::array();
+    for (size_t i = 0; i < l.certificates.size(); i++) {
+      certs.push_back({{"CertificateArn", l.certificates[i]}, {"IsDefault", i == 0}});
+    }
+    if (!certs.empty()) lj["Certificates"] = certs;
     json rules = json::array();
     for (const auto& r : l.rules) rules.push_back(ToJson(r));
     lj["Rules"] = rules;
@@ -156,17 +398,17 @@ Result<LoadBalancer> LoadBalancerFromStoreJson(const json& j) {
       l.load_balancer_arn = lb.arn;
       l.port = lj.at("Port");
       l.protocol = lj.value("Protocol", "HTTP");
-      l.default_target_group_arn = lj.at("DefaultActions").at(0).value("TargetGroupArn", "");
+      STRATUS_ASSIGN_OR_RETURN(l.default_action, ActionsFromJson(lj.at("DefaultActions")));
+      for (const auto& c : lj.value("Certificates", json::array())) l.certificates.push_back(c.at("CertificateArn"));
+      l.ssl_policy = lj.value("SslPolicy", "");
+      auto alpn = lj.value("AlpnPolicy", std::vector<std::string>{});
+      l.alpn_policy = alpn.empty() ? "" : alpn[0];
       for (const auto& rj : lj.value("Rules", json::array())) {
         Rule r;
         r.arn = rj.at("RuleArn");
         r.priority = std::stoi(rj.at("Priority").get<std::string>());
-        for (const auto& c : rj.value("Conditions", json::array())) {
-          auto values = c.value("Values", std::vector<std::string>{});
-          if (c.value("Field", "") == "host-header") r.hosts = values;
-          if (c.value("Field", "") == "path-pattern") r.paths = values;
-        }
-        r.target_group_arn = rj.at("Actions").at(0).value("TargetGroupArn", "");
+        STRATUS_ASSIGN_OR_RETURN(r.conditions, ConditionsFromJson(rj.value("Conditions", json::array())));
+        STRATUS_ASSIGN_OR_RETURN(r.action, ActionsFromJson(rj.at("Actions")));
         l.rules.push_back(std::move(r));
       }
       lb.listeners.push_back(std::move(l));

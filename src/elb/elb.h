@@ -52,22 +52,76 @@ struct TargetGroup {
   std::vector<Tag> tags;
 };
 
+// A listener or rule action, as ELBv2's Action: forward (to one or more weighted target groups), redirect or
+// fixed-response. Requests name target groups by name or ARN; stored actions hold ARNs.
+struct ForwardTargetGroup {
+  std::string target_group_arn;
+  int weight = 1;  // 0..999
+  bool operator==(const ForwardTargetGroup&) const = default;
+};
+
+struct Action {
+  std::string type = "forward";  // forward | redirect | fixed-response
+  std::vector<ForwardTargetGroup> target_groups;  // forward
+  // redirect (RedirectConfig): each part may use #{protocol}, #{host}, #{port}, #{path}, #{query}
+  std::string protocol = "#{protocol}";  // HTTP | HTTPS | #{protocol}
+  std::string port = "#{port}";
+  std::string host = "#{host}";
+  std::string path = "/#{path}";
+  std::string query = "#{query}";
+  std::string status_code;  // redirect: HTTP_301 | HTTP_302; fixed-response: "200".."599"
+  std::string content_type = "text/plain";  // fixed-response
+  std::string message_body;                 // fixed-response, at most 1024 bytes
+};
+
+// A rule condition, as ELBv2's RuleCondition: every condition of a rule must match, any of its values.
+struct Condition {
+  std::string field;                 // host-header | path-pattern | http-header | query-string | source-ip |
+                                     // http-request-method
+  std::vector<std::string> values;   // all but query-string
+  std::string header_name;           // http-header
+  std::vector<std::pair<std::string, std::string>> query;  // query-string (Key may be empty)
+};
+
 struct Rule {
   std::string arn;
-  int priority = 1;                 // 1..50000; the default rule is not stored here
-  std::vector<std::string> hosts;   // host-header values
-  std::vector<std::string> paths;   // path-pattern values
-  std::string target_group_arn;
+  int priority = 1;  // 1..50000; the default rule is not stored here
+  std::vector<Condition> conditions;
+  Action action;
 };
 
 struct Listener {
   std::string arn;
   std::string load_balancer_arn;
   int port = 80;
-  std::string protocol = "HTTP";  // HTTP | TCP
-  std::string default_target_group_arn;
+  std::string protocol = "HTTP";  // HTTP | HTTPS (application), TCP | TLS (network)
+  Action default_action;
   std::vector<Rule> rules;
+  // HTTPS | TLS: certificate ARNs, the first is the default, the others are chosen by SNI.
+  std::vector<std::string> certificates;
+  std::string ssl_policy;                // HTTPS | TLS: an ELBSecurityPolicy name
+  std::string alpn_policy;               // TLS: None | HTTP1Only ("" = None)
 };
+
+// True for the protocols that terminate TLS.
+inline bool IsTlsProtocol(const std::string& p) { return p == "HTTPS" || p == "TLS"; }
+
+// The target group ARNs a listener's default action and rules forward to.
+std::vector<std::string> ForwardedTargetGroups(const Listener& l);
+
+// One action in ELBv2's form ({"Type", "TargetGroupArn" | "ForwardConfig" | "RedirectConfig" |
+// "FixedResponseConfig"}), or the one action of a list (Stratus takes one action per rule). ValidationError for a
+// malformed one, UnsupportedFeature for authenticate actions and lists of several.
+Result<Action> ActionFromJson(const nlohmann::json& a);
+Result<Action> ActionsFromJson(const nlohmann::json& list);
+nlohmann::json ToJson(const Action& a);
+// Rule conditions in ELBv2's form ({"Field", "Values", "HostHeaderConfig", "HttpHeaderConfig", ...}).
+Result<std::vector<Condition>> ConditionsFromJson(const nlohmann::json& list);
+nlohmann::json ToJson(const Condition& c);
+// Checks an action's own settings (not whether its target groups exist): status codes, redirect protocol,
+// content types, body size, weights. ValidationError.
+Status ValidateAction(const Action& a);
+Status ValidateConditions(const std::vector<Condition>& conditions);
 
 struct LoadBalancer {
   std::string arn;

@@ -9,6 +9,8 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/time_format.h"
+#include "elb/certificate_service.h"
+#include "lb/ssl_policy.h"
 
 namespace stratus::elb {
 
@@ -44,6 +46,43 @@ Status ValidateProtocol(const std::string& protocol) {
   return Status::Ok();
 }
 
+Status ValidateListenerProtocol(const std::string& protocol) {
+  if (protocol != "HTTP" && protocol != "HTTPS" && protocol != "TCP" && protocol != "TLS") {
+    return Invalid("listener protocol " + protocol + " is not supported (HTTP, HTTPS, TCP, TLS)");
+  }
+  return Status::Ok();
+}
+
+// The target group protocol behind a listener protocol: TLS is terminated at the listener.
+std::string TargetProtocolOf(const std::string& listener_protocol) {
+  return listener_protocol == "TCP" || listener_protocol == "TLS" ? "TCP" : "HTTP";
+}
+
+Status ValidateTlsSettings(const std::string& protocol, const std::string& ssl_policy, const std::string& alpn) {
+  if (!IsTlsProtocol(protocol)) {
+    if (!ssl_policy.empty() || !alpn.empty()) return Invalid("SslPolicy and AlpnPolicy apply to HTTPS and TLS listeners");
+    return Status::Ok();
+  }
+  if (!lb::FindSslPolicy(ssl_policy)) {
+    return NotFound("SSL policy " + ssl_policy + " does not exist (DescribeSSLPolicies lists them)")
+        .WithErrorCode("SSLPolicyNotFound");
+  }
+  if (alpn.empty() || alpn == "None" || alpn == "HTTP1Only") {
+    if (!alpn.empty() && protocol != "TLS") return Invalid("AlpnPolicy applies to TLS listeners");
+    return Status::Ok();
+  }
+  if (alpn == "HTTP2Only" || alpn == "HTTP2Optional" || alpn == "HTTP2Preferred") {
+    return InvalidArgument("AlpnPolicy " + alpn + " is not supported by Stratus (None, HTTP1Only)")
+        .WithErrorCode("ALPNPolicyNotFound");
+  }
+  return Invalid("AlpnPolicy " + alpn + " is not None, HTTP1Only, HTTP2Only, HTTP2Optional or HTTP2Preferred")
+      .WithErrorCode("ALPNPolicyNotFound");
+}
+
+Status ListenerNotFound(const std::string& arn) {
+  return NotFound("listener " + arn + " does not exist").WithErrorCode("ListenerNotFound");
+}
+
 Status ValidatePort(int port, const std::string& what) {
   if (port < 1 || port > 65535) return Invalid(what + " " + std::to_string(port) + " is not between 1 and 65535");
   return Status::Ok();
@@ -69,7 +108,12 @@ Status ValidateHealthCheck(const TargetGroupHealthCheck& hc) {
   return Status::Ok();
 }
 
-lb::Protocol ToLbProtocol(const std::string& p) { return p == "TCP" ? lb::Protocol::kTcp : lb::Protocol::kHttp; }
+lb::Protocol ToLbProtocol(const std::string& p) {
+  if (p == "TCP") return lb::Protocol::kTcp;
+  if (p == "HTTPS") return lb::Protocol::kHttps;
+  if (p == "TLS") return lb::Protocol::kTls;
+  return lb::Protocol::kHttp;
+}
 
 lb::Algorithm ToLbAlgorithm(const std::string& a) {
   if (a == "least_outstanding_requests") return lb::Algorithm::kLeastOutstandingRequests;
@@ -177,7 +221,7 @@ Result<LoadBalancer> LoadBalancerService::CreateLoadBalancer(const std::string& 
   bool created = false;
   STRATUS_ASSIGN_OR_RETURN(LoadBalancer lb, CreateLoadBalancerRecord(name, type, tags, &created));
   for (const auto& spec : listeners) {
-    auto l = CreateListener(lb.arn, spec.port, spec.protocol, spec.default_target_group);
+    auto l = CreateListener(lb.arn, spec);
     if (l.ok()) continue;
     if (created) {
       Status undone = DeleteLoadBalancer(lb.arn);
@@ -246,25 +290,78 @@ Status LoadBalancerService::DeleteLoadBalancer(const std::string& key) {
   return Status::Ok();
 }
 
+void LoadBalancerService::UseCertificates(CertificateService* certificates) { certificates_ = certificates; }
+
+Result<std::string> LoadBalancerService::ResolveCertificate(const std::string& key) const {
+  if (!certificates_) return Invalid("this stratusd has no certificate store");
+  auto c = certificates_->Describe(key);
+  if (!c.ok()) return NotFound("certificate " + key + " does not exist").WithErrorCode("CertificateNotFound");
+  return c->arn;
+}
+
+Status LoadBalancerService::ResolveAction(Action& a, const std::string& protocol) const {
+  STRATUS_RETURN_IF_ERROR(ValidateAction(a));
+  if (a.type != "forward") {
+    if (TargetProtocolOf(protocol) != "HTTP") return Invalid("a " + protocol + " listener only forwards");
+    return Status::Ok();
+  }
+  for (auto& g : a.target_groups) {
+    const TargetGroup* tg = FindTg(g.target_group_arn);
+    if (!tg) return TgNotFound(g.target_group_arn);
+    if (tg->protocol != TargetProtocolOf(protocol)) {
+      return Invalid("target group " + tg->name + " is " + tg->protocol + ", the listener " + protocol + " (which takes " +
+                     TargetProtocolOf(protocol) + " target groups)");
+    }
+    g.target_group_arn = tg->arn;
+  }
+  return Status::Ok();
+}
+
 Result<Listener> LoadBalancerService::CreateListener(const std::string& lb_key, int port, const std::string& protocol,
                                                      const std::string& default_tg) {
-  STRATUS_RETURN_IF_ERROR(ValidatePort(port, "port"));
-  STRATUS_RETURN_IF_ERROR(ValidateProtocol(protocol));
+  ListenerSpec spec;
+  spec.port = port;
+  spec.protocol = protocol;
+  spec.default_target_group = default_tg;
+  return CreateListener(lb_key, std::move(spec));
+}
+
+Result<Listener> LoadBalancerService::CreateListener(const std::string& lb_key, ListenerSpec spec) {
+  STRATUS_RETURN_IF_ERROR(ValidatePort(spec.port, "port"));
+  STRATUS_RETURN_IF_ERROR(ValidateListenerProtocol(spec.protocol));
+  if (IsTlsProtocol(spec.protocol) && spec.ssl_policy.empty()) spec.ssl_policy = "ELBSecurityPolicy-2016-08";
+  STRATUS_RETURN_IF_ERROR(ValidateTlsSettings(spec.protocol, spec.ssl_policy, spec.alpn_policy));
+  if (IsTlsProtocol(spec.protocol) && spec.certificates.empty()) {
+    return Invalid("a " + spec.protocol + " listener needs a certificate (Certificates)");
+  }
+  if (!IsTlsProtocol(spec.protocol) && !spec.certificates.empty()) return Invalid("only HTTPS and TLS listeners take certificates");
+  std::vector<std::string> certs;
+  for (const auto& c : spec.certificates) {
+    STRATUS_ASSIGN_OR_RETURN(std::string arn, ResolveCertificate(c));
+    if (std::find(certs.begin(), certs.end(), arn) == certs.end()) certs.push_back(arn);
+  }
+  Action action;
+  if (spec.default_action) {
+    action = *spec.default_action;
+  } else {
+    if (spec.default_target_group.empty()) return Invalid("a listener needs a default action (DefaultActions)");
+    action.target_groups.push_back({spec.default_target_group, 1});
+  }
   Listener l;
   {
     std::lock_guard lock(mu_);
     LoadBalancer* lb = FindLb(lb_key);
     if (!lb) return LbNotFound(lb_key);
-    if ((lb->type == "network") != (protocol == "TCP")) {
-      return Invalid("a " + lb->type + " load balancer takes " + (lb->type == "network" ? "TCP" : "HTTP") + " listeners");
+    bool network = TargetProtocolOf(spec.protocol) == "TCP";
+    if ((lb->type == "network") != network) {
+      return Invalid("a " + lb->type + " load balancer takes " + (lb->type == "network" ? "TCP and TLS" : "HTTP and HTTPS") +
+                     " listeners");
     }
-    const TargetGroup* tg = FindTg(default_tg);
-    if (!tg) return TgNotFound(default_tg);
-    if (tg->protocol != protocol) return Invalid("target group " + tg->name + " is " + tg->protocol + ", the listener " + protocol);
+    STRATUS_RETURN_IF_ERROR(ResolveAction(action, spec.protocol));
     for (const auto& [arn, other] : lbs_) {
       for (const auto& ol : other.listeners) {
-        if (ol.port == port) {
-          return AlreadyExists("port " + std::to_string(port) + " is taken by a listener of " + other.name)
+        if (ol.port == spec.port) {
+          return AlreadyExists("port " + std::to_string(spec.port) + " is taken by a listener of " + other.name)
               .WithErrorCode("DuplicateListener");
         }
       }
@@ -273,9 +370,12 @@ Result<Listener> LoadBalancerService::CreateListener(const std::string& lb_key, 
     l.arn = "arn:aws:elasticloadbalancing:" + options_.region + ":" + options_.account + ":listener/" + lb_suffix + "/" +
             RandomHex(16);
     l.load_balancer_arn = lb->arn;
-    l.port = port;
-    l.protocol = protocol;
-    l.default_target_group_arn = tg->arn;
+    l.port = spec.port;
+    l.protocol = spec.protocol;
+    l.default_action = std::move(action);
+    l.certificates = std::move(certs);
+    l.ssl_policy = spec.ssl_policy;
+    l.alpn_policy = spec.alpn_policy;
     LoadBalancer updated = *lb;
     updated.listeners.push_back(l);
     STRATUS_RETURN_IF_ERROR(Persist(updated));
@@ -286,7 +386,7 @@ Result<Listener> LoadBalancerService::CreateListener(const std::string& lb_key, 
   if (!applied.ok() && applied.code() != Code::kUnavailable) {
     Status undone = DeleteListener(l.arn);
     if (!undone.ok()) LogError("cannot undo a refused listener", {{"listener", l.arn}, {"error", undone.ToString()}});
-    return InvalidArgument("cannot listen on port " + std::to_string(port) + ": " + applied.message())
+    return InvalidArgument("cannot listen on port " + std::to_string(spec.port) + ": " + applied.message())
         .WithErrorCode("InvalidConfigurationRequest");
   }
   return l;
@@ -341,21 +441,19 @@ Status LoadBalancerService::DeleteListener(const std::string& arn) {
   return Status::Ok();
 }
 
-Result<Listener> LoadBalancerService::ModifyListenerDefault(const std::string& arn, const std::string& tg_key) {
+Result<Listener> LoadBalancerService::UpdateListener(const std::string& arn,
+                                                     const std::function<Status(Listener&)>& change) {
   Listener result;
   {
     std::lock_guard lock(mu_);
     LoadBalancer* lb = nullptr;
     Listener* l = FindListener(arn, &lb);
-    if (!l) return NotFound("listener " + arn + " does not exist").WithErrorCode("ListenerNotFound");
-    const TargetGroup* tg = FindTg(tg_key);
-    if (!tg) return TgNotFound(tg_key);
+    if (!l) return ListenerNotFound(arn);
     LoadBalancer updated = *lb;
     for (auto& ul : updated.listeners) {
-      if (ul.arn == arn) {
-        ul.default_target_group_arn = tg->arn;
-        result = ul;
-      }
+      if (ul.arn != arn) continue;
+      STRATUS_RETURN_IF_ERROR(change(ul));
+      result = ul;
     }
     STRATUS_RETURN_IF_ERROR(Persist(updated));
     *lb = std::move(updated);
@@ -364,20 +462,149 @@ Result<Listener> LoadBalancerService::ModifyListenerDefault(const std::string& a
   return result;
 }
 
+Result<Listener> LoadBalancerService::ModifyListenerDefault(const std::string& arn, const std::string& tg_key) {
+  ListenerChange change;
+  change.default_action = Action{};
+  change.default_action->target_groups.push_back({tg_key, 1});
+  return ModifyListener(arn, change);
+}
+
+Result<Listener> LoadBalancerService::ModifyListener(const std::string& arn, const ListenerChange& change) {
+  std::string cert;
+  if (change.default_certificate) {
+    STRATUS_ASSIGN_OR_RETURN(cert, ResolveCertificate(*change.default_certificate));
+  }
+  return UpdateListener(arn, [&](Listener& l) -> Status {
+    if (change.default_action) {
+      Action a = *change.default_action;
+      STRATUS_RETURN_IF_ERROR(ResolveAction(a, l.protocol));
+      l.default_action = std::move(a);
+    }
+    if (change.ssl_policy) l.ssl_policy = *change.ssl_policy;
+    if (change.alpn_policy) l.alpn_policy = *change.alpn_policy;
+    STRATUS_RETURN_IF_ERROR(ValidateTlsSettings(l.protocol, l.ssl_policy, l.alpn_policy));
+    if (!cert.empty()) {
+      if (!IsTlsProtocol(l.protocol)) return Invalid("only HTTPS and TLS listeners take certificates");
+      std::erase(l.certificates, cert);
+      if (l.certificates.empty()) l.certificates.push_back(cert);
+      else l.certificates[0] = cert;  // the old default is replaced, as ModifyListener's Certificates does
+    }
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<std::string>> LoadBalancerService::DescribeListenerCertificates(const std::string& arn) const {
+  std::lock_guard lock(mu_);
+  const Listener* l = const_cast<LoadBalancerService*>(this)->FindListener(arn, nullptr);
+  if (!l) return ListenerNotFound(arn);
+  return l->certificates;
+}
+
+Status LoadBalancerService::AddListenerCertificates(const std::string& arn, const std::vector<std::string>& keys) {
+  if (keys.empty()) return Invalid("Certificates must not be empty");
+  std::vector<std::string> arns;
+  for (const auto& k : keys) {
+    STRATUS_ASSIGN_OR_RETURN(std::string a, ResolveCertificate(k));
+    arns.push_back(a);
+  }
+  auto r = UpdateListener(arn, [&](Listener& l) -> Status {
+    if (!IsTlsProtocol(l.protocol)) return Invalid("only HTTPS and TLS listeners take certificates");
+    for (const auto& a : arns) {
+      if (std::find(l.certificates.begin(), l.certificates.end(), a) == l.certificates.end()) l.certificates.push_back(a);
+    }
+    if (l.certificates.size() > 26) {
+      return InvalidArgument("a listener takes at most 25 certificates besides its default").WithErrorCode("TooManyCertificates");
+    }
+    return Status::Ok();
+  });
+  return r.status();
+}
+
+Status LoadBalancerService::RemoveListenerCertificates(const std::string& arn, const std::vector<std::string>& keys) {
+  if (keys.empty()) return Invalid("Certificates must not be empty");
+  auto r = UpdateListener(arn, [&](Listener& l) -> Status {
+    for (const auto& k : keys) {
+      auto it = std::find_if(l.certificates.begin(), l.certificates.end(), [&](const std::string& a) {
+        return a == k || a.substr(a.rfind('/') + 1) == k;
+      });
+      if (it == l.certificates.begin()) {
+        return Invalid("the default certificate cannot be removed (ModifyListener replaces it)").WithErrorCode("OperationNotPermitted");
+      }
+      if (it != l.certificates.end()) l.certificates.erase(it);
+    }
+    return Status::Ok();
+  });
+  return r.status();
+}
+
+std::vector<std::string> LoadBalancerService::LoadBalancersUsingCertificate(const std::string& cert_arn) const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [arn, lb] : lbs_) {
+    for (const auto& l : lb.listeners) {
+      if (std::find(l.certificates.begin(), l.certificates.end(), cert_arn) != l.certificates.end()) {
+        out.push_back(lb.arn);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+Result<std::vector<SslPolicyDescription>> LoadBalancerService::DescribeSslPolicies(const std::vector<std::string>& names) {
+  auto split = [](std::string_view list, std::vector<std::string>& out) {
+    while (!list.empty()) {
+      size_t colon = list.find(':');
+      std::string_view item = list.substr(0, colon);
+      if (!item.empty() && item[0] != '@') out.emplace_back(item);
+      list = colon == std::string_view::npos ? std::string_view() : list.substr(colon + 1);
+    }
+  };
+  auto describe = [&](const lb::SslPolicy& p) {
+    SslPolicyDescription d;
+    d.name = std::string(p.name);
+    static const char* kVersions[] = {"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"};
+    for (int v = p.min_version; v <= p.max_version; v++) d.protocols.push_back(kVersions[v - 0x0301]);
+    split(p.tls13_suites, d.ciphers);
+    split(p.ciphers, d.ciphers);
+    return d;
+  };
+  std::vector<SslPolicyDescription> out;
+  if (names.empty()) {
+    for (const auto& p : lb::kSslPolicies) out.push_back(describe(p));
+    return out;
+  }
+  for (const auto& n : names) {
+    const lb::SslPolicy* p = lb::FindSslPolicy(n);
+    if (!p) return NotFound("SSL policy " + n + " does not exist").WithErrorCode("SSLPolicyNotFound");
+    out.push_back(describe(*p));
+  }
+  return out;
+}
+
 Result<Rule> LoadBalancerService::CreateRule(const std::string& listener_arn, int priority,
                                              const std::vector<std::string>& hosts, const std::vector<std::string>& paths,
                                              const std::string& tg_key) {
+  std::vector<Condition> conditions;
+  if (!hosts.empty()) conditions.push_back({"host-header", hosts, "", {}});
+  if (!paths.empty()) conditions.push_back({"path-pattern", paths, "", {}});
+  Action action;
+  action.target_groups.push_back({tg_key, 1});
+  return CreateRule(listener_arn, priority, std::move(conditions), std::move(action));
+}
+
+Result<Rule> LoadBalancerService::CreateRule(const std::string& listener_arn, int priority,
+                                             std::vector<Condition> conditions, Action action) {
   if (priority < 1 || priority > 50000) return Invalid("priority must be 1 to 50000");
-  if (hosts.empty() && paths.empty()) return Invalid("a rule needs a host-header or path-pattern condition");
+  STRATUS_RETURN_IF_ERROR(ValidateConditions(conditions));
   Rule r;
   {
     std::lock_guard lock(mu_);
     LoadBalancer* lb = nullptr;
     Listener* l = FindListener(listener_arn, &lb);
-    if (!l) return NotFound("listener " + listener_arn + " does not exist").WithErrorCode("ListenerNotFound");
-    if (l->protocol != "HTTP") return Invalid("rules need an HTTP listener");
-    const TargetGroup* tg = FindTg(tg_key);
-    if (!tg) return TgNotFound(tg_key);
+    if (!l) return ListenerNotFound(listener_arn);
+    if (TargetProtocolOf(l->protocol) != "HTTP") return Invalid("rules need an HTTP or HTTPS listener");
+    STRATUS_RETURN_IF_ERROR(ResolveAction(action, l->protocol));
     for (const auto& other : l->rules) {
       if (other.priority == priority) {
         return AlreadyExists("priority " + std::to_string(priority) + " is in use").WithErrorCode("PriorityInUse");
@@ -387,9 +614,8 @@ Result<Rule> LoadBalancerService::CreateRule(const std::string& listener_arn, in
     r.arn = "arn:aws:elasticloadbalancing:" + options_.region + ":" + options_.account + ":listener-rule/" + suffix +
             "/" + RandomHex(16);
     r.priority = priority;
-    r.hosts = hosts;
-    r.paths = paths;
-    r.target_group_arn = tg->arn;
+    r.conditions = std::move(conditions);
+    r.action = std::move(action);
     LoadBalancer updated = *lb;
     for (auto& ul : updated.listeners) {
       if (ul.arn == listener_arn) ul.rules.push_back(r);
@@ -412,7 +638,7 @@ Result<std::vector<std::pair<Rule, bool>>> LoadBalancerService::DescribeRules(co
   Rule def;
   def.arn = l->arn.substr(0, l->arn.find(":listener/")) + ":listener-rule/" +
             l->arn.substr(l->arn.find(":listener/") + 10) + "/default";
-  def.target_group_arn = l->default_target_group_arn;
+  def.action = l->default_action;
   out.push_back({def, true});
   return out;
 }
@@ -472,8 +698,7 @@ Result<std::vector<TargetGroup>> LoadBalancerService::DescribeTargetGroups(const
     if (!lb) return LbNotFound(lb_key);
     std::set<std::string> arns;
     for (const auto& l : lb->listeners) {
-      arns.insert(l.default_target_group_arn);
-      for (const auto& r : l.rules) arns.insert(r.target_group_arn);
+      for (const auto& a : ForwardedTargetGroups(l)) arns.insert(a);
     }
     for (const auto& a : arns) {
       if (tgs_.count(a)) out.push_back(tgs_.at(a));
@@ -592,9 +817,8 @@ Status LoadBalancerService::DeleteTargetGroup(const std::string& key) {
     if (!tg) return Status::Ok();
     for (const auto& [arn, lb] : lbs_) {
       for (const auto& l : lb.listeners) {
-        bool used = l.default_target_group_arn == tg->arn;
-        for (const auto& r : l.rules) used = used || r.target_group_arn == tg->arn;
-        if (used) {
+        auto used = ForwardedTargetGroups(l);
+        if (std::find(used.begin(), used.end(), tg->arn) != used.end()) {
           return FailedPrecondition("target group " + tg->name + " is used by a listener of " + lb.name)
               .WithErrorCode("ResourceInUse");
         }
@@ -745,23 +969,80 @@ lb::LbConfig LoadBalancerService::BuildSnapshot() const {
     }
     c.target_groups.push_back(std::move(t));
   }
+  // An action in the data plane's terms; false when a target group it names is gone.
+  auto to_lb_action = [&](const Action& a, lb::ActionConfig* out) {
+    if (a.type == "forward") {
+      out->type = lb::ActionType::kForward;
+      for (const auto& g : a.target_groups) {
+        auto tg = tgs_.find(g.target_group_arn);
+        if (tg == tgs_.end()) return false;
+        out->target_groups.push_back({tg->second.name, g.weight});
+      }
+      return true;
+    }
+    out->status_code = a.type == "redirect" ? (a.status_code == "HTTP_302" ? 302 : 301) : atoi(a.status_code.c_str());
+    if (a.type == "redirect") {
+      out->type = lb::ActionType::kRedirect;
+      out->protocol = a.protocol;
+      out->host = a.host;
+      out->port = a.port;
+      out->path = a.path;
+      out->query = a.query;
+    } else {
+      out->type = lb::ActionType::kFixedResponse;
+      out->content_type = a.content_type;
+      out->message_body = a.message_body;
+    }
+    return true;
+  };
+  std::set<std::string> certificates;
   for (const auto& [arn, lb] : lbs_) {
     for (const auto& l : lb.listeners) {
       lb::ListenerConfig lc;
       lc.name = lb.name + ":" + std::to_string(l.port);
       lc.bind = options_.bind_address + ":" + std::to_string(l.port);
       lc.protocol = ToLbProtocol(l.protocol);
-      auto tg = tgs_.find(l.default_target_group_arn);
-      if (tg == tgs_.end()) continue;
-      lc.default_target_group = tg->second.name;
+      if (!to_lb_action(l.default_action, &lc.default_action)) continue;
+      if (lc.default_action.type == lb::ActionType::kForward && lc.default_action.target_groups.size() == 1) {
+        lc.default_target_group = lc.default_action.target_groups[0].target_group;
+      }
       for (const auto& r : l.rules) {
-        auto rtg = tgs_.find(r.target_group_arn);
-        if (rtg == tgs_.end()) continue;
-        lc.rules.push_back({r.priority, r.hosts, r.paths, rtg->second.name});
+        lb::RuleConfig rc;
+        rc.priority = r.priority;
+        if (!to_lb_action(r.action, &rc.action)) continue;
+        for (const auto& cond : r.conditions) {
+          if (cond.field == "host-header") rc.hosts.insert(rc.hosts.end(), cond.values.begin(), cond.values.end());
+          if (cond.field == "path-pattern") rc.paths.insert(rc.paths.end(), cond.values.begin(), cond.values.end());
+          if (cond.field == "http-header") rc.http_headers.push_back({cond.header_name, cond.values});
+          if (cond.field == "source-ip") rc.source_ips.insert(rc.source_ips.end(), cond.values.begin(), cond.values.end());
+          if (cond.field == "http-request-method") rc.methods.insert(rc.methods.end(), cond.values.begin(), cond.values.end());
+          for (const auto& [k, v] : cond.query) rc.query_strings.push_back({k, v});
+        }
+        lc.rules.push_back(std::move(rc));
+      }
+      if (IsTlsProtocol(l.protocol)) {
+        lc.certificates = l.certificates;
+        lc.ssl_policy = l.ssl_policy;
+        if (!l.alpn_policy.empty()) lc.alpn_policy = l.alpn_policy;
+        certificates.insert(l.certificates.begin(), l.certificates.end());
       }
       c.listeners.push_back(std::move(lc));
     }
   }
+  // The certificates the listeners use, with their keys: only these travel to the data plane.
+  std::set<std::string> missing;
+  for (const auto& arn : certificates) {
+    auto m = certificates_ ? certificates_->ReadKeyMaterial(arn) : Result<KeyMaterial>(NotFound("no certificate store"));
+    if (!m.ok()) {
+      LogError("a listener's certificate cannot be read; its listener is left out", {{"certificate", arn}, {"error", m.status().ToString()}});
+      missing.insert(arn);
+      continue;
+    }
+    c.certificates.push_back({arn, m->certificate_pem, m->private_key_pem, m->chain_pem});
+  }
+  std::erase_if(c.listeners, [&](const lb::ListenerConfig& lc) {
+    return std::any_of(lc.certificates.begin(), lc.certificates.end(), [&](const std::string& a) { return missing.count(a) > 0; });
+  });
   return c;
 }
 

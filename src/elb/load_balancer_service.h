@@ -36,11 +36,32 @@ struct LoadBalancerServiceOptions {
   std::string bind_address = "127.0.0.1";  // listeners bind here (0.0.0.0 to serve other hosts)
 };
 
-// A listener to create with its load balancer.
+class CertificateService;
+
+// A listener to create (with its load balancer or alone).
 struct ListenerSpec {
   int port = 80;
-  std::string protocol = "HTTP";     // HTTP | TCP
-  std::string default_target_group;  // name or ARN
+  std::string protocol = "HTTP";     // HTTP | HTTPS | TCP | TLS
+  std::string default_target_group;  // shorthand for a forward default action: name or ARN
+  std::optional<Action> default_action;  // when set, instead of default_target_group (target groups: names or ARNs)
+  std::vector<std::string> certificates;  // HTTPS | TLS: certificate ARNs (or ids), the first is the default
+  std::string ssl_policy;   // HTTPS | TLS: "" = ELBSecurityPolicy-2016-08
+  std::string alpn_policy;  // TLS: None | HTTP1Only
+};
+
+// What ModifyListener changes; unset members stay.
+struct ListenerChange {
+  std::optional<Action> default_action;
+  std::optional<std::string> default_certificate;  // replaces the default (first) certificate
+  std::optional<std::string> ssl_policy;
+  std::optional<std::string> alpn_policy;
+};
+
+// A security policy as DescribeSSLPolicies shows it.
+struct SslPolicyDescription {
+  std::string name;
+  std::vector<std::string> protocols;  // TLSv1 .. TLSv1.3
+  std::vector<std::string> ciphers;    // in preference order
 };
 
 struct TargetHealthDescription {
@@ -68,13 +89,34 @@ class LoadBalancerService {
   Result<std::vector<LoadBalancer>> DescribeLoadBalancers(const std::vector<std::string>& names_or_arns) const;
   Status DeleteLoadBalancer(const std::string& name_or_arn);
 
+  // Certificates come from `certificates` (set before Start; without it HTTPS and TLS listeners are refused).
+  void UseCertificates(CertificateService* certificates);
+  // A certificate was re-imported: the data plane gets the new one (new connections present it).
+  void CertificatesChanged() { Changed(); }
+
+  Result<Listener> CreateListener(const std::string& lb, ListenerSpec spec);
   Result<Listener> CreateListener(const std::string& lb, int port, const std::string& protocol,
                                   const std::string& default_target_group);
   // A load balancer's listeners, or the listeners with these ARNs.
   Result<std::vector<Listener>> DescribeListeners(const std::string& lb, const std::vector<std::string>& arns) const;
   Status DeleteListener(const std::string& arn);
   Result<Listener> ModifyListenerDefault(const std::string& arn, const std::string& target_group);
+  Result<Listener> ModifyListener(const std::string& arn, const ListenerChange& change);
 
+  // An HTTPS or TLS listener's certificates: the default first (IsDefault), then the SNI ones.
+  Result<std::vector<std::string>> DescribeListenerCertificates(const std::string& arn) const;
+  // Adds SNI certificates (already present ones are kept once); CertificateNotFound for an unknown one.
+  Status AddListenerCertificates(const std::string& arn, const std::vector<std::string>& certificates);
+  // Removes SNI certificates; the default one cannot be removed this way (ModifyListener replaces it).
+  Status RemoveListenerCertificates(const std::string& arn, const std::vector<std::string>& certificates);
+  // The load balancers (ARNs) with a listener using this certificate: the certificate service's in-use check.
+  std::vector<std::string> LoadBalancersUsingCertificate(const std::string& certificate_arn) const;
+  // The security policies listeners take (all when `names` is empty); SSLPolicyNotFound for an unknown name.
+  static Result<std::vector<SslPolicyDescription>> DescribeSslPolicies(const std::vector<std::string>& names);
+
+  Result<Rule> CreateRule(const std::string& listener_arn, int priority, std::vector<Condition> conditions,
+                          Action action);
+  // Shorthand: host-header and path-pattern conditions forwarding to one target group.
   Result<Rule> CreateRule(const std::string& listener_arn, int priority, const std::vector<std::string>& hosts,
                           const std::vector<std::string>& paths, const std::string& target_group);
   // The listener's rules, the default rule last (as ELBv2 lists it, with Priority "default").
@@ -121,6 +163,12 @@ class LoadBalancerService {
   TargetGroup* FindTg(const std::string& name_or_arn);             // requires mu_
   const TargetGroup* FindTg(const std::string& name_or_arn) const;
   Listener* FindListener(const std::string& arn, LoadBalancer** owner);  // requires mu_
+  // Resolves the target group names of `a` to ARNs and checks that they suit a `protocol` listener. Requires mu_.
+  Status ResolveAction(Action& a, const std::string& protocol) const;
+  // The ARN of a certificate (ARN or id); CertificateNotFound when unknown. Called without mu_.
+  Result<std::string> ResolveCertificate(const std::string& arn_or_id) const;
+  // Replaces a listener after `change` ran on a copy of it, persists and pushes. Requires no lock.
+  Result<Listener> UpdateListener(const std::string& arn, const std::function<Status(Listener&)>& change);
   lb::LbConfig BuildSnapshot() const;                                  // requires mu_
   // Marks the configuration changed; the sync thread pushes it.
   void Changed();
@@ -139,6 +187,7 @@ class LoadBalancerService {
   Store* store_;
   InstanceService* instances_;
   DataPlane* data_plane_;
+  CertificateService* certificates_ = nullptr;
   LoadBalancerServiceOptions options_;
 
   mutable std::mutex mu_;

@@ -23,15 +23,18 @@
 #include "../elb/fake_data_plane.h"
 #include "../image/fake_build_runtime.h"
 #include "api/rest_api.h"
+#include "api/rest_certificates.h"
 #include "api/rest_cloudwatch.h"
 #include "api/rest_images.h"
 #include "api/rest_lb.h"
 #include "api/rest_scaling.h"
 #include "aws/handler.h"
 #include "cloudwatch/alarm_manager.h"
+#include "common/files.h"
 #include "compute/instance_types.h"
 #include "daemon/scaling_ports.h"
 #include "daemon/service_rules.h"
+#include "elb/certificate_service.h"
 #include "elb/load_balancer_service.h"
 #include "image/image_service.h"
 #include "metrics/metric_store.h"
@@ -76,6 +79,10 @@ class World {
     elb::LoadBalancerServiceOptions eo;
     eo.vpc_id = vpc_.vpc_id;
     elb_ = std::make_unique<elb::LoadBalancerService>(store, instances_.get(), &data_plane_, eo);
+    certificates_ = std::make_unique<elb::CertificateService>(
+        store, elb::CertificateServiceOptions{"local", "000000000000", stores_.Path("certificates")});
+    ConnectCertificates(certificates_.get(), elb_.get());
+    (void)certificates_->Start();
     (void)elb_->Start();
 
     metrics_ = std::move(OpenMetricStore({})).value();
@@ -98,6 +105,7 @@ class World {
     rest_scaling_->Mount(server_);
     MountImageRoutes(server_, image_service_.get());
     MountLoadBalancerRoutes(server_, elb_.get());
+    MountCertificateRoutes(server_, certificates_.get());
     MountCloudWatchRoutes(server_, {metrics_.get(), alarms_.get(), {}, {}});
     port_ = server_.bind_to_any_port("127.0.0.1");
     server_thread_ = std::thread([this] { server_.listen_after_bind(); });
@@ -110,6 +118,7 @@ class World {
     as.vpc = vpc_;
     as.templates = templates_.get();
     as.elb = elb_.get();
+    as.certificates = certificates_.get();
     as.autoscaling = asg_.get();
     as.metrics = metrics_.get();
     as.alarms = alarms_.get();
@@ -123,6 +132,7 @@ class World {
     asg_.reset();
     alarms_.reset();
     elb_.reset();
+    certificates_.reset();
     image_service_.reset();
     instances_.reset();
   }
@@ -174,6 +184,7 @@ class World {
   std::unique_ptr<ImageService> image_service_;
   elb::FakeDataPlane data_plane_;
   std::unique_ptr<elb::LoadBalancerService> elb_;
+  std::unique_ptr<elb::CertificateService> certificates_;
   MetricStorePtr metrics_;
   std::unique_ptr<cloudwatch::AlarmManager> alarms_;
   std::unique_ptr<scaling::InstancePort> asg_instances_;
@@ -230,7 +241,25 @@ void WaitFor(World& w, const std::string& id, InstanceState state) {
   ASSERT_TRUE(w.instances().WaitForState({id}, {state}, 10s).ok()) << id << " never " << StateName(state);
 }
 
-// The scenario: instances, images, launch templates, auto scaling, load balancers, CloudWatch.
+// A self-signed ECDSA certificate and its key (PEM), made once per process with the openssl command.
+struct TestPem {
+  std::string cert, key;
+};
+const TestPem& Pem(const std::string& name) {
+  static std::map<std::string, TestPem> made;
+  auto it = made.find(name);
+  if (it != made.end()) return it->second;
+  std::string dir = std::filesystem::temp_directory_path() / ("scenario-pem-" + RandomHex(8));
+  std::filesystem::create_directories(dir);
+  std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=" +
+                    name + " -keyout " + dir + "/k -out " + dir + "/c >/dev/null 2>&1";
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  TestPem pem{ReadFile(dir + "/c").value_or(""), ReadFile(dir + "/k").value_or("")};
+  std::filesystem::remove_all(dir);
+  return made[name] = pem;
+}
+
+// The scenario: instances, images, launch templates, auto scaling, load balancers, certificates, CloudWatch.
 std::vector<Step> Scenario() {
   std::vector<Step> s;
   auto both = [&s](std::string what, Call rest, Call aws, std::string expect = "") {
@@ -469,6 +498,58 @@ std::vector<Step> Scenario() {
        "PriorityInUse");
   both("rules", Rest("GET", "/v1/rules?listener={listener}"), Aws("elasticloadbalancing", "DescribeRules", {{"ListenerArn", "{listener}"}}))
       ->checks = {{"/Rules/2/IsDefault", "/Rules/2/IsDefault", true}};
+  // Certificates and an HTTPS listener with an SNI certificate.
+  const TestPem& a = Pem("a.example");
+  const TestPem& b = Pem("b.example");
+  both("a certificate", Rest("POST", "/v1/certificates", {{"Certificate", a.cert}, {"PrivateKey", a.key}}),
+       Aws("acm", "ImportCertificate", {{"Certificate", a.cert}, {"PrivateKey", a.key}}))
+      ->captures = {{"cert", "/CertificateArn", "/CertificateArn"}};
+  both("another certificate", Rest("POST", "/v1/certificates", {{"Certificate", b.cert}, {"PrivateKey", b.key}}),
+       Aws("acm", "ImportCertificate", {{"Certificate", b.cert}, {"PrivateKey", b.key}}))
+      ->captures = {{"cert2", "/CertificateArn", "/CertificateArn"}};
+  both("a certificate with a foreign key", Rest("POST", "/v1/certificates", {{"Certificate", a.cert}, {"PrivateKey", b.key}}),
+       Aws("acm", "ImportCertificate", {{"Certificate", a.cert}, {"PrivateKey", b.key}}), "ValidationException");
+  both("one certificate", Rest("GET", "/v1/certificates/{cert}"), Aws("acm", "DescribeCertificate", {{"CertificateArn", "{cert}"}}))
+      ->checks = {{"/DomainName", "/Certificate/DomainName", "a.example"}, {"/PrivateKey", "/Certificate/PrivateKey", nullptr}};
+  both("certificates", Rest("GET", "/v1/certificates"), Aws("acm", "ListCertificates"))
+      ->checks = {{"/Certificates/1/CertificateArn", "/CertificateSummaryList/1/CertificateArn", "{cert2}"}};
+  both("an https listener", Rest("POST", "/v1/load-balancers/front/listeners",
+                                 {{"Port", 18443}, {"Protocol", "HTTPS"}, {"TargetGroup", "web-tg"}, {"Certificates", {"{cert}"}}}),
+       Aws("elasticloadbalancing", "CreateListener", {{"LoadBalancerArn", "{lb}"}, {"Port", 18443}, {"Protocol", "HTTPS"},
+                                                      {"Certificates", {{{"CertificateArn", "{cert}"}}}}, {"DefaultActions", forward}}))
+      ->captures = {{"https", "/ListenerArn", "/Listeners/0/ListenerArn"}};
+  s.back().checks = {{"/SslPolicy", "/Listeners/0/SslPolicy", "ELBSecurityPolicy-2016-08"}};
+  both("an https listener without a certificate",
+       Rest("POST", "/v1/load-balancers/front/listeners", {{"Port", 18444}, {"Protocol", "HTTPS"}, {"TargetGroup", "web-tg"}}),
+       Aws("elasticloadbalancing", "CreateListener", {{"LoadBalancerArn", "{lb}"}, {"Port", 18444}, {"Protocol", "HTTPS"}, {"DefaultActions", forward}}),
+       "ValidationError");
+  both("add an SNI certificate", Rest("POST", "/v1/listener-certificates", {{"ListenerArn", "{https}"}, {"Certificates", {"{cert2}"}}}),
+       Aws("elasticloadbalancing", "AddListenerCertificates", {{"ListenerArn", "{https}"}, {"Certificates", {{{"CertificateArn", "{cert2}"}}}}}));
+  both("listener certificates", Rest("GET", "/v1/listener-certificates?listener={https}"),
+       Aws("elasticloadbalancing", "DescribeListenerCertificates", {{"ListenerArn", "{https}"}}))
+      ->checks = {{"/Certificates/1/CertificateArn", "/Certificates/1/CertificateArn", "{cert2}"},
+                  {"/Certificates/0/IsDefault", "/Certificates/0/IsDefault", true}};
+  both("delete a certificate in use", Rest("DELETE", "/v1/certificates/{cert2}"),
+       Aws("acm", "DeleteCertificate", {{"CertificateArn", "{cert2}"}}), "ResourceInUseException");
+  both("remove the SNI certificate", Rest("POST", "/v1/listener-certificates/remove", {{"ListenerArn", "{https}"}, {"Certificates", {"{cert2}"}}}),
+       Aws("elasticloadbalancing", "RemoveListenerCertificates", {{"ListenerArn", "{https}"}, {"Certificates", {{{"CertificateArn", "{cert2}"}}}}}));
+  both("delete the certificate", Rest("DELETE", "/v1/certificates/{cert2}"), Aws("acm", "DeleteCertificate", {{"CertificateArn", "{cert2}"}}));
+  both("…which is gone", Rest("GET", "/v1/certificates/{cert2}"), Aws("acm", "DescribeCertificate", {{"CertificateArn", "{cert2}"}}),
+       "ResourceNotFoundException");
+  both("a weighted forward rule", Rest("POST", "/v1/rules", {{"ListenerArn", "{https}"}, {"Priority", 5},
+                                                           {"Conditions", {{{"Field", "source-ip"}, {"SourceIpConfig", {{"Values", {"10.0.0.0/8"}}}}}}},
+                                                           {"Actions", {{{"Type", "forward"}, {"ForwardConfig", {{"TargetGroups", {{{"TargetGroupArn", "{tg}"}, {"Weight", 3}}}}}}}}}}),
+       Aws("elasticloadbalancing", "CreateRule", {{"ListenerArn", "{https}"}, {"Priority", 5},
+                                                  {"Conditions", {{{"Field", "source-ip"}, {"SourceIpConfig", {{"Values", {"10.0.0.0/8"}}}}}}},
+                                                  {"Actions", {{{"Type", "forward"}, {"ForwardConfig", {{"TargetGroups", {{{"TargetGroupArn", "{tg}"}, {"Weight", 3}}}}}}}}}}))
+      ->checks = {{"/Actions/0/ForwardConfig/TargetGroups/0/Weight", "/Rules/0/Actions/0/ForwardConfig/TargetGroups/0/Weight", 3}};
+  both("a redirect rule that would loop", Rest("POST", "/v1/rules", {{"ListenerArn", "{https}"}, {"Priority", 6},
+                                                                     {"Conditions", {{{"Field", "path-pattern"}, {"Values", {"/x"}}}}},
+                                                                     {"Actions", {{{"Type", "redirect"}, {"RedirectConfig", {{"StatusCode", "HTTP_301"}}}}}}}),
+       Aws("elasticloadbalancing", "CreateRule", {{"ListenerArn", "{https}"}, {"Priority", 6},
+                                                  {"Conditions", {{{"Field", "path-pattern"}, {"Values", {"/x"}}}}},
+                                                  {"Actions", {{{"Type", "redirect"}, {"RedirectConfig", {{"StatusCode", "HTTP_301"}}}}}}}),
+       "ValidationError");
   both("delete a target group in use", Rest("DELETE", "/v1/target-groups/web-tg"),
        Aws("elasticloadbalancing", "DeleteTargetGroup", {{"TargetGroupArn", "{tg}"}}), "ResourceInUse");
   both("delete the listener", Rest("POST", "/v1/listeners/delete", {{"ListenerArn", "{listener}"}}),
@@ -575,6 +656,11 @@ TEST(FrontEndScenarioTest, CoversEveryOperationBothFrontEndsOffer) {
       "elasticloadbalancing/ModifyListener",
       "elasticloadbalancing/DeleteRule",
       "elasticloadbalancing/DescribeTags",  // REST shows tags on each object
+      "elasticloadbalancing/DescribeSSLPolicies",  // docs/lb.md has the policy table
+      "acm/GetCertificate",                 // REST: GET /v1/certificates/{id} holds the PEM
+      "acm/AddTagsToCertificate",           // REST shows tags on each object; tags are given on import
+      "acm/RemoveTagsFromCertificate",
+      "acm/ListTagsForCertificate",
       "monitoring/GetMetricData",           // REST: GET /v1/metrics/statistics
   };
   std::set<std::string> in_scenario;
@@ -616,7 +702,9 @@ TEST(FrontEndScenarioTest, CoversEveryOperationBothFrontEndsOffer) {
       "PATCH /v1/target-groups/[^/]+", "DELETE /v1/target-groups/[^/]+", "POST /v1/target-groups/[^/]+/(register|deregister)",
       "GET /v1/target-groups/[^/]+/health", "POST /v1/metrics", "GET /v1/metrics", "GET /v1/metrics/statistics",
       "POST /v1/alarms", "POST /v1/alarms/delete", "DELETE /v1/alarms/[^/]+", "POST /v1/alarms/[^/]+/state",
-      "GET /v1/alarms", "GET /v1/alarms/[^/]+", "GET /v1/alarms/[^/]+/history", "GET /v1/alarm-history"};
+      "GET /v1/alarms", "GET /v1/alarms/[^/]+", "GET /v1/alarms/[^/]+/history", "GET /v1/alarm-history", "POST /v1/certificates", "GET /v1/certificates",
+      "GET /v1/certificates/.+", "DELETE /v1/certificates/.+", "GET /v1/listener-certificates",
+      "POST /v1/listener-certificates(/remove)?"};
   for (const auto& route : shared_routes) {
     std::regex re(route);
     bool used = std::any_of(rest_calls.begin(), rest_calls.end(), [&](const std::string& c) { return std::regex_match(c, re); });
