@@ -245,6 +245,7 @@ Result<std::vector<Condition>> ConditionsFromJson(const json& list) {
                                "query-string, source-ip or http-request-method");
     if (cond.field == "http-header") STRATUS_RETURN_IF_ERROR(ReadString(Member(c, "HttpHeaderConfig"), "HttpHeaderName", cond.header_name));
     if (cond.field == "query-string") {
+      if (!cond.values.empty()) return Invalid("a query-string condition takes QueryStringConfig, not Values");
       const json& qc = Member(c, "QueryStringConfig");
       if (qc.contains("Values")) {
         if (!qc["Values"].is_array()) return Invalid("QueryStringConfig.Values must be a list");

@@ -43,10 +43,10 @@ struct ListenerSpec {
   int port = 80;
   std::string protocol = "HTTP";     // HTTP | HTTPS | TCP | TLS
   std::string default_target_group;  // shorthand for a forward default action: name or ARN
-  std::optional<Action> default_action;  // when set, instead of default_target_group (target groups: names or ARNs)
-  std::vector<std::string> certificates;  // HTTPS | TLS: certificate ARNs (or ids), the first is the default
-  std::string ssl_policy;   // HTTPS | TLS: "" = ELBSecurityPolicy-2016-08
-  std::string alpn_policy;  // TLS: None | HTTP1Only
+  std::optional<Action> default_action = {};  // when set, instead of default_target_group (target groups: names or ARNs)
+  std::vector<std::string> certificates = {};  // HTTPS | TLS: certificate ARNs (or ids), the first is the default
+  std::string ssl_policy = {};   // HTTPS | TLS: "" = ELBSecurityPolicy-2016-08
+  std::string alpn_policy = {};  // TLS: None | HTTP1Only
 };
 
 // What ModifyListener changes; unset members stay.

@@ -254,7 +254,8 @@ const TestPem& Pem(const std::string& name) {
   std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=" +
                     name + " -keyout " + dir + "/k -out " + dir + "/c >/dev/null 2>&1";
   EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
-  TestPem pem{ReadFile(dir + "/c").value_or(""), ReadFile(dir + "/k").value_or("")};
+  auto cert = ReadFile(dir + "/c"), key = ReadFile(dir + "/k");
+  TestPem pem{cert.ok() ? *cert : "", key.ok() ? *key : ""};
   std::filesystem::remove_all(dir);
   return made[name] = pem;
 }

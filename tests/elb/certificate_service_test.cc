@@ -264,7 +264,7 @@ TEST_F(CertificateServiceTest, RedirectFixedResponseAndWeightedForwardReachTheDa
   Action loop;
   loop.type = "redirect";
   loop.status_code = "HTTP_302";
-  EXPECT_EQ(lbs_->CreateRule(l->arn, 4, {{"path-pattern", {"/x"}, "", {}}}, loop).error_code(), "ValidationError");
+  EXPECT_EQ(lbs_->CreateRule(l->arn, 4, {{"path-pattern", {"/x"}, "", {}}}, loop).status().error_code(), "ValidationError");
   fixed.status_code = "700";
   EXPECT_FALSE(lbs_->CreateRule(l->arn, 4, {{"path-pattern", {"/x"}, "", {}}}, fixed).ok());
   weighted.target_groups = {{"nope", 1}};

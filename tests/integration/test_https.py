@@ -244,7 +244,7 @@ def test_stratus_cert_commands(env):
     crt, key = make_cert(certs, "cli.test")
     out = s.cli("cert", "import", "--cert", crt, "--key", key).stdout
     assert "cli.test" in out and "EC_prime256v1" in out and "PRIVATE KEY" not in out
-    listed = json.loads(s.cli("-o", "json", "cert", "list").stdout)
+    listed = json.loads(s.cli("-o", "json", "cert", "list").stdout)["Certificates"]
     cert = [c for c in listed if c["DomainName"] == "cli.test"][0]
     cert_id = cert["CertificateArn"].rsplit("/", 1)[1]
     shown = s.cli("cert", "show", cert_id).stdout
