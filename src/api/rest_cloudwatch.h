@@ -29,12 +29,5 @@ struct CloudWatchRoutes {
 // (stratusd requires the bearer token on every route, /metrics included).
 void MountCloudWatchRoutes(httplib::Server& server, CloudWatchRoutes routes);
 
-// The datums of a PutMetricData body ({"Namespace": ..., "MetricData": [...]}), timestamps
-// defaulting to `now_ms`. InvalidArgument (InvalidParameterValue / MissingParameter) naming the
-// offending member; the MetricStore validates the rest.
-Result<std::vector<MetricDatum>> ParsePutMetricData(const nlohmann::json& body, int64_t now_ms);
-
-// "2026-11-27T05:30:00Z" (fractional seconds allowed) or epoch seconds -> ms since the epoch.
-Result<int64_t> ParseTimeParam(const std::string& text);
 
 }  // namespace stratus

@@ -7,6 +7,7 @@
 #include "cloudwatch/alarm_manager.h"
 #include "cloudwatch/alarm_service.h"
 #include "metrics/metric_store.h"
+#include "metrics/put_metric_data.h"
 
 namespace stratus::aws {
 
@@ -31,26 +32,7 @@ json DimensionList(const std::vector<Dimension>& dims) {
 }
 
 Output PutMetricData(MetricStore& store, const json& in) {
-  std::string ns = Str(in, "Namespace");
-  std::vector<MetricDatum> data;
-  int64_t now_ms = Ms(static_cast<double>(time(nullptr)));
-  for (const auto& m : in.value("MetricData", json::array())) {
-    MetricDatum d;
-    d.metric.namespace_ = ns;
-    d.metric.name = Str(m, "MetricName");
-    d.metric.dimensions = DimensionsOf(m.value("Dimensions", json::array()));
-    d.metric.unit = Str(m, "Unit", "None");
-    d.timestamp_ms = OptNum(m, "Timestamp") ? Ms(*OptNum(m, "Timestamp")) : now_ms;
-    d.value = OptNum(m, "Value");
-    if (m.contains("StatisticValues")) {
-      const json& sv = m["StatisticValues"];
-      d.statistics = StatisticSet{OptNum(sv, "SampleCount").value_or(0), OptNum(sv, "Sum").value_or(0),
-                                  OptNum(sv, "Minimum").value_or(0), OptNum(sv, "Maximum").value_or(0)};
-    }
-    for (const auto& v : m.value("Values", json::array())) d.values.push_back(v.get<double>());
-    for (const auto& c : m.value("Counts", json::array())) d.counts.push_back(c.get<double>());
-    data.push_back(std::move(d));
-  }
+  AWS_ASSIGN_OR_RETURN(data, ParsePutMetricData(in, Ms(static_cast<double>(time(nullptr)))));
   AWS_RETURN_IF_ERROR(store.PutMetricData(std::move(data)));
   return json::object();
 }

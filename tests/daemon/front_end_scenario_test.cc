@@ -564,6 +564,16 @@ std::vector<Step> Scenario() {
   const json datum = {{"MetricName", "Latency"}, {"Value", 12}, {"Unit", "Milliseconds"}, {"Dimensions", {{{"Name", "Service"}, {"Value", "web"}}}}};
   both("put metric data", Rest("POST", "/v1/metrics", {{"Namespace", "App"}, {"MetricData", {datum}}}),
        Aws("monitoring", "PutMetricData", {{"Namespace", "App"}, {"MetricData", {datum}}}));
+  // One reader of PutMetricData for both (metrics/put_metric_data.h): a datum needs exactly one of Value,
+  // StatisticValues and Values, the request a Namespace.
+  const json no_value = {{"MetricName", "Latency"}, {"Unit", "Milliseconds"}};
+  both("put a datum without a value", Rest("POST", "/v1/metrics", {{"Namespace", "App"}, {"MetricData", {no_value}}}),
+       Aws("monitoring", "PutMetricData", {{"Namespace", "App"}, {"MetricData", {no_value}}}), "InvalidParameterValue");
+  const json two_values = {{"MetricName", "Latency"}, {"Value", 1}, {"Values", {1, 2}}};
+  both("put a datum with two kinds of value", Rest("POST", "/v1/metrics", {{"Namespace", "App"}, {"MetricData", {two_values}}}),
+       Aws("monitoring", "PutMetricData", {{"Namespace", "App"}, {"MetricData", {two_values}}}), "InvalidParameterValue");
+  both("put metric data without a namespace", Rest("POST", "/v1/metrics", {{"MetricData", {datum}}}),
+       Aws("monitoring", "PutMetricData", {{"MetricData", {datum}}}), "MissingParameter");
   both("list metrics", Rest("GET", "/v1/metrics?namespace=App"), Aws("monitoring", "ListMetrics", {{"Namespace", "App"}}))
       ->checks = {{"/Metrics/0/MetricName", "/Metrics/0/MetricName", "Latency"}};
   both("statistics", Rest("GET", "/v1/metrics/statistics?namespace=App&name=Latency&dimension=Service%3Dweb&statistic=Maximum&period=60"),
