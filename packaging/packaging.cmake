@@ -1,6 +1,6 @@
 # `make install` and `make deb`: what an installation holds and the Debian package around it.
 #   PREFIX/sbin/stratusd, PREFIX/bin/stratus
-#   PREFIX/lib/stratus/{stratus-lb,stratus-init,stratus-demo-web}    (stratusd finds them there)
+#   PREFIX/lib/stratus/{stratus-lb,stratus-init,stratus-demo-web,stratus-console-relay}    (stratusd finds them there)
 #   PREFIX/lib/systemd/system/stratusd.service, /etc/stratus/stratusd.conf
 #   PREFIX/share/man/man1/stratus.1, man8/stratusd.8                   (help2man, from --help)
 #   PREFIX/share/bash-completion/completions/stratus, PREFIX/share/doc/stratus
@@ -11,7 +11,7 @@ set(STRATUS_LIBEXEC_DIR lib/stratus)
 
 install(TARGETS stratusd DESTINATION ${CMAKE_INSTALL_SBINDIR})
 install(TARGETS stratus DESTINATION ${CMAKE_INSTALL_BINDIR})
-install(TARGETS stratus-lb stratus-init stratus-demo-web DESTINATION ${STRATUS_LIBEXEC_DIR})
+install(TARGETS stratus-lb stratus-init stratus-demo-web stratus-console-relay DESTINATION ${STRATUS_LIBEXEC_DIR})
 
 # The unit names the installed stratusd and its config file by full paths, so both are placed at install
 # time, for the prefix of that install: `make install PREFIX=...`, or /usr for the package (CPack installs

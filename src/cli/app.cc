@@ -29,6 +29,7 @@ constexpr RegisterFn kNouns[] = {
     RegisterCostCommand,
     RegisterHealthCommand,
     RegisterDoctorCommand,
+    RegisterAdminCommands,
 };
 
 void AddGlobalOptions(CLI::App& app, GlobalOptions& options) {

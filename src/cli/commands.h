@@ -40,6 +40,8 @@ void RegisterMetricsCommands(CLI::App& root, CliContext& ctx);
 void RegisterAlarmCommands(CLI::App& root, CliContext& ctx);
 // stratus cost
 void RegisterCostCommand(CLI::App& root, CliContext& ctx);
+// stratus admin backup|restore|df
+void RegisterAdminCommands(CLI::App& root, CliContext& ctx);
 
 // stratus doctor (cli/doctor.h)
 void RegisterDoctorCommand(CLI::App& root, CliContext& ctx);

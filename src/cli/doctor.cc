@@ -16,6 +16,7 @@
 
 #include "common/fd.h"
 #include "common/files.h"
+#include "common/process_tools.h"
 #include "common/subprocess.h"
 #include "daemon/config_file.h"
 
@@ -31,17 +32,6 @@ DoctorCheck Problem(Verdict v, std::string what, std::string detail, std::string
 std::string ReadOrEmpty(const std::string& path) {
   auto text = ReadFile(path);
   return text.ok() ? *text : "";
-}
-
-std::string FindInPath(const std::string& program) {
-  const char* env = getenv("PATH");
-  std::stringstream dirs(env ? env : "");
-  std::string dir;
-  while (std::getline(dirs, dir, ':')) {
-    std::string candidate = (dir.empty() ? "." : dir) + "/" + program;
-    if (access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return "";
 }
 
 DoctorCheck CheckCgroups() {

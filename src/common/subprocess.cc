@@ -1,4 +1,5 @@
 #include "common/subprocess.h"
+#include "common/process_tools.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "common/fd.h"
@@ -27,6 +29,21 @@ Status MakePipe(UniqueFd& r, UniqueFd& w) {
 
 }  // namespace
 
+std::string FindInPath(const std::string& program) {
+  const char* env = getenv("PATH");
+  std::string dirs = env ? env : "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin";
+  size_t start = 0;
+  while (start <= dirs.size()) {
+    size_t end = dirs.find(':', start);
+    if (end == std::string::npos) end = dirs.size();
+    std::string dir = dirs.substr(start, end - start);
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + program;
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+    start = end + 1;
+  }
+  return "";
+}
+
 std::string JoinArgv(const std::vector<std::string>& argv) {
   std::string s;
   for (const auto& a : argv) {
@@ -37,6 +54,11 @@ std::string JoinArgv(const std::vector<std::string>& argv) {
 }
 
 Result<ProcessResult> RunProcess(const std::vector<std::string>& argv, const RunOptions& options) {
+  return RunProcessWithLines(argv, options, nullptr);
+}
+
+Result<ProcessResult> RunProcessWithLines(const std::vector<std::string>& argv, const RunOptions& options,
+                                          const std::function<void(const std::string& line)>& on_line) {
   if (argv.empty()) return InvalidArgument("RunProcess: empty argv");
   UniqueFd in_r, in_w, out_r, out_w, err_r, err_w;
   STRATUS_RETURN_IF_ERROR(MakePipe(in_r, in_w));
@@ -88,6 +110,19 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv, const Run
   fcntl(in_w.get(), F_SETFL, O_NONBLOCK);
   auto deadline = std::chrono::steady_clock::now() + options.timeout;
   bool timed_out = false;
+  size_t out_seen = 0, err_seen = 0;  // the start of the first line not yet given to on_line
+  auto emit_lines = [&on_line](const std::string& text, size_t* seen, bool at_end) {
+    if (!on_line) return;
+    size_t nl;
+    while ((nl = text.find('\n', *seen)) != std::string::npos) {
+      on_line(text.substr(*seen, nl - *seen));
+      *seen = nl + 1;
+    }
+    if (at_end && *seen < text.size()) {
+      on_line(text.substr(*seen));
+      *seen = text.size();
+    }
+  };
   while (out_r.valid() || err_r.valid() || in_w.valid()) {
     pollfd pfds[3];
     int n = 0;
@@ -113,10 +148,13 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv, const Run
       }
       char buf[16384];
       ssize_t r = read(fd, buf, sizeof buf);
+      bool is_out = fd == out_r.get();
       if (r > 0) {
-        (fd == out_r.get() ? result.out : result.err).append(buf, static_cast<size_t>(r));
+        (is_out ? result.out : result.err).append(buf, static_cast<size_t>(r));
+        emit_lines(is_out ? result.out : result.err, is_out ? &out_seen : &err_seen, false);
       } else if (r == 0 || errno != EINTR) {
-        if (fd == out_r.get()) out_r.reset(); else err_r.reset();
+        emit_lines(is_out ? result.out : result.err, is_out ? &out_seen : &err_seen, true);
+        if (is_out) out_r.reset(); else err_r.reset();
       }
     }
   }

@@ -105,7 +105,12 @@ InstanceRuntime::InstanceRuntime(RuntimeOptions options)
     : options_(std::move(options)),
       runc_(options_.runc_binary, options_.runc_root.empty() ? "/run/" + options_.name + "/runc" : options_.runc_root),
       runsc_(options_.runsc_binary, options_.runsc_root.empty() ? runc_.root() + "-runsc" : options_.runsc_root),
-      cgroups_(CgroupLayout::Detect()) {}
+      cgroups_(CgroupLayout::Detect()) {
+  if (!options_.console_relay_binary.empty()) {
+    runc_.SetConsoleRelay(options_.console_relay_binary, options_.console_cap_bytes);
+    runsc_.SetConsoleRelay(options_.console_relay_binary, options_.console_cap_bytes);
+  }
+}
 
 const OciRuntimeCli* InstanceRuntime::CliFor(const std::string& runtime) const {
   if (runtime == "runc") return &runc_;

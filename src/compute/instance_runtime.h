@@ -39,6 +39,10 @@ struct RuntimeOptions {
   std::string init_binary_path;   // the host's static stratus-init
   std::string runc_binary = "runc";
   std::string runsc_binary = "runsc";
+  // stratus-console-relay, which caps each instance's console on disk (console.log + console.log.1 at most
+  // console_cap_bytes); "" appends the console to console.log without a cap.
+  std::string console_relay_binary;
+  int64_t console_cap_bytes = 1 << 20;
 };
 
 struct RuntimeSpec {

@@ -104,8 +104,12 @@ Status OciRuntimeCli::Run(const std::string& id, const std::string& bundle, cons
   std::vector<std::string> argv = {binary_, "--root", root_, "--log", log, "--log-format", "json",
                                    "run", "--detach", "--bundle", bundle, "--pid-file", pid_file, id};
   RunOptions opts;
-  opts.stdout_file = console_log;
-  opts.stderr_to_stdout_file = true;
+  if (relay_.empty()) {
+    opts.stdout_file = console_log;
+    opts.stderr_to_stdout_file = true;
+  } else {
+    argv.insert(argv.begin(), {relay_, std::to_string(console_cap_), console_log});
+  }
   STRATUS_ASSIGN_OR_RETURN(ProcessResult r, RunProcess(argv, opts));
   if (r.exit_code == 0) return Status::Ok();
   std::string msg = LastLoggedError(log);

@@ -49,12 +49,21 @@ class OciRuntimeCli {
   const std::string& binary() const { return binary_; }
   const std::string& root() const { return root_; }
 
+  // Run() then writes the console through `relay` (stratus-console-relay), which keeps at most `cap_bytes` of it
+  // on disk (`console_log` and `console_log`.1, the latest output); without one it is appended to `console_log`.
+  void SetConsoleRelay(std::string relay, int64_t cap_bytes) {
+    relay_ = std::move(relay);
+    console_cap_ = cap_bytes;
+  }
+
  private:
   std::vector<std::string> Argv(std::initializer_list<std::string> args) const;
   Status Invoke(std::initializer_list<std::string> args, std::string* out) const;
 
   std::string binary_;
   std::string root_;
+  std::string relay_;
+  int64_t console_cap_ = 0;
 };
 
 // Classifies a runtime's error text: "does not exist" -> NotFound, "already exists" or

@@ -12,14 +12,15 @@
 #include <httplib.h>
 
 #include "api/http_errors.h"
+#include "api/rest_admin.h"
 #include "api/rest_api.h"
 #include "api/rest_cloudwatch.h"
 #include "api/rest_console.h"
 #include "api/rest_certificates.h"
 #include "api/rest_cost.h"
-#include "api/rest_scaling.h"
 #include "api/rest_images.h"
 #include "api/rest_lb.h"
+#include "api/rest_scaling.h"
 #include "aws/credentials.h"
 #include "aws/endpoint.h"
 #include "aws/handler.h"
@@ -29,6 +30,7 @@
 #include "common/files.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/process_tools.h"
 #include "compute/instance_runtime.h"
 #include "compute/instance_service.h"
 #include "compute/instance_types.h"
@@ -36,8 +38,10 @@
 #include "compute/oci_spec.h"
 #include "cost/cost_service.h"
 #include "cost/inventory.h"
+#include "daemon/backup.h"
 #include "daemon/collector_sources.h"
 #include "daemon/daemon_mounts.h"
+#include "daemon/disk_usage.h"
 #include "daemon/instance_directory.h"
 #include "daemon/local_instance_host.h"
 #include "daemon/scaling_ports.h"
@@ -79,16 +83,7 @@ std::string DefaultLibDir() {
 
 // The OCI runtime is a separate program: say at start, not at the first launch, that it is missing.
 Status CheckRuntimeInstalled(const std::string& runtime) {
-  const char* path = getenv("PATH");
-  std::string dirs = path ? path : "/usr/sbin:/usr/bin:/sbin:/bin";
-  size_t start = 0;
-  while (start <= dirs.size()) {
-    size_t end = dirs.find(':', start);
-    if (end == std::string::npos) end = dirs.size();
-    std::string candidate = dirs.substr(start, end - start) + "/" + runtime;
-    if (access(candidate.c_str(), X_OK) == 0) return Status::Ok();
-    start = end + 1;
-  }
+  if (!FindInPath(runtime).empty()) return Status::Ok();
   return FailedPrecondition("--runtime " + runtime + ": " + runtime + " is not installed (not in PATH); install it (apt install " +
                             runtime + ") or use --runtime runc");
 }
@@ -120,12 +115,15 @@ RuntimeOptions MakeRuntimeOptions(const DaemonOptions& o) {
   r.name = o.name;
   r.runc_root = "/run/" + o.name + "/runc";
   r.init_binary_path = o.lib_dir + "/stratus-init";
+  r.console_relay_binary = o.lib_dir + "/stratus-console-relay";
+  r.console_cap_bytes = o.console_log_cap;
   return r;
 }
 
 }  // namespace
 
 struct Daemon::Parts {
+  UniqueFd state_lock;  // STATE_DIR/stratusd.lock, held while this stratusd runs (daemon/backup.h)
   StorePtr store;
   VpcInfo vpc;
   std::unique_ptr<ImageStore> images;
@@ -235,6 +233,7 @@ Status Daemon::Start() {
   STRATUS_RETURN_IF_ERROR(CheckRuntimeInstalled(o.runtime));
   // First, while the process has one thread (the kernel moves no other); makes the state dir.
   STRATUS_RETURN_IF_ERROR(EnterDaemonMountNamespace(o));
+  STRATUS_ASSIGN_OR_RETURN(p.state_lock, LockStateDir(o.state_dir));
   STRATUS_ASSIGN_OR_RETURN(p.store, OpenSqliteStore(o.state_dir + "/stratus.db"));
   STRATUS_RETURN_IF_ERROR(RecordInstallationName(p.store.get(), o.name));
   STRATUS_ASSIGN_OR_RETURN(p.vpc, LoadOrCreateDefaultVpc(p.store.get(), o.vpc_cidr, o.region));
@@ -388,6 +387,11 @@ Status Daemon::Start() {
   MountLoadBalancerRoutes(p.server, p.elb.get());
   MountCertificateRoutes(p.server, p.certificates.get());
   MountCostRoutes(p.server, p.cost.get());
+  MountAdminRoutes(p.server, {p.store.get(), o.state_dir, o.name, SqliteStoreSchemaVersion(),
+                              [dir = o.state_dir]() -> Result<nlohmann::json> {
+                                STRATUS_ASSIGN_OR_RETURN(DiskUsage u, MeasureDiskUsage(dir));
+                                return ToJson(u);
+                              }});
   MountConsoleRoutes(p.server, o.lib_dir + "/console");
   MountCloudWatchRoutes(p.server, {p.metric_store.get(), p.alarms.get(), [elb = p.elb.get()] { return elb->PrometheusMetrics(); }, {}});
   p.server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {

@@ -33,6 +33,8 @@ struct DaemonOptions {
   int lb_workers = 1;
   // Network namespaces kept connected to each subnet ahead of demand (0: none). See docs/network.md.
   int netns_pool = kDefaultNetnsPool;
+  // Most bytes of an instance's console kept on disk (console.log + console.log.1, the latest output).
+  int64_t console_log_cap = 1 << 20;
 };
 
 class Daemon {

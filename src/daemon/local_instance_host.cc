@@ -66,8 +66,14 @@ Status LocalInstanceHost::Destroy(const std::string& instance_id) {
 }
 
 Result<std::string> LocalInstanceHost::ConsoleOutput(const std::string& instance_id) {
-  auto text = ReadFile(InstancePaths(InstanceDir(instance_id)).console_log);
+  std::string log = InstancePaths(InstanceDir(instance_id)).console_log;
+  auto text = ReadFile(log);
   if (!text.ok()) return text.status();
+  if (text->size() < kConsoleTail) {
+    // Just rotated (stratus-console-relay): the rest of the last 64 KiB is in the previous file.
+    auto previous = ReadFile(log + ".1");
+    if (previous.ok()) text = *previous + *text;
+  }
   if (text->size() > kConsoleTail) return text->substr(text->size() - kConsoleTail);
   return text;
 }

@@ -57,6 +57,10 @@ void AddFlags(CLI::App& app, Flags& f) {
                  "ADD (0: none)")
       ->check(CLI::Range(0, stratus::kMaxNetnsPool))
       ->capture_default_str();
+  app.add_option("--console-log-cap", o.console_log_cap,
+                 "bytes of each instance's console kept on disk (the latest; GetConsoleOutput shows the last 64 KiB)")
+      ->check(CLI::Range(int64_t{128 * 1024}, int64_t{1} << 34))
+      ->capture_default_str();
   app.add_option("--log-level", f.log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
       ->capture_default_str();
@@ -185,7 +189,8 @@ int main(int argc, char** argv) {
   stratus::Status st = daemon.Start();
   if (!st.ok()) {
     stratus::LogError("stratusd failed to start", {{"error", st.ToString()}});
-    return 1;
+    // 3: the state store is newer than this binary (a downgrade); restarting cannot help (RestartPreventExitStatus).
+    return st.error_code() == "StateStoreTooNew" ? 3 : 1;
   }
   // Type=notify units: ready once recovery is done and the API listens (docs/operations.md).
   stratus::NotifyServiceManager("READY=1\nSTATUS=serving on " + o.listen);

@@ -93,6 +93,10 @@ Status RecordInstallationName(Store* store, const std::string& name) {
   } else if (existing.status().code() != Code::kNotFound) {
     return existing.status();
   }
+  return SetInstallationName(store, name);
+}
+
+Status SetInstallationName(Store* store, const std::string& name) {
   return store->Put(kInstallationKey, nlohmann::json{{"Name", name}}.dump()).status();
 }
 

@@ -23,6 +23,9 @@ Result<VpcInfo> LoadDefaultVpc(Store* store);
 // by an installation of another name (its host resources carry that name).
 Status RecordInstallationName(Store* store, const std::string& name);
 
+// Records `name` whatever the store held (a restore forced onto another installation).
+Status SetInstallationName(Store* store, const std::string& name);
+
 // The recorded --name ("" for a store older than the record); NotFound when none is recorded.
 Result<std::string> LoadInstallationName(Store* store);
 

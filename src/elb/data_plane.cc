@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,9 +18,22 @@ extern char** environ;
 
 namespace stratus::elb {
 
+namespace {
+
+// Whether process `pid` runs another executable than `binary` (another path, or the same path since replaced
+// by a package upgrade: /proc/PID/exe then points to the deleted old file).
+bool RunsAnotherBinary(int pid, const std::string& binary) {
+  struct stat running, installed;
+  if (pid <= 0 || stat(("/proc/" + std::to_string(pid) + "/exe").c_str(), &running) != 0) return false;
+  if (stat(binary.c_str(), &installed) != 0) return false;
+  return running.st_dev != installed.st_dev || running.st_ino != installed.st_ino;
+}
+
+}  // namespace
+
 LbProcess::LbProcess(LbProcessOptions options) : options_(std::move(options)) {}
 
-Status LbProcess::Spawn() {
+Result<int> LbProcess::Spawn() {
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -48,14 +62,29 @@ Status LbProcess::Spawn() {
   Status st = WriteFileAtomic(options_.socket_path + ".pid", std::to_string(pid), 0644);
   if (!st.ok()) LogWarn("cannot write stratus-lb pid file", {{"error", st.ToString()}});
   LogInfo("started stratus-lb", {{"pid", std::to_string(pid)}, {"socket", options_.socket_path}});
-  return Status::Ok();
+  return static_cast<int>(pid);
 }
 
 Status LbProcess::EnsureConnected() {
   if (client_) return Status::Ok();
   auto client = lb::ControlClient::Connect(options_.socket_path, 2000);
-  if (!client.ok()) {
-    STRATUS_RETURN_IF_ERROR(Spawn());
+  if (client.ok() && (*client)->hello_pid() > 0 && RunsAnotherBinary((*client)->hello_pid(), options_.binary) &&
+      !replaced_) {
+    // An upgrade: the new stratus-lb takes the listening sockets over from the running one (lb/handover.h).
+    int old_pid = (*client)->hello_pid();
+    LogInfo("replacing stratus-lb by " + options_.binary, {{"old_pid", std::to_string(old_pid)}});
+    (*client).reset();
+    replaced_ = true;  // once per stratusd run: a failed hand-over leaves the old one serving
+    STRATUS_ASSIGN_OR_RETURN(int pid, Spawn());
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    do {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      client = lb::ControlClient::Connect(options_.socket_path, 2000);
+    } while ((!client.ok() || (*client)->hello_pid() == old_pid) && kill(pid, 0) == 0 &&
+             std::chrono::steady_clock::now() < deadline);
+    if (!client.ok()) return client.status().WithContext("replacing stratus-lb (see " + options_.log_path + ")");
+  } else if (!client.ok()) {
+    STRATUS_RETURN_IF_ERROR(Spawn().status());
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     do {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));

@@ -45,13 +45,16 @@ class LbProcess : public DataPlane {
   static Status StopProcess(const std::string& socket_path);
 
  private:
-  // Connects, starting stratus-lb first when nothing answers on the socket. Requires mu_.
+  // Connects, starting stratus-lb first when nothing answers on the socket, or replacing the running one when it
+  // is another executable than options_.binary (an upgrade). Requires mu_.
   Status EnsureConnected();
-  Status Spawn();
+  // Starts options_.binary; returns its pid.
+  Result<int> Spawn();
 
   LbProcessOptions options_;
   std::mutex mu_;
   std::unique_ptr<lb::ControlClient> client_;  // GUARDED_BY(mu_)
+  bool replaced_ = false;                      // GUARDED_BY(mu_)
 };
 
 }  // namespace stratus::elb

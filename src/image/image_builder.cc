@@ -16,6 +16,7 @@
 #include "common/files.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/process_tools.h"
 #include "common/subprocess.h"
 #include "image/layer_tar.h"
 
@@ -329,7 +330,11 @@ Status ImageBuilder::BuildDebianBase(Job& job) {
   for (const auto& s : apt.sources) argv.push_back(s);
   RunOptions ro;
   ro.timeout = options_.step_timeout;
-  auto res = RunProcess(argv, ro);
+  // mmdebstrap's status lines ("I: downloading packages with apt...") as progress: a cold build is otherwise
+  // silent for a minute.
+  auto res = RunProcessWithLines(argv, ro, [&job, &label](const std::string& line) {
+    if (line.rfind("I: ", 0) == 0) job.Say(job.Prefix() + label + ": " + line.substr(3));
+  });
   if (!res.ok() || res->exit_code != 0) {
     (void)RemoveAll(dir);
     std::string out = res.ok() ? res->out + res->err : res.status().message();

@@ -1,10 +1,12 @@
 #include "lb/access_log.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 
@@ -15,9 +17,13 @@ AccessLog::~AccessLog() {
   if (thread_.joinable()) thread_.join();
 }
 
-Status AccessLog::Open(const std::string& path, int workers) {
+Status AccessLog::Open(const std::string& path, int workers, int64_t max_bytes) {
   fd_.reset(open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
   if (!fd_.valid()) return InvalidArgument("access log " + path + ": " + strerror(errno));
+  struct stat st;
+  size_ = fstat(fd_.get(), &st) == 0 ? st.st_size : 0;
+  path_ = path;
+  max_bytes_ = max_bytes;
   for (int i = 0; i < workers; ++i) rings_.push_back(std::make_unique<Ring>());
   thread_ = std::thread([this] { Run(); });
   return Status::Ok();
@@ -66,16 +72,32 @@ void AccessLog::Drain(std::string* out) {
   }
 }
 
+void AccessLog::Write(const std::string& all) {
+  std::string_view lines = all;
+  if (max_bytes_ > 0 && static_cast<int64_t>(lines.size()) > max_bytes_ / 2) {
+    // One batch over half the limit: its latest whole lines.
+    size_t cut = lines.find('\n', lines.size() - static_cast<size_t>(max_bytes_ / 2));
+    lines = cut == std::string_view::npos ? std::string_view() : lines.substr(cut + 1);
+  }
+  if (max_bytes_ > 0 && size_ > 0 && size_ + static_cast<int64_t>(lines.size()) > max_bytes_ / 2) {
+    rename(path_.c_str(), (path_ + ".1").c_str());
+    UniqueFd fd(open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+    if (fd.valid()) {
+      fd_ = std::move(fd);
+      size_ = 0;
+    }
+  }
+  ssize_t r = write(fd_.get(), lines.data(), lines.size());
+  if (r > 0) size_ += r;
+}
+
 void AccessLog::Run() {
   std::string buf;
   while (true) {
     bool stopping = stop_.load();
     buf.clear();
     Drain(&buf);
-    if (!buf.empty()) {
-      ssize_t r = write(fd_.get(), buf.data(), buf.size());
-      (void)r;
-    }
+    if (!buf.empty()) Write(buf);
     if (stopping) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }

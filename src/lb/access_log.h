@@ -22,8 +22,10 @@ class AccessLog {
   AccessLog(const AccessLog&) = delete;
   AccessLog& operator=(const AccessLog&) = delete;
 
-  // Opens `path` for appending and starts the writer thread. Error when the file cannot be opened.
-  Status Open(const std::string& path, int workers);
+  // Opens `path` for appending and starts the writer thread. Error when the file cannot be opened. With
+  // `max_bytes` > 0 the log rotates: when `path` reaches half of it, it becomes `path`.1 (replacing the previous
+  // one) and a new `path` starts, so the log takes at most `max_bytes` on disk and keeps the latest lines.
+  Status Open(const std::string& path, int workers, int64_t max_bytes = 0);
 
   // Called by worker `w` only (single producer per ring).
   void Record(int w, const char* client_ip, const char* target_ip, int target_port, int status, int64_t ms);
@@ -49,6 +51,11 @@ class AccessLog {
   void Run();
   void Drain(std::string* out);
 
+  void Write(const std::string& all);
+
+  std::string path_;
+  int64_t max_bytes_ = 0;
+  int64_t size_ = 0;  // of the current file
   UniqueFd fd_;
   std::vector<std::unique_ptr<Ring>> rings_;
   std::thread thread_;

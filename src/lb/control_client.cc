@@ -34,6 +34,7 @@ Result<std::unique_ptr<ControlClient>> ControlClient::Connect(const std::string&
   STRATUS_ASSIGN_OR_RETURN(nlohmann::json hello, c->ReadLine());
   if (!hello.contains("op") || hello["op"] != "hello") return Internal("stratus-lb did not say hello");
   c->hello_version_ = hello.value("version", uint64_t{0});
+  c->hello_pid_ = hello.value("pid", 0);
   return c;
 }
 
@@ -76,7 +77,8 @@ Result<nlohmann::json> ControlClient::Call(const nlohmann::json& request) {
   STRATUS_ASSIGN_OR_RETURN(nlohmann::json resp, ReadLine());
   if (!resp.value("ok", false)) {
     std::string err = resp.value("error", std::string("request failed"));
-    if (err.find("address already in use") != std::string::npos || err.find("bind") != std::string::npos) {
+    if (resp.value("retry", false) || err.find("address already in use") != std::string::npos ||
+        err.find("bind") != std::string::npos) {
       return Unavailable(err);
     }
     return InvalidArgument(err);

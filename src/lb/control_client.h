@@ -37,6 +37,8 @@ class ControlClient {
 
   // The configuration version stratus-lb had when this client connected (0: none yet, send a snapshot).
   uint64_t hello_version() const { return hello_version_; }
+  // The process id of the stratus-lb this client is connected to.
+  int hello_pid() const { return hello_pid_; }
 
   // Sends a full configuration snapshot; returns once every worker runs it, or the reason it was refused
   // (InvalidArgument for a bad config, Unavailable for e.g. a listener port already in use).
@@ -56,6 +58,7 @@ class ControlClient {
   UniqueFd fd_;
   int timeout_ms_;
   uint64_t hello_version_ = 0;
+  int hello_pid_ = 0;
   std::string buf_;
 };
 

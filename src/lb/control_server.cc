@@ -12,6 +12,7 @@
 #include <list>
 
 #include "common/log.h"
+#include "lb/handover.h"
 
 namespace stratus::lb {
 namespace {
@@ -79,6 +80,10 @@ Status ControlServer::ListenMetrics(const std::string& bind) {
 nlohmann::json ControlServer::Handle(const nlohmann::json& req) {
   std::string op = req.is_object() && req.contains("op") && req["op"].is_string() ? req["op"].get<std::string>() : "";
   if (op == "apply") {
+    if (handover_fd_ >= 0 || handed_over_) {
+      // ControlClient reads "retry" as Unavailable: the caller reconnects, to the new process.
+      return {{"ok", false}, {"op", op}, {"retry", true}, {"error", "handing over to a new stratus-lb; reconnect"}};
+    }
     if (!req.contains("config")) return {{"ok", false}, {"op", op}, {"error", "apply: missing config"}};
     Result<LbConfig> cfg = ParseConfig(req["config"]);
     Status st = cfg.ok() ? lb_->Apply(*cfg) : cfg.status();
@@ -93,6 +98,26 @@ nlohmann::json ControlServer::Handle(const nlohmann::json& req) {
   }
   if (op == "prometheus") return {{"ok", true}, {"op", op}, {"text", lb_->PrometheusText()}};
   return {{"ok", false}, {"op", op}, {"error", "unknown op \"" + op + "\" (apply, status, prometheus)"}};
+}
+
+nlohmann::json ControlServer::HandleHandover(const std::string& op, int fd) {
+  if (op == "handover") {
+    if (handover_fd_ >= 0 || handed_over_) return {{"ok", false}, {"op", op}, {"error", "a hand-over is already under way"}};
+    Status st = handover::SendListeners(fd, lb_->config(), lb_->StatusJson()["targets"], lb_->ListeningFds());
+    if (!st.ok()) return {{"ok", false}, {"op", op}, {"error", st.message()}};
+    handover_fd_ = fd;
+    LogInfo("handing the listeners over to a new stratus-lb");
+    return nullptr;
+  }
+  if (fd != handover_fd_) return {{"ok", false}, {"op", op}, {"error", "release without a hand-over"}};
+  Status st = lb_->StopAccepting();
+  if (!st.ok()) return {{"ok", false}, {"op", op}, {"error", st.message()}};
+  handed_over_ = true;
+  control_fd_.reset();  // the control path is the new process's now
+  Settings s = lb_->config().settings;
+  drain_deadline_ms_ = NowMs() + s.idle_timeout_ms + s.request_timeout_ms;
+  LogInfo("listeners handed over; draining", {{"connections", std::to_string(lb_->OpenConnections())}});
+  return {{"ok", true}, {"op", op}};
 }
 
 void ControlServer::ServeMetrics(int fd) {
@@ -118,6 +143,10 @@ void ControlServer::Run(const std::atomic<bool>& stop) {
   std::list<ControlConn> conns;
   int64_t next_tick = 0;
   while (!stop.load()) {
+    if (handed_over_ && (lb_->OpenConnections() == 0 || NowMs() > drain_deadline_ms_)) {
+      LogInfo("drained after the hand-over; exiting", {{"connections", std::to_string(lb_->OpenConnections())}});
+      break;
+    }
     std::vector<pollfd> fds;
     if (control_fd_.valid()) fds.push_back({control_fd_.get(), POLLIN, 0});
     if (metrics_fd_.valid()) fds.push_back({metrics_fd_.get(), POLLIN, 0});
@@ -159,22 +188,37 @@ void ControlServer::Run(const std::atomic<bool>& stop) {
           it->in.erase(0, nl + 1);
           if (line.empty()) continue;
           nlohmann::json req = nlohmann::json::parse(line, nullptr, false);
+          std::string op = req.is_object() ? req.value("op", std::string()) : "";
           nlohmann::json resp = req.is_discarded()
                                     ? nlohmann::json{{"ok", false}, {"error", "request is not valid JSON"}}
-                                    : Handle(req);
+                                : (op == "handover" || op == "release") ? HandleHandover(op, it->fd.get())
+                                                                        : Handle(req);
+          if (resp.is_null()) continue;
           if (!WriteAll(it->fd.get(), resp.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n")) close_it = true;
         }
         if (it->in.size() > kMaxLine) close_it = true;
       }
+      // Once released, no controller stays with this process: stratusd reconnects to the new one.
+      if (handed_over_ && it->fd.get() != handover_fd_) close_it = true;
       if (close_it) {
-        LogInfo("controller disconnected; keeping the last configuration", {{"version", std::to_string(lb_->version())}});
+        if (it->fd.get() == handover_fd_ && !handed_over_) {
+          // The new process went away before "release": keep serving, and own the control path again.
+          LogWarn("the hand-over was abandoned; serving on");
+          handover_fd_ = -1;
+          if (!control_path_.empty()) {
+            Status st = ListenControl(control_path_);
+            if (!st.ok()) LogError("cannot listen on the control socket again", {{"error", st.message()}});
+          }
+        } else if (!handed_over_) {
+          LogInfo("controller disconnected; keeping the last configuration", {{"version", std::to_string(lb_->version())}});
+        }
         it = conns.erase(it);
       } else {
         ++it;
       }
     }
   }
-  if (!control_path_.empty()) unlink(control_path_.c_str());
+  if (!control_path_.empty() && !handed_over_) unlink(control_path_.c_str());
 }
 
 }  // namespace stratus::lb

@@ -22,7 +22,8 @@ class ControlServer {
   // Serves GET /metrics (any path) in Prometheus text format on "ip:port".
   Status ListenMetrics(const std::string& bind);
 
-  // Runs until `stop` turns true: control requests, metrics scrapes and the load balancer's Tick().
+  // Runs until `stop` turns true, or until the listeners were handed over to a new stratus-lb and the last
+  // connection is gone: control requests, metrics scrapes and the load balancer's Tick().
   void Run(const std::atomic<bool>& stop);
 
   // Handles one request object; returns the response object (exposed for tests).
@@ -30,11 +31,16 @@ class ControlServer {
 
  private:
   void ServeMetrics(int fd);
+  // The hand-over ops (lb/handover.h) on control connection `fd`; null when the answer was already written.
+  nlohmann::json HandleHandover(const std::string& op, int fd);
 
   LoadBalancer* lb_;
   std::string control_path_;
   UniqueFd control_fd_;
   UniqueFd metrics_fd_;
+  int handover_fd_ = -1;      // the connection of the new stratus-lb taking over, between "handover" and "release"
+  bool handed_over_ = false;  // released: no longer accepting, exit once drained
+  int64_t drain_deadline_ms_ = 0;
 };
 
 }  // namespace stratus::lb

@@ -607,7 +607,8 @@ bool Worker::OnResponseHead(Session* s, const ResponseHead& r) {
     return true;
   }
   int64_t rt = NowUs() - s->sent_at_us;
-  bool client_close = !s->keep_alive || r.body == BodyKind::kUntilClose || !s->req_body.done();
+  // After a hand-over (!accepting) each keep-alive client gets "Connection: close" and reconnects to the new process.
+  bool client_close = !s->keep_alive || r.body == BodyKind::kUntilClose || !s->req_body.done() || !snap_->accepting;
   if (!AppendResponseHead(s, r, client_close)) {
     UpstreamFailed(s, Failure::kBadResponse);
     return true;

@@ -29,8 +29,8 @@ std::string PromEscape(const std::string& s) {
 
 }  // namespace
 
-LoadBalancer::LoadBalancer(int workers, std::string access_log)
-    : num_workers_(workers), access_log_path_(std::move(access_log)) {}
+LoadBalancer::LoadBalancer(int workers, std::string access_log, int64_t access_log_max)
+    : num_workers_(workers), access_log_path_(std::move(access_log)), access_log_max_(access_log_max) {}
 
 LoadBalancer::~LoadBalancer() {
   if (health_) health_->Stop();
@@ -40,7 +40,7 @@ LoadBalancer::~LoadBalancer() {
 Status LoadBalancer::Start() {
   if (!access_log_path_.empty()) {
     access_log_ = std::make_unique<AccessLog>();
-    STRATUS_RETURN_IF_ERROR(access_log_->Open(access_log_path_, num_workers_));
+    STRATUS_RETURN_IF_ERROR(access_log_->Open(access_log_path_, num_workers_, access_log_max_));
   }
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -121,6 +121,11 @@ Status LoadBalancer::Apply(const LbConfig& config) {
       sockets[lc.bind] = it->second;
       continue;
     }
+    if (auto it = inherited_.find(lc.bind); it != inherited_.end()) {
+      STRATUS_ASSIGN_OR_RETURN(sockets[lc.bind], ListenerSockets::Adopt(lc.bind, std::move(it->second), num_workers_));
+      inherited_.erase(it);
+      continue;
+    }
     STRATUS_ASSIGN_OR_RETURN(sockets[lc.bind], ListenerSockets::Open(lc.bind, num_workers_));
   }
   ApplyTargetsLocked(config, NowMs());
@@ -150,6 +155,7 @@ Status LoadBalancer::PublishLocked() {
   snap->version = config_.version;
   snap->generation = ++generation_;
   snap->settings = config_.settings;
+  snap->accepting = accepting_;
   for (const auto& tgc : config_.target_groups) {
     auto& m = group_metrics_[tgc.name];
     if (!m) m = std::make_shared<MetricSet>(num_workers_);
@@ -214,6 +220,59 @@ void LoadBalancer::Tick() {
 uint64_t LoadBalancer::version() const {
   std::lock_guard<std::mutex> l(mu_);
   return config_.version;
+}
+
+void LoadBalancer::Inherit(std::map<std::string, std::vector<UniqueFd>> sockets) {
+  std::lock_guard<std::mutex> l(mu_);
+  inherited_ = std::move(sockets);
+}
+
+void LoadBalancer::SeedHealth(const nlohmann::json& targets) {
+  std::lock_guard<std::mutex> l(mu_);
+  int64_t now = NowMs();
+  for (const auto& j : targets) {
+    TargetConfig tc;
+    tc.id = j.value("id", "");
+    tc.ip = j.value("ip", "");
+    tc.port = j.value("port", 0);
+    auto it = targets_.find(TargetKey(j.value("target_group", ""), tc));
+    if (it == targets_.end()) continue;
+    std::string state = j.value("state", "");
+    // The old process's verdict stands until our own checks reach theirs; slow start is not restarted.
+    if (state == "healthy") {
+      const TargetGroupConfig* g = config_.FindTargetGroup(it->second->group);
+      it->second->healthy_since_ms.store(now - (g ? g->slow_start_ms : 0));
+      it->second->health.store(HealthState::kHealthy);
+    } else if (state == "unhealthy") {
+      it->second->health.store(HealthState::kUnhealthy);
+      it->second->SetReason(j.value("reason", ""));
+    }
+  }
+}
+
+LbConfig LoadBalancer::config() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return config_;
+}
+
+std::map<std::string, std::vector<int>> LoadBalancer::ListeningFds() const {
+  std::lock_guard<std::mutex> l(mu_);
+  std::map<std::string, std::vector<int>> out;
+  for (const auto& [bind, s] : sockets_) out[bind] = s->fds();
+  return out;
+}
+
+Status LoadBalancer::StopAccepting() {
+  std::lock_guard<std::mutex> l(mu_);
+  accepting_ = false;
+  return PublishLocked();
+}
+
+int64_t LoadBalancer::OpenConnections() const {
+  std::lock_guard<std::mutex> l(mu_);
+  int64_t n = 0;
+  for (const auto& [name, m] : listener_metrics_) n += m->Sum(kActiveConnectionCount);
+  return n;
 }
 
 std::string LoadBalancer::TargetState(const TargetRuntime& t, const std::set<std::string>& used,

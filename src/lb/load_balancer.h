@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/fd.h"
 #include "common/status.h"
 #include "lb/access_log.h"
 #include "lb/config.h"
@@ -23,8 +24,9 @@ namespace stratus::lb {
 
 class LoadBalancer {
  public:
-  // `access_log`: a file path for the access log, or empty for none.
-  LoadBalancer(int workers, std::string access_log);
+  // `access_log`: a file path for the access log, or empty for none; it rotates to keep at most
+  // `access_log_max` bytes on disk (0: no limit).
+  LoadBalancer(int workers, std::string access_log, int64_t access_log_max = 0);
   ~LoadBalancer();
   LoadBalancer(const LoadBalancer&) = delete;
   LoadBalancer& operator=(const LoadBalancer&) = delete;
@@ -50,6 +52,17 @@ class LoadBalancer {
   // The version of the configuration in force (0 before the first Apply).
   uint64_t version() const;
 
+  // Replacing a running stratus-lb (lb/handover.h). New side: Inherit() before the first Apply(), whose listeners
+  // then use these sockets instead of binding; SeedHealth() after it, with the old process's "targets".
+  void Inherit(std::map<std::string, std::vector<UniqueFd>> sockets);
+  void SeedHealth(const nlohmann::json& targets);
+  // Old side: the configuration and listening sockets to hand over; then StopAccepting() once the new process
+  // serves, and exit when OpenConnections() reaches 0.
+  LbConfig config() const;
+  std::map<std::string, std::vector<int>> ListeningFds() const;
+  Status StopAccepting();
+  int64_t OpenConnections() const;
+
  private:
   struct Draining {
     TargetPtr target;
@@ -62,6 +75,7 @@ class LoadBalancer {
 
   const int num_workers_;
   const std::string access_log_path_;
+  const int64_t access_log_max_;
   mutable std::mutex mu_;
   LbConfig config_;
   std::map<std::string, TargetPtr> targets_;
@@ -69,6 +83,8 @@ class LoadBalancer {
   std::map<std::string, std::shared_ptr<MetricSet>> listener_metrics_;
   std::map<std::string, std::shared_ptr<MetricSet>> group_metrics_;
   std::map<std::string, std::shared_ptr<ListenerSockets>> sockets_;
+  std::map<std::string, std::vector<UniqueFd>> inherited_;  // handed-over sockets not yet used by a listener
+  bool accepting_ = true;
   // TLS contexts by listener name, with the fingerprint of the settings they were built from.
   std::map<std::string, std::pair<std::string, std::shared_ptr<TlsContext>>> tls_;
   std::shared_ptr<TicketKeys> ticket_keys_ = std::make_shared<TicketKeys>();

@@ -1,6 +1,7 @@
 // stratus-lb: the load balancer data plane. See docs/lb.md.
 //   stratus-lb --config lb.json [--workers N] [--metrics-listen 127.0.0.1:9101] [--access-log FILE]
 //   stratus-lb --control /run/stratus/lb.sock [--workers N] ...
+// Started on the control socket of a running stratus-lb, it replaces that one without dropping a connection.
 #include <signal.h>
 #include <sys/resource.h>
 
@@ -12,6 +13,7 @@
 #include "common/files.h"
 #include "common/log.h"
 #include "lb/control_server.h"
+#include "lb/handover.h"
 #include "lb/load_balancer.h"
 
 namespace {
@@ -43,7 +45,11 @@ int main(int argc, char** argv) {
   app.add_option("--control", control_path, "unix socket on which stratusd sends configuration snapshots");
   app.add_option("--workers", workers, "worker threads (event loops)")->check(CLI::Range(1, 64));
   app.add_option("--metrics-listen", metrics_listen, "serve Prometheus metrics on ip:port");
+  int64_t access_log_max = 64 << 20;
   app.add_option("--access-log", access_log, "append an access log line per request to this file");
+  app.add_option("--access-log-max", access_log_max,
+                 "bytes of access log kept on disk: FILE rotates to FILE.1 at half of it (0: no limit)")
+      ->capture_default_str();
   app.add_option("--log-level", log_level, "debug|info|warn|error");
   CLI11_PARSE(app, argc, argv);
   if (config_path.empty() && control_path.empty()) {
@@ -59,7 +65,7 @@ int main(int argc, char** argv) {
   signal(SIGINT, OnSignal);
   RaiseFdLimit();
 
-  stratus::lb::LoadBalancer lb(workers, access_log);
+  stratus::lb::LoadBalancer lb(workers, access_log, access_log_max);
   stratus::Status st = lb.Start();
   if (!st.ok()) return Fail(st);
   if (!config_path.empty()) {
@@ -72,8 +78,23 @@ int main(int argc, char** argv) {
   }
   stratus::lb::ControlServer control(&lb);
   if (!control_path.empty()) {
+    // A stratus-lb already serving on this control socket is replaced (lb/handover.h): take its listening sockets
+    // and configuration, own the control path, then let it drain.
+    auto inherited = stratus::lb::handover::TakeOver(control_path, 10000);
+    if (!inherited.ok()) return Fail(inherited.status());
+    if (*inherited) {
+      lb.Inherit(std::move((*inherited)->sockets));
+      st = lb.Apply((*inherited)->config);
+      if (!st.ok()) return Fail(st.WithContext("configuration handed over"));
+      lb.SeedHealth((*inherited)->targets);
+    }
     st = control.ListenControl(control_path);
     if (!st.ok()) return Fail(st);
+    if (*inherited) {
+      st = stratus::lb::handover::Release(**inherited, 10000);
+      if (!st.ok()) return Fail(st);
+      stratus::LogInfo("took over from the previous stratus-lb", {{"pid", std::to_string((*inherited)->old_pid)}});
+    }
   }
   if (!metrics_listen.empty()) {
     st = control.ListenMetrics(metrics_listen);

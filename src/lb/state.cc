@@ -1,6 +1,7 @@
 #include "lb/state.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 
 #include <cctype>
@@ -96,6 +97,43 @@ Result<std::shared_ptr<ListenerSockets>> ListenerSockets::Open(const std::string
     s->fds_.push_back(std::move(fd));
   }
   return s;
+}
+
+Result<std::shared_ptr<ListenerSockets>> ListenerSockets::Adopt(const std::string& bind, std::vector<UniqueFd> fds,
+                                                                 int workers) {
+  auto s = std::make_shared<ListenerSockets>();
+  s->bind_ = bind;
+  for (auto& fd : fds) {
+    if (static_cast<int>(s->fds_.size()) < workers) s->fds_.push_back(std::move(fd));
+  }
+  if (static_cast<int>(s->fds_.size()) < workers) {
+    std::string ip;
+    int port = 0;
+    STRATUS_RETURN_IF_ERROR(ParseHostPort(bind, &ip, &port));
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    inet_pton(AF_INET, ip.c_str(), &a.sin_addr);
+    while (static_cast<int>(s->fds_.size()) < workers) {
+      UniqueFd fd(socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+      int one = 1;
+      setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+      setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+      if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(fd.get(), 4096) != 0) {
+        return Unavailable("listener " + bind + ": adding a socket beside the handed-over ones: " + strerror(errno));
+      }
+      s->fds_.push_back(std::move(fd));
+    }
+  }
+  // Handed-over sockets may have been blocking in the old process's eyes; the workers need them non-blocking.
+  for (auto& fd : s->fds_) fcntl(fd.get(), F_SETFL, fcntl(fd.get(), F_GETFL) | O_NONBLOCK);
+  return s;
+}
+
+std::vector<int> ListenerSockets::fds() const {
+  std::vector<int> out;
+  for (const auto& fd : fds_) out.push_back(fd.get());
+  return out;
 }
 
 TargetGroupRuntime::TargetGroupRuntime(TargetGroupConfig c, std::shared_ptr<MetricSet> m, int workers)

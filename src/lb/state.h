@@ -98,9 +98,14 @@ class ListenerSockets {
  public:
   // Binds `bind` ("ip:port") once per worker. Fails with a clear message when the address is in use.
   static Result<std::shared_ptr<ListenerSockets>> Open(const std::string& bind, int workers);
+  // Sockets handed over by the stratus-lb this process replaces (lb/handover.h). With fewer than `workers`, more
+  // are bound beside them (SO_REUSEPORT); extra ones are closed, which resets the connections queued on them: keep
+  // the worker count across a replacement.
+  static Result<std::shared_ptr<ListenerSockets>> Adopt(const std::string& bind, std::vector<UniqueFd> fds, int workers);
   int fd(int w) const { return fds_[w].get(); }
   // Closes every socket (after all workers stopped polling them).
   void CloseAll() { fds_.clear(); }
+  std::vector<int> fds() const;
   const std::string& bind() const { return bind_; }
 
  private:
@@ -184,6 +189,9 @@ struct ListenerRuntime {
 struct Snapshot {
   uint64_t version = 0;
   uint64_t generation = 0;
+  // False once this process handed its listeners over (lb/handover.h): workers stop polling the listening sockets
+  // and close each keep-alive client connection after its current response.
+  bool accepting = true;
   Settings settings;
   std::vector<std::unique_ptr<TargetGroupRuntime>> groups;
   std::vector<std::unique_ptr<ListenerRuntime>> listeners;

@@ -95,6 +95,7 @@ void Worker::Adopt() {
   if (!snap_) return;
   std::vector<std::unique_ptr<ListenerReg>> next;
   for (const auto& l : snap_->listeners) {
+    if (!snap_->accepting) break;  // handed over to a new stratus-lb: it accepts on these sockets now
     std::unique_ptr<ListenerReg> reg;
     for (auto& old : listeners_) {
       if (old && old->sockets == l->sockets.get()) reg = std::move(old);

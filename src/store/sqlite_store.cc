@@ -2,7 +2,11 @@
 
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -110,6 +114,7 @@ class SqliteStore : public Store {
   Result<std::vector<KeyValue>> List(std::string_view prefix) override;
   Result<int64_t> Commit(const std::vector<TxnOp>& ops) override;
   WatchPtr WatchPrefix(std::string_view prefix, std::function<void(const WatchEvent&)> fn) override;
+  Status Backup(const std::string& path);
 
  private:
   SqliteStore(std::string path, DbPtr db) : path_(std::move(path)), db_(std::move(db)) {}
@@ -219,8 +224,11 @@ Status SqliteStore::Migrate() {
   if (foreign) {
     st = FailedPrecondition("state store " + path_ + " is a SQLite database but not a Stratus state store");
   } else if (v > kSchemaVersion) {
+    // A downgrade: the newer stratusd may have stored what this one cannot read. stratusd exits 3 on this code.
     st = FailedPrecondition("state store " + path_ + " has schema version " + std::to_string(v) +
-                            ", newer than this stratusd supports (" + std::to_string(kSchemaVersion) + ")");
+                            ", newer than this stratusd supports (" + std::to_string(kSchemaVersion) +
+                            "): it was written by a newer stratusd; run that version (or restore a backup made by this one)")
+             .WithErrorCode("StateStoreTooNew");
   }
   for (; st.ok() && v < kSchemaVersion; ++v) {
     st = Exec(kMigrations[v]);
@@ -436,10 +444,48 @@ WatchPtr SqliteStore::WatchPrefix(std::string_view prefix, std::function<void(co
   return hub_->Add(std::string(prefix), std::move(fn), last_revision_);
 }
 
+Status SqliteStore::Backup(const std::string& path) {
+  std::string tmp = path + ".partial";
+  unlink(tmp.c_str());
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(tmp.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  DbPtr dest(raw);
+  if (rc != SQLITE_OK) return Unavailable("backup " + tmp + ": " + sqlite3_errstr(rc));
+  {
+    // Under mu_: the copy is taken between two commits (one step copies every page).
+    std::lock_guard<std::mutex> lock(mu_);
+    sqlite3_backup* b = sqlite3_backup_init(dest.get(), "main", db_.get(), "main");
+    if (!b) return Unavailable("backup " + tmp + ": " + sqlite3_errmsg(dest.get()));
+    rc = sqlite3_backup_step(b, -1);
+    int finish = sqlite3_backup_finish(b);
+    if (rc == SQLITE_DONE) rc = finish;
+  }
+  // The copy is one self-contained file (no -wal beside it), synced before it takes its name.
+  if (rc == SQLITE_OK) rc = sqlite3_exec(dest.get(), "PRAGMA journal_mode=DELETE", nullptr, nullptr, nullptr);
+  dest.reset();
+  if (rc != SQLITE_OK && rc != SQLITE_DONE) {
+    unlink(tmp.c_str());
+    return Unavailable("backup " + path + ": " + sqlite3_errstr(rc));
+  }
+  UniqueFd fd(open(tmp.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid() || fsync(fd.get()) != 0 || rename(tmp.c_str(), path.c_str()) != 0) {
+    Status st = Unavailable("backup " + path + ": " + strerror(errno));
+    unlink(tmp.c_str());
+    return st;
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<StorePtr> OpenSqliteStore(const std::string& path) { return SqliteStore::Open(path); }
 
 int SqliteStoreSchemaVersion() { return kSchemaVersion; }
+
+Status BackupSqliteStore(Store* store, const std::string& path) {
+  auto* sqlite = dynamic_cast<SqliteStore*>(store);
+  if (!sqlite) return Internal("backup: the store is not a SQLite store");
+  return sqlite->Backup(path);
+}
 
 }  // namespace stratus

@@ -22,4 +22,9 @@ Result<StorePtr> OpenSqliteStore(const std::string& path);
 // The schema version this binary writes (PRAGMA user_version of the file).
 int SqliteStoreSchemaVersion();
 
+// Writes a consistent copy of a store opened by OpenSqliteStore to `path` while it stays in use (SQLite's online
+// backup, taken between two commits). The file is self-contained (no WAL beside it) and appears complete or not
+// at all.
+Status BackupSqliteStore(Store* store, const std::string& path);
+
 }  // namespace stratus

@@ -1,7 +1,11 @@
+#include <algorithm>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "common/files.h"
 #include "common/ids.h"
+#include "common/process_tools.h"
 #include "common/status.h"
 #include "common/subprocess.h"
 
@@ -49,6 +53,16 @@ TEST(Subprocess, CapturesOutputAndExitCode) {
   EXPECT_NE(c.status().message().find("boom"), std::string::npos);
 }
 
+TEST(Subprocess, OnLineSeesEveryLineAsItComes) {
+  std::vector<std::string> lines;
+  auto r = RunProcessWithLines({"sh", "-c", "echo one; echo 'I: two' >&2; printf 'three\\nfour'"}, {},
+                               [&lines](const std::string& l) { lines.push_back(l); });
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  std::sort(lines.begin(), lines.end());  // stdout and stderr interleave as the scheduler pleases
+  EXPECT_EQ(lines, (std::vector<std::string>{"I: two", "four", "one", "three"}));
+  EXPECT_EQ(r->out, "one\nthree\nfour");
+}
+
 TEST(Subprocess, TimesOut) {
   RunOptions opts;
   opts.timeout = std::chrono::milliseconds(100);
@@ -65,6 +79,23 @@ TEST(Files, AtomicWriteAndRemove) {
   ASSERT_TRUE(RemoveAll(dir).ok());
   EXPECT_FALSE(PathExists(dir));
   EXPECT_EQ(ReadFile(dir + "/x").status().code(), Code::kNotFound);
+}
+
+TEST(Files, FindInPathTakesTheFirstExecutableAndSkipsTheRest) {
+  std::string dir = testing::TempDir() + "/stratus-path-test";
+  ASSERT_TRUE(MakeDirs(dir + "/a").ok());
+  ASSERT_TRUE(MakeDirs(dir + "/b").ok());
+  ASSERT_TRUE(WriteFileAtomic(dir + "/a/tool", "not executable", 0644).ok());
+  ASSERT_TRUE(WriteFileAtomic(dir + "/b/tool", "#!/bin/sh\n", 0755).ok());
+  const char* saved = getenv("PATH");
+  std::string old_path = saved ? saved : "";
+  setenv("PATH", (dir + "/nonexistent:" + dir + "/a:" + dir + "/b").c_str(), 1);
+  EXPECT_EQ(FindInPath("tool"), dir + "/b/tool");
+  EXPECT_EQ(FindInPath("no-such-tool"), "");
+  setenv("PATH", (dir + "/a").c_str(), 1);
+  EXPECT_EQ(FindInPath("tool"), "");
+  setenv("PATH", old_path.c_str(), 1);
+  ASSERT_TRUE(RemoveAll(dir).ok());
 }
 
 }  // namespace

@@ -98,6 +98,33 @@ TEST_F(ImageBuilderTest, RecipeBaseAndNameErrors) {
   EXPECT_EQ(taken.status().code(), Code::kAlreadyExists);
 }
 
+TEST_F(ImageBuilderTest, ADebianBaseShowsMmdebstrapsProgressAsItComes) {
+  // A stand-in for mmdebstrap: its status lines on stderr, then a root in the target directory.
+  std::string fake = stores_.Path("fake-mmdebstrap");
+  ASSERT_TRUE(WriteFileAtomic(fake,
+                              "#!/bin/sh\n"
+                              "for a; do case $a in --*) ;; *) if [ -z \"$suite\" ]; then suite=$a; "
+                              "elif [ -z \"$dir\" ]; then dir=$a; fi;; esac; done\n"
+                              "echo 'I: downloading packages with apt...' >&2\n"
+                              "echo 'dpkg noise' >&2\n"
+                              "echo 'I: extracting archives...' >&2\n"
+                              "mkdir -p \"$dir/etc\" && echo 12 > \"$dir/etc/debian_version\"\n",
+                              0755)
+                  .ok());
+  BuilderOptions o = Options();
+  o.mmdebstrap = fake;
+  ImageBuilder builder(images_, &runtime_, o);
+  std::vector<std::string> lines;
+  auto built = builder.Build({"base debian bookworm\n", "", "deb", "", {}},
+                             [&](const std::string& l) { lines.push_back(l); });
+  ASSERT_TRUE(built.ok()) << built.status().ToString();
+  std::string all;
+  for (const auto& l : lines) all += l + "\n";
+  EXPECT_NE(all.find("base debian bookworm: downloading packages with apt..."), std::string::npos) << all;
+  EXPECT_NE(all.find("base debian bookworm: extracting archives..."), std::string::npos) << all;
+  EXPECT_EQ(all.find("dpkg noise"), std::string::npos) << all;
+}
+
 class ImageServiceTest : public ImageTestBase {
  protected:
   void SetUp() override {

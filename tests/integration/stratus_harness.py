@@ -39,9 +39,10 @@ class Stratus:
         self.proc = None
         self.log_path = os.path.join(self.state_dir, "stratusd.log")
         self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.bin_dir = BIN  # where stratusd (and the stratus-lb, stratus-init beside it) are: an upgrade test switches
 
     def args(self):
-        return [os.path.join(BIN, "stratusd"), "--state-dir", self.state_dir, "--name", self.name,
+        return [os.path.join(self.bin_dir, "stratusd"), "--state-dir", self.state_dir, "--name", self.name,
                 "--listen", f"127.0.0.1:{self.port}", "--vpc-cidr", self.cidr] + self.extra_args
 
     def start(self, timeout=20):
