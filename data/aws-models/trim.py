@@ -33,7 +33,7 @@ DescribeAccountAttributes DescribeSecurityGroups CreateSecurityGroup DeleteSecur
 AuthorizeSecurityGroupIngress AuthorizeSecurityGroupEgress RevokeSecurityGroupIngress RevokeSecurityGroupEgress
 DescribeSecurityGroupRules DescribeKeyPairs CreateKeyPair ImportKeyPair DeleteKeyPair DescribeVolumes CreateVolume
 DeleteVolume AttachVolume DetachVolume DescribeSnapshots CreateSnapshot DeleteSnapshot DescribeNetworkInterfaces
-DescribeAddresses GetPasswordData
+DescribeAddresses GetPasswordData ModifyVpcAttribute DescribeVpcAttribute ModifySubnetAttribute
 """.split()
 
 # The certificate operations that ELB users call (imported certificates only: no RequestCertificate, no export).

@@ -260,17 +260,6 @@ void RestApi::MountHost(httplib::Server& server) {
                                        {"Instances", c->instances}}},
                         {"Used", {{"DiskBytes", c->disk_used_bytes}}}});
   });
-  server.Get("/v1/vpcs", [this](const httplib::Request&, httplib::Response& res) {
-    ReplyJson(res, json{{"Vpcs", json::array({{{"VpcId", s_.vpc.vpc_id}, {"CidrBlock", s_.vpc.cidr}, {"IsDefault", true}}})}});
-  });
-  server.Get("/v1/subnets", [this](const httplib::Request&, httplib::Response& res) {
-    json a = json::array();
-    for (const auto& sn : s_.vpc.subnets) {
-      a.push_back({{"SubnetId", sn.subnet_id}, {"VpcId", s_.vpc.vpc_id}, {"CidrBlock", sn.cidr},
-                   {"AvailabilityZone", sn.availability_zone}, {"DefaultForAz", true}});
-    }
-    ReplyJson(res, json{{"Subnets", a}});
-  });
 }
 
 }  // namespace stratus

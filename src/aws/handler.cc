@@ -8,6 +8,7 @@ StratusAwsHandler::StratusAwsHandler(AwsServices services) : s_(std::move(servic
   RegisterEc2();
   RegisterEc2Images();
   RegisterEc2Network();
+  RegisterEc2Vpc();
   RegisterElbv2();
   RegisterElbv2Targets();
   RegisterAutoScaling();

@@ -36,6 +36,9 @@ class AutoScalingService;
 namespace cloudwatch {
 class AlarmService;
 }
+namespace vpc {
+class VpcService;
+}
 }  // namespace stratus
 
 namespace stratus::aws {
@@ -47,7 +50,8 @@ struct AwsServices {
   ImageStore* images = nullptr;
   ImageService* image_service = nullptr;
   const InstanceTypeTable* types = nullptr;
-  VpcInfo vpc;
+  VpcInfo vpc;                    // the default VPC (zones, the ELBv2 default VpcId)
+  vpc::VpcService* vpcs = nullptr;  // VPCs, subnets and security groups
   scaling::LaunchTemplateService* templates = nullptr;
   elb::LoadBalancerService* elb = nullptr;
   elb::CertificateService* certificates = nullptr;
@@ -76,6 +80,7 @@ class StratusAwsHandler : public AwsHandler {
   void RegisterEc2();
   void RegisterEc2Images();
   void RegisterEc2Network();
+  void RegisterEc2Vpc();
   void RegisterElbv2();
   void RegisterElbv2Targets();
   void RegisterAutoScaling();

@@ -1,5 +1,5 @@
 // EC2 images (ImageStore / ImageService), launch templates (LaunchTemplateService), instance types, and the
-// VPC, subnets, zones and regions the daemon runs.
+// zones and regions the daemon runs (VPCs, subnets and security groups: handler_ec2_vpc.cc).
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -18,24 +18,6 @@ namespace {
 
 constexpr char kService[] = "ec2";
 using Output = StratusAwsHandler::Output;
-
-// EC2's filter wildcards: * any sequence, ? one character.
-bool Glob(const std::string& pattern, const std::string& text, size_t p = 0, size_t t = 0) {
-  for (; p < pattern.size(); ++p, ++t) {
-    if (pattern[p] == '*') {
-      for (size_t k = t; k <= text.size(); ++k) {
-        if (Glob(pattern, text, p + 1, k)) return true;
-      }
-      return false;
-    }
-    if (t >= text.size() || (pattern[p] != '?' && pattern[p] != text[t])) return false;
-  }
-  return t == text.size();
-}
-
-bool AnyGlob(const std::vector<std::string>& patterns, const std::string& text) {
-  return std::any_of(patterns.begin(), patterns.end(), [&](const std::string& p) { return Glob(p, text); });
-}
 
 json ImageJson(const Image& im, const AwsCallContext& ctx) {
   return DropEmpty({{"ImageId", im.image_id},
@@ -201,58 +183,8 @@ Output DescribeInstanceTypes(const AwsServices& s, const json& in) {
   return json{{"InstanceTypes", out}};
 }
 
-bool FilterAccepts(const json& in, const std::string& name, const std::string& value) {
-  for (const auto& f : in.value("Filters", json::array())) {
-    if (Str(f, "Name") == name && !AnyGlob(StrList(f, "Values"), value)) return false;
-  }
-  return true;
-}
-
-Output DescribeVpcs(const AwsServices& s, const json& in, const AwsCallContext& ctx) {
-  auto ids = StrList(in, "VpcIds");
-  for (const auto& id : ids) {
-    if (id != s.vpc.vpc_id) return AwsError{"InvalidVpcID.NotFound", "The vpc ID '" + id + "' does not exist", 400};
-  }
-  json vpcs = json::array();
-  if (FilterAccepts(in, "vpc-id", s.vpc.vpc_id) && FilterAccepts(in, "is-default", "true")) {
-    vpcs.push_back({{"VpcId", s.vpc.vpc_id}, {"CidrBlock", s.vpc.cidr}, {"State", "available"}, {"IsDefault", true},
-                    {"OwnerId", ctx.account_id}, {"InstanceTenancy", "default"}, {"DhcpOptionsId", "default"}});
-  }
-  return json{{"Vpcs", vpcs}};
-}
-
 std::string ZoneName(const SubnetInfo& sn, const std::string& region) {
   return sn.availability_zone.empty() ? region + "a" : sn.availability_zone;
-}
-
-// Usable addresses of a CIDR as EC2 counts them (5 reserved per subnet).
-int64_t AvailableAddresses(const std::string& cidr) {
-  size_t slash = cidr.find('/');
-  int bits = slash == std::string::npos ? 32 : atoi(cidr.c_str() + slash + 1);
-  if (bits < 1 || bits > 28) return 0;
-  return (int64_t{1} << (32 - bits)) - 5;
-}
-
-Output DescribeSubnets(const AwsServices& s, const json& in, const AwsCallContext& ctx) {
-  auto ids = StrList(in, "SubnetIds");
-  for (const auto& id : ids) {
-    bool known = std::any_of(s.vpc.subnets.begin(), s.vpc.subnets.end(), [&](const SubnetInfo& sn) { return sn.subnet_id == id; });
-    if (!known) return AwsError{"InvalidSubnetID.NotFound", "The subnet ID '" + id + "' does not exist", 400};
-  }
-  json out = json::array();
-  for (const auto& sn : s.vpc.subnets) {
-    if (!ids.empty() && std::find(ids.begin(), ids.end(), sn.subnet_id) == ids.end()) continue;
-    std::string zone = ZoneName(sn, ctx.region);
-    if (!FilterAccepts(in, "vpc-id", s.vpc.vpc_id) || !FilterAccepts(in, "subnet-id", sn.subnet_id) ||
-        !FilterAccepts(in, "availability-zone", zone) || !FilterAccepts(in, "default-for-az", "true")) {
-      continue;
-    }
-    out.push_back({{"SubnetId", sn.subnet_id}, {"VpcId", s.vpc.vpc_id}, {"CidrBlock", sn.cidr},
-                   {"AvailabilityZone", zone}, {"AvailabilityZoneId", zone}, {"State", "available"},
-                   {"AvailableIpAddressCount", AvailableAddresses(sn.cidr)}, {"DefaultForAz", true},
-                   {"MapPublicIpOnLaunch", false}, {"OwnerId", ctx.account_id}});
-  }
-  return json{{"Subnets", out}};
 }
 
 Output DescribeAvailabilityZones(const AwsServices& s, const json& in, const AwsCallContext& ctx) {
@@ -328,8 +260,6 @@ void StratusAwsHandler::RegisterEc2Network() {
                                                      [&s](const json& in, const AwsCallContext&) -> Output {
                                                        return DescribeInstanceTypes(s, in);
                                                      });
-  ops_["ec2/DescribeVpcs"] = [&s](const json& in, const AwsCallContext& ctx) { return DescribeVpcs(s, in, ctx); };
-  ops_["ec2/DescribeSubnets"] = [&s](const json& in, const AwsCallContext& ctx) { return DescribeSubnets(s, in, ctx); };
   ops_["ec2/DescribeAvailabilityZones"] = [&s](const json& in, const AwsCallContext& ctx) {
     return DescribeAvailabilityZones(s, in, ctx);
   };

@@ -1,5 +1,6 @@
 #include "aws/handler_util.h"
 
+#include <algorithm>
 #include <ctime>
 
 namespace stratus::aws {
@@ -92,6 +93,34 @@ json DropEmpty(json j) {
     for (auto& v : j) v = DropEmpty(std::move(v));
   }
   return j;
+}
+
+namespace {
+bool GlobFrom(const std::string& pattern, const std::string& text, size_t p, size_t t) {
+  for (; p < pattern.size(); ++p, ++t) {
+    if (pattern[p] == '*') {
+      for (size_t k = t; k <= text.size(); ++k) {
+        if (GlobFrom(pattern, text, p + 1, k)) return true;
+      }
+      return false;
+    }
+    if (t >= text.size() || (pattern[p] != '?' && pattern[p] != text[t])) return false;
+  }
+  return t == text.size();
+}
+}  // namespace
+
+bool Glob(const std::string& pattern, const std::string& text) { return GlobFrom(pattern, text, 0, 0); }
+
+bool AnyGlob(const std::vector<std::string>& patterns, const std::string& text) {
+  return std::any_of(patterns.begin(), patterns.end(), [&](const std::string& p) { return Glob(p, text); });
+}
+
+bool FilterAccepts(const json& in, const std::string& name, const std::string& value) {
+  for (const auto& f : in.value("Filters", json::array())) {
+    if (Str(f, "Name") == name && !AnyGlob(StrList(f, "Values"), value)) return false;
+  }
+  return true;
 }
 
 std::string IsoSeconds(double epoch_seconds) {

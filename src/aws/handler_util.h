@@ -43,6 +43,12 @@ json TagList(const std::vector<Tag>& tags);
 // encode), recursively in objects and arrays.
 json DropEmpty(json j);
 
+// EC2's filter wildcards: * any sequence, ? one character. AnyGlob: one of `patterns` matches `text`.
+bool Glob(const std::string& pattern, const std::string& text);
+bool AnyGlob(const std::vector<std::string>& patterns, const std::string& text);
+// False when the input's Filters have one named `name` whose values all miss `value` (true without one).
+bool FilterAccepts(const json& in, const std::string& name, const std::string& value);
+
 // The ISO 8601 "YYYY-MM-DDTHH:MM:SSZ" of epoch seconds.
 std::string IsoSeconds(double epoch_seconds);
 

@@ -22,7 +22,8 @@ void RegisterInstanceCommands(CLI::App& root, CliContext& ctx);
 // stratus instance-type list
 void RegisterInstanceTypeCommands(CLI::App& root, CliContext& ctx);
 
-// stratus vpc list, stratus subnet list
+// stratus vpc create|list|show|modify|delete, stratus subnet create|list|show|modify|delete, stratus sg
+// create|list|show|rules|authorize|revoke|delete
 void RegisterNetworkCommands(CLI::App& root, CliContext& ctx);
 // stratus health
 void RegisterHealthCommand(CLI::App& root, CliContext& ctx);

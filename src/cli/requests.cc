@@ -157,4 +157,58 @@ ApiRequest ListVpcsRequest() { return Get("/v1/vpcs"); }
 ApiRequest ListSubnetsRequest() { return Get("/v1/subnets"); }
 ApiRequest HealthRequest() { return Get("/v1/health"); }
 
+Result<ApiRequest> CreateVpcRequest(const std::string& cidr, const std::vector<std::string>& tags) {
+  STRATUS_ASSIGN_OR_RETURN(std::vector<KeyValue> pairs, ParseUniquePairs(tags, "--tag"));
+  Json body = {{"CidrBlock", cidr}};
+  if (!pairs.empty()) body["Tags"] = TagsJson(pairs);
+  return ApiRequest{"POST", "/v1/vpcs", {}, std::move(body)};
+}
+
+Result<ApiRequest> CreateSubnetRequest(const SubnetArgs& args) {
+  STRATUS_ASSIGN_OR_RETURN(std::vector<KeyValue> pairs, ParseUniquePairs(args.tags, "--tag"));
+  Json body = {{"VpcId", args.vpc}, {"CidrBlock", args.cidr}, {"MapPublicIpOnLaunch", args.public_ip_on_launch}};
+  if (!args.zone.empty()) body["AvailabilityZone"] = args.zone;
+  if (!pairs.empty()) body["Tags"] = TagsJson(pairs);
+  return ApiRequest{"POST", "/v1/subnets", {}, std::move(body)};
+}
+
+Result<ApiRequest> CreateGroupRequest(const GroupArgs& args) {
+  STRATUS_ASSIGN_OR_RETURN(std::vector<KeyValue> pairs, ParseUniquePairs(args.tags, "--tag"));
+  Json body = {{"GroupName", args.name}, {"Description", args.description}};
+  if (!args.vpc.empty()) body["VpcId"] = args.vpc;
+  if (!pairs.empty()) body["Tags"] = TagsJson(pairs);
+  return ApiRequest{"POST", "/v1/security-groups", {}, std::move(body)};
+}
+
+Result<ApiRequest> RuleChangeRequest(const RuleArgs& args, bool authorize) {
+  Json body = {{"Direction", args.egress ? "egress" : "ingress"}};
+  if (!args.cidrs.empty() || !args.source_groups.empty()) {
+    Json perm = {{"IpProtocol", args.protocol == "all" ? "-1" : args.protocol}};
+    if (!args.ports.empty()) {
+      // "80" or "8000-8080" (icmp: TYPE or TYPE-CODE); the daemon checks the ranges.
+      size_t dash = args.ports.find('-', 1);
+      std::string from = args.ports.substr(0, dash), to = dash == std::string::npos ? from : args.ports.substr(dash + 1);
+      char* end = nullptr;
+      long f = strtol(from.c_str(), &end, 10);
+      bool ok = !from.empty() && *end == 0;
+      long t = strtol(to.c_str(), &end, 10);
+      ok = ok && !to.empty() && *end == 0;
+      if (!ok) return InvalidArgument("--port \"" + args.ports + "\": expected PORT or FROM-TO");
+      perm["FromPort"] = f;
+      perm["ToPort"] = args.protocol == "icmp" && dash == std::string::npos ? -1 : t;
+    }
+    Json ranges = Json::array(), pairs = Json::array();
+    for (const auto& c : args.cidrs) ranges.push_back({{"CidrIp", c}});
+    for (const auto& g : args.source_groups) pairs.push_back({{"GroupId", g}});
+    perm["IpRanges"] = ranges;
+    perm["UserIdGroupPairs"] = pairs;
+    body["IpPermissions"] = Json::array({perm});
+  } else if (authorize || args.rule_ids.empty()) {
+    return InvalidArgument(authorize ? "give --cidr or --source-group" : "give --cidr, --source-group or --rule");
+  }
+  if (!args.rule_ids.empty()) body["SecurityGroupRuleIds"] = args.rule_ids;
+  return ApiRequest{"POST", "/v1/security-groups/" + EscapePathSegment(args.group) + (authorize ? "/authorize" : "/revoke"),
+                    {}, std::move(body)};
+}
+
 }  // namespace stratus::cli

@@ -87,6 +87,43 @@ ApiRequest UntagInstanceRequest(const std::string& id, const std::string& key);
 ApiRequest ListInstanceTypesRequest();
 ApiRequest ListVpcsRequest();
 ApiRequest ListSubnetsRequest();
+
+// ---- VPCs, subnets, security groups (docs/network.md)
+// POST /v1/vpcs {"CidrBlock", "Tags"}. Fails on a bad or repeated tag.
+Result<ApiRequest> CreateVpcRequest(const std::string& cidr, const std::vector<std::string>& tags);
+
+struct SubnetArgs {
+  std::string vpc;
+  std::string cidr;
+  std::string zone;                // "" = the daemon picks one
+  bool public_ip_on_launch = false;
+  std::vector<std::string> tags;   // "KEY=VALUE"
+};
+// POST /v1/subnets. Fails on a bad or repeated tag.
+Result<ApiRequest> CreateSubnetRequest(const SubnetArgs& args);
+
+struct GroupArgs {
+  std::string name;
+  std::string description;
+  std::string vpc;                 // "" = the default VPC
+  std::vector<std::string> tags;   // "KEY=VALUE"
+};
+// POST /v1/security-groups. Fails on a bad or repeated tag.
+Result<ApiRequest> CreateGroupRequest(const GroupArgs& args);
+
+// One rule change of `stratus sg authorize|revoke`.
+struct RuleArgs {
+  std::string group;                        // id, or a name of the default VPC
+  bool egress = false;
+  std::string protocol = "tcp";             // tcp, udp, icmp, all
+  std::string ports;                        // "80", "8000-8080"; icmp: "TYPE" or "TYPE-CODE"; "" = all
+  std::vector<std::string> cidrs;           // sources (destinations for --egress)
+  std::vector<std::string> source_groups;   // group ids
+  std::vector<std::string> rule_ids;        // revoke only: "sgr-..."
+};
+// POST /v1/security-groups/{group}/authorize or /revoke ({"Direction", "IpPermissions", "SecurityGroupRuleIds"}).
+// Fails on a malformed --port, or when neither a source nor (for revoke) a rule id is given.
+Result<ApiRequest> RuleChangeRequest(const RuleArgs& args, bool authorize);
 ApiRequest HealthRequest();
 
 }  // namespace stratus::cli

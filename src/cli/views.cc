@@ -111,6 +111,7 @@ Columns SubnetColumns() {
       {"VPC", Field("/VpcId")},
       {"CIDR", Field("/CidrBlock")},
       {"ZONE", Field("/AvailabilityZone")},
+      {"PUBLIC IP", Field("/MapPublicIpOnLaunch")},
       {"DEFAULT", Field("/DefaultForAz")},
   };
 }

@@ -26,7 +26,7 @@ Columns InstanceTypeColumns();
 
 // VPCs: ID, CIDR, DEFAULT.
 Columns VpcColumns();
-// Subnets: ID, VPC, CIDR, ZONE, DEFAULT.
+// Subnets: ID, VPC, CIDR, ZONE, PUBLIC IP, DEFAULT.
 Columns SubnetColumns();
 
 // `stratus health`: Status, Name, Version.

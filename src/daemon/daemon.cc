@@ -21,6 +21,7 @@
 #include "api/rest_images.h"
 #include "api/rest_lb.h"
 #include "api/rest_scaling.h"
+#include "api/rest_network.h"
 #include "aws/credentials.h"
 #include "aws/endpoint.h"
 #include "aws/handler.h"
@@ -128,6 +129,7 @@ struct Daemon::Parts {
   VpcInfo vpc;
   std::unique_ptr<ImageStore> images;
   InstanceTypeTable types;
+  std::unique_ptr<vpc::VpcService> vpcs;  // VPCs, subnets and security groups (docs/network.md)
   std::unique_ptr<net::HostNetwork> network;
   std::unique_ptr<InstanceRuntime> runtime;
   std::unique_ptr<LocalInstanceHost> host;
@@ -170,6 +172,7 @@ Status Daemon::StartAwsEndpoint(Parts& p, const DaemonOptions& o) {
   as.image_service = p.image_service.get();
   as.types = &p.types;
   as.vpc = p.vpc;
+  as.vpcs = p.vpcs.get();
   as.templates = p.templates.get();
   as.elb = p.elb.get();
   as.certificates = p.certificates.get();
@@ -237,6 +240,8 @@ Status Daemon::Start() {
   STRATUS_ASSIGN_OR_RETURN(p.store, OpenSqliteStore(o.state_dir + "/stratus.db"));
   STRATUS_RETURN_IF_ERROR(RecordInstallationName(p.store.get(), o.name));
   STRATUS_ASSIGN_OR_RETURN(p.vpc, LoadOrCreateDefaultVpc(p.store.get(), o.vpc_cidr, o.region));
+  p.vpcs = std::make_unique<vpc::VpcService>(p.store.get());
+  STRATUS_RETURN_IF_ERROR(p.vpcs->Init(p.vpc));
   STRATUS_ASSIGN_OR_RETURN(p.token, LoadOrCreateApiToken(o.state_dir));
   if (!o.instance_types_file.empty()) STRATUS_RETURN_IF_ERROR(p.types.LoadFile(o.instance_types_file));
 
@@ -357,6 +362,7 @@ Status Daemon::Start() {
                                                         p.alarms.get(), ao);
   STRATUS_RETURN_IF_ERROR(p.asg->Load());
   ConnectInUseChecks(p.image_service.get(), p.templates.get(), p.asg.get());
+  ConnectNetworkInUseChecks(p.vpcs.get(), p.instances.get());
   p.asg->StartLoop();
   p.collector->SetPassListener([asg = p.asg.get()] { asg->Wake(); });  // decide on each sample at once
   p.rest_scaling = std::make_unique<RestScaling>(p.templates.get(), p.asg.get());
@@ -386,6 +392,7 @@ Status Daemon::Start() {
   MountImageRoutes(p.server, p.image_service.get());
   MountLoadBalancerRoutes(p.server, p.elb.get());
   MountCertificateRoutes(p.server, p.certificates.get());
+  MountNetworkRoutes(p.server, p.vpcs.get());
   MountCostRoutes(p.server, p.cost.get());
   MountAdminRoutes(p.server, {p.store.get(), o.state_dir, o.name, SqliteStoreSchemaVersion(),
                               [dir = o.state_dir]() -> Result<nlohmann::json> {

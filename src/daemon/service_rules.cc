@@ -26,4 +26,17 @@ void ConnectCertificates(elb::CertificateService* certificates, elb::LoadBalance
   certificates->SetChangeListener([load_balancers](const std::string&) { load_balancers->CertificatesChanged(); });
 }
 
+void ConnectNetworkInUseChecks(vpc::VpcService* vpcs, const InstanceService* instances) {
+  vpcs->AddInUseCheck([instances](const std::string& id) -> Status {
+    if (id.rfind("subnet-", 0) != 0) return Status::Ok();
+    auto in_subnet = instances->Describe(
+        {{"subnet-id", {id}}, {"instance-state-name", {"pending", "running", "stopping", "stopped", "shutting-down"}}});
+    if (!in_subnet.ok()) return in_subnet.status();
+    if (in_subnet->empty()) return Status::Ok();
+    return FailedPrecondition("The subnet '" + id + "' has dependencies and cannot be deleted: instance " +
+                              in_subnet->front().instance_id)
+        .WithErrorCode("DependencyViolation");
+  });
+}
+
 }  // namespace stratus

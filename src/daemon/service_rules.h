@@ -11,6 +11,7 @@
 #include "image/image_service.h"
 #include "scaling/auto_scaling_service.h"
 #include "scaling/launch_template.h"
+#include "vpc/vpc_service.h"
 
 namespace stratus {
 
@@ -27,5 +28,9 @@ void ConnectInUseChecks(ImageService* images, scaling::LaunchTemplateService* te
 // (ResourceInUseException) and a re-imported certificate reaches the listeners using it (docs/lb.md). Call before
 // both services start; both must outlive each other's use.
 void ConnectCertificates(elb::CertificateService* certificates, elb::LoadBalancerService* load_balancers);
+
+// Deleting a subnet that an instance (not terminated) is in is refused with DependencyViolation (docs/network.md).
+// `instances` must outlive `vpcs`' users.
+void ConnectNetworkInUseChecks(vpc::VpcService* vpcs, const InstanceService* instances);
 
 }  // namespace stratus

@@ -1,4 +1,4 @@
-// StratusAwsHandler without services: the operations that need none (VPC, regions), the clear error for
+// StratusAwsHandler with few services: the VPC operations over a VpcService, regions and zones, the clear error for
 // operations whose service is missing, unsupported operations, Status -> AWS error mapping, credentials file.
 #include <gtest/gtest.h>
 
@@ -12,6 +12,9 @@
 #include "aws/handler.h"
 #include "aws/handler_util.h"
 #include "common/files.h"
+#include "common/ids.h"
+#include "store/sqlite_store.h"
+#include "vpc/vpc_service.h"
 
 namespace stratus::aws {
 namespace {
@@ -29,7 +32,15 @@ AwsCallContext Ctx(const std::string& region = "local") {
 }
 
 TEST(AwsHandlerTest, DescribesTheVpcSubnetsZonesAndRegions) {
-  StratusAwsHandler h(Network());
+  std::string dir = "/tmp/aws-handler-test-" + RandomHex(8);
+  ASSERT_TRUE(MakeDirs(dir, 0700).ok());
+  auto store = OpenSqliteStore(dir + "/db");
+  ASSERT_TRUE(store.ok());
+  AwsServices s = Network();
+  vpc::VpcService service(store->get());
+  ASSERT_TRUE(service.Init(s.vpc).ok());
+  s.vpcs = &service;
+  StratusAwsHandler h(s);
   auto vpcs = std::get<json>(h.Call("ec2", "DescribeVpcs", json::object(), Ctx()));
   EXPECT_EQ(vpcs["Vpcs"][0]["VpcId"], "vpc-0123456789abcdef0");
   EXPECT_EQ(vpcs["Vpcs"][0]["IsDefault"], true);
@@ -43,6 +54,21 @@ TEST(AwsHandlerTest, DescribesTheVpcSubnetsZonesAndRegions) {
   EXPECT_EQ(regions["Regions"].size(), 2u);
   auto zones = std::get<json>(h.Call("ec2", "DescribeAvailabilityZones", json::object(), Ctx()));
   EXPECT_EQ(zones["AvailabilityZones"][0]["ZoneName"], "locala");
+  // Filters and the owner, as EC2 shows them.
+  auto created = std::get<json>(h.Call("ec2", "CreateVpc", {{"CidrBlock", "10.0.0.0/16"}}, Ctx()));
+  EXPECT_EQ(created["Vpc"]["OwnerId"], "000000000000");
+  auto defaults = std::get<json>(h.Call("ec2", "DescribeVpcs", {{"Filters", {{{"Name", "is-default"}, {"Values", {"true"}}}}}}, Ctx()));
+  ASSERT_EQ(defaults["Vpcs"].size(), 1u);
+  EXPECT_EQ(defaults["Vpcs"][0]["VpcId"], "vpc-0123456789abcdef0");
+  auto groups = std::get<json>(h.Call("ec2", "DescribeSecurityGroups", {{"GroupNames", {"default"}}}, Ctx()));
+  EXPECT_EQ(groups["SecurityGroups"][0]["IpPermissions"][0]["UserIdGroupPairs"][0]["UserId"], "000000000000");
+  // The older single-permission members of authorize-security-group-ingress --protocol --port --cidr.
+  std::string sg = groups["SecurityGroups"][0]["GroupId"];
+  auto added = std::get<json>(h.Call("ec2", "AuthorizeSecurityGroupIngress",
+                                     {{"GroupId", sg}, {"IpProtocol", "tcp"}, {"FromPort", 22}, {"ToPort", 22}, {"CidrIp", "10.0.0.0/8"}}, Ctx()));
+  EXPECT_EQ(added["SecurityGroupRules"][0]["CidrIpv4"], "10.0.0.0/8");
+  store->reset();
+  (void)RemoveAll(dir);
 }
 
 TEST(AwsHandlerTest, MissingServiceNamesTheOperation) {
@@ -51,7 +77,7 @@ TEST(AwsHandlerTest, MissingServiceNamesTheOperation) {
            {"ec2", "RunInstances"}, {"elasticloadbalancing", "CreateLoadBalancer"},
            {"autoscaling", "CreateAutoScalingGroup"}, {"monitoring", "PutMetricData"}, {"monitoring", "DescribeAlarms"},
            {"ec2", "DescribeImages"}, {"ec2", "CreateImage"}, {"ec2", "DeregisterImage"},
-           {"ec2", "CreateLaunchTemplate"}, {"ec2", "DescribeInstanceTypes"}, {"ec2", "GetConsoleOutput"}}) {
+           {"ec2", "CreateLaunchTemplate"}, {"ec2", "DescribeInstanceTypes"}, {"ec2", "GetConsoleOutput"}, {"ec2", "CreateVpc"}}) {
     auto r = h.Call(service, op, json::object(), Ctx());
     ASSERT_TRUE(std::holds_alternative<AwsError>(r)) << op;
     const auto& e = std::get<AwsError>(r);
@@ -62,9 +88,9 @@ TEST(AwsHandlerTest, MissingServiceNamesTheOperation) {
 
 TEST(AwsHandlerTest, UnsupportedOperationIsNamed) {
   StratusAwsHandler h(Network());
-  auto e = std::get<AwsError>(h.Call("ec2", "CreateVpc", json::object(), Ctx()));
+  auto e = std::get<AwsError>(h.Call("ec2", "CreateKeyPair", json::object(), Ctx()));
   EXPECT_EQ(e.code, "InvalidAction");
-  EXPECT_NE(e.message.find("CreateVpc"), std::string::npos);
+  EXPECT_NE(e.message.find("CreateKeyPair"), std::string::npos);
 }
 
 TEST(AwsHandlerTest, EveryOperationOfIssue6IsImplemented) {

@@ -194,18 +194,47 @@ TEST_F(AppTest, ImagesAndTypes) {
   EXPECT_EQ(Sent(2).path, "/v1/instance-types");
 }
 
+TEST_F(AppTest, VpcSubnetAndSecurityGroupRequests) {
+  Reply(200, R"({"VpcId": "vpc-1"})");
+  Reply(200, R"({"VpcId": "vpc-1", "CidrBlock": "10.0.0.0/16", "IsDefault": false})");
+  CliRun r = Cli({"vpc", "create", "10.0.0.0/16", "--tag", "Name=a"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(*Sent(0).body, (Json{{"CidrBlock", "10.0.0.0/16"}, {"Tags", {{{"Key", "Name"}, {"Value", "a"}}}}}));
+  EXPECT_EQ(Sent(1).path, "/v1/vpcs/vpc-1");
+
+  Reply(200, R"({"SecurityGroupRules": []})");
+  r = Cli({"sg", "authorize", "sg-1", "--port", "8000-8080", "--cidr", "10.0.0.0/8", "--source-group", "sg-2"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Sent(2).path, "/v1/security-groups/sg-1/authorize");
+  EXPECT_EQ(*Sent(2).body, Json::parse(R"({"Direction": "ingress", "IpPermissions": [{"IpProtocol": "tcp",
+      "FromPort": 8000, "ToPort": 8080, "IpRanges": [{"CidrIp": "10.0.0.0/8"}],
+      "UserIdGroupPairs": [{"GroupId": "sg-2"}]}]})"));
+
+  Reply(200, R"({"SecurityGroupRules": []})");
+  r = Cli({"sg", "revoke", "sg-1", "--egress", "--rule", "sgr-1"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(*Sent(3).body, (Json{{"Direction", "egress"}, {"SecurityGroupRuleIds", {"sgr-1"}}}));
+
+  // Refused before anything is sent: a bad port, or no peer.
+  r = Cli({"sg", "authorize", "sg-1", "--port", "http", "--cidr", "0.0.0.0/0"});
+  EXPECT_NE(r.code, 0);
+  r = Cli({"sg", "authorize", "sg-1", "--port", "80"});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("--cidr"), std::string::npos) << r.err;
+}
+
 TEST_F(AppTest, NetworksAndHealth) {
   Reply(200, R"({"Vpcs": [{"VpcId": "vpc-1", "CidrBlock": "172.31.0.0/16", "IsDefault": true}]})");
   CliRun r = Cli({"vpc", "list"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "ID      CIDR            DEFAULT\nvpc-1   172.31.0.0/16   true\n");
   Reply(200, R"({"Subnets": [{"SubnetId": "subnet-1", "VpcId": "vpc-1", "CidrBlock":
-      "172.31.0.0/20", "AvailabilityZone": "local-1a", "DefaultForAz": true}]})");
+      "172.31.0.0/20", "AvailabilityZone": "local-1a", "MapPublicIpOnLaunch": false, "DefaultForAz": true}]})");
   r = Cli({"subnet", "list"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out,
-            "ID         VPC     CIDR            ZONE       DEFAULT\n"
-            "subnet-1   vpc-1   172.31.0.0/20   local-1a   true\n");
+            "ID         VPC     CIDR            ZONE       PUBLIC IP   DEFAULT\n"
+            "subnet-1   vpc-1   172.31.0.0/20   local-1a   false       true\n");
   Reply(200, R"({"Status": "ok", "Name": "stratus", "Version": "0.1"})");
   r = Cli({"health"});
   ASSERT_EQ(r.code, 0) << r.err;

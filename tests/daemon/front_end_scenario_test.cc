@@ -27,6 +27,7 @@
 #include "api/rest_cloudwatch.h"
 #include "api/rest_images.h"
 #include "api/rest_lb.h"
+#include "api/rest_network.h"
 #include "api/rest_scaling.h"
 #include "aws/handler.h"
 #include "cloudwatch/alarm_manager.h"
@@ -39,6 +40,7 @@
 #include "image/image_service.h"
 #include "metrics/metric_store.h"
 #include "scaling/auto_scaling_service.h"
+#include "vpc/vpc_service.h"
 
 namespace stratus {
 namespace {
@@ -63,6 +65,9 @@ class World {
     lo.validate_type = [this](const std::string& t) { return types_.Find(t).status(); };
     templates_ = std::make_unique<scaling::LaunchTemplateService>(store, lo);
     (void)templates_->Load();
+
+    vpcs_ = std::make_unique<vpc::VpcService>(store);
+    (void)vpcs_->Init(vpc_);
 
     InstanceServiceOptions io;
     io.vpc_id = vpc_.vpc_id;
@@ -98,6 +103,7 @@ class World {
                                                          asg_target_groups_.get(), asg_metrics_.get(), alarms_.get(), ao);
     (void)asg_->Load();
     ConnectInUseChecks(image_service_.get(), templates_.get(), asg_.get());
+    ConnectNetworkInUseChecks(vpcs_.get(), instances_.get());
 
     rest_ = std::make_unique<RestApi>(RestServices{instances_.get(), images, &types_, vpc_, "test", "0", std::filesystem::temp_directory_path().string()});
     rest_->Mount(server_);
@@ -106,6 +112,7 @@ class World {
     MountImageRoutes(server_, image_service_.get());
     MountLoadBalancerRoutes(server_, elb_.get());
     MountCertificateRoutes(server_, certificates_.get());
+    MountNetworkRoutes(server_, vpcs_.get());
     MountCloudWatchRoutes(server_, {metrics_.get(), alarms_.get(), {}, {}});
     port_ = server_.bind_to_any_port("127.0.0.1");
     server_thread_ = std::thread([this] { server_.listen_after_bind(); });
@@ -116,6 +123,7 @@ class World {
     as.image_service = image_service_.get();
     as.types = &types_;
     as.vpc = vpc_;
+    as.vpcs = vpcs_.get();
     as.templates = templates_.get();
     as.elb = elb_.get();
     as.certificates = certificates_.get();
@@ -175,6 +183,7 @@ class World {
  private:
   TestStores stores_{"front-end-scenario"};
   VpcInfo vpc_;
+  std::unique_ptr<vpc::VpcService> vpcs_;
   InstanceTypeTable types_;
   std::map<std::string, std::string> image_ids_;
   std::unique_ptr<scaling::LaunchTemplateService> templates_;
@@ -305,6 +314,80 @@ std::vector<Step> Scenario() {
   both("instance types", Rest("GET", "/v1/instance-types"), Aws("ec2", "DescribeInstanceTypes"));
   both("vpcs", Rest("GET", "/v1/vpcs"), Aws("ec2", "DescribeVpcs"));
   both("subnets", Rest("GET", "/v1/subnets"), Aws("ec2", "DescribeSubnets"));
+
+  // VPCs, subnets, security groups.
+  both("a vpc", Rest("POST", "/v1/vpcs", {{"CidrBlock", "10.1.0.0/16"}}), Aws("ec2", "CreateVpc", {{"CidrBlock", "10.1.0.0/16"}}))
+      ->captures = {{"vpc", "/VpcId", "/Vpc/VpcId"}};
+  both("a vpc of the same block", Rest("POST", "/v1/vpcs", {{"CidrBlock", "10.1.0.0/16"}}),
+       Aws("ec2", "CreateVpc", {{"CidrBlock", "10.1.0.0/16"}}))
+      ->captures = {{"vpc2", "/VpcId", "/Vpc/VpcId"}};
+  both("a vpc too large", Rest("POST", "/v1/vpcs", {{"CidrBlock", "10.0.0.0/8"}}),
+       Aws("ec2", "CreateVpc", {{"CidrBlock", "10.0.0.0/8"}}), "InvalidVpc.Range");
+  both("one vpc", Rest("GET", "/v1/vpcs/{vpc}"), Aws("ec2", "DescribeVpcs", {{"VpcIds", {"{vpc}"}}}))
+      ->checks = {{"/CidrBlock", "/Vpcs/0/CidrBlock", "10.1.0.0/16"}, {"/IsDefault", "/Vpcs/0/IsDefault", false}};
+  both("dns hostnames", Rest("PATCH", "/v1/vpcs/{vpc}", {{"EnableDnsHostnames", true}}),
+       Aws("ec2", "ModifyVpcAttribute", {{"VpcId", "{vpc}"}, {"EnableDnsHostnames", {{"Value", true}}}}));
+  both("a subnet", Rest("POST", "/v1/subnets", {{"VpcId", "{vpc}"}, {"CidrBlock", "10.1.1.0/24"}, {"AvailabilityZone", "locala"}}),
+       Aws("ec2", "CreateSubnet", {{"VpcId", "{vpc}"}, {"CidrBlock", "10.1.1.0/24"}, {"AvailabilityZone", "locala"}}))
+      ->captures = {{"subnet", "/SubnetId", "/Subnet/SubnetId"}};
+  both("an overlapping subnet", Rest("POST", "/v1/subnets", {{"VpcId", "{vpc}"}, {"CidrBlock", "10.1.1.128/25"}}),
+       Aws("ec2", "CreateSubnet", {{"VpcId", "{vpc}"}, {"CidrBlock", "10.1.1.128/25"}}), "InvalidSubnet.Conflict");
+  both("a subnet outside its vpc", Rest("POST", "/v1/subnets", {{"VpcId", "{vpc}"}, {"CidrBlock", "10.2.0.0/24"}}),
+       Aws("ec2", "CreateSubnet", {{"VpcId", "{vpc}"}, {"CidrBlock", "10.2.0.0/24"}}), "InvalidSubnet.Range");
+  both("public addresses on launch", Rest("PATCH", "/v1/subnets/{subnet}", {{"MapPublicIpOnLaunch", true}}),
+       Aws("ec2", "ModifySubnetAttribute", {{"SubnetId", "{subnet}"}, {"MapPublicIpOnLaunch", {{"Value", true}}}}));
+  both("one subnet", Rest("GET", "/v1/subnets/{subnet}"), Aws("ec2", "DescribeSubnets", {{"SubnetIds", {"{subnet}"}}}))
+      ->checks = {{"/MapPublicIpOnLaunch", "/Subnets/0/MapPublicIpOnLaunch", true}, {"/VpcId", "/Subnets/0/VpcId", "{vpc}"}};
+  both("a web group", Rest("POST", "/v1/security-groups", {{"GroupName", "web"}, {"Description", "web tier"}, {"VpcId", "{vpc}"}}),
+       Aws("ec2", "CreateSecurityGroup", {{"GroupName", "web"}, {"Description", "web tier"}, {"VpcId", "{vpc}"}}))
+      ->captures = {{"web", "/GroupId", "/GroupId"}};
+  both("a db group", Rest("POST", "/v1/security-groups", {{"GroupName", "db"}, {"Description", "database"}, {"VpcId", "{vpc}"}}),
+       Aws("ec2", "CreateSecurityGroup", {{"GroupName", "db"}, {"Description", "database"}, {"VpcId", "{vpc}"}}))
+      ->captures = {{"db", "/GroupId", "/GroupId"}};
+  both("a group name taken", Rest("POST", "/v1/security-groups", {{"GroupName", "db"}, {"Description", "again"}, {"VpcId", "{vpc}"}}),
+       Aws("ec2", "CreateSecurityGroup", {{"GroupName", "db"}, {"Description", "again"}, {"VpcId", "{vpc}"}}),
+       "InvalidGroup.Duplicate");
+  const json from_web = {{{"IpProtocol", "tcp"}, {"FromPort", 5432}, {"ToPort", 5432}, {"UserIdGroupPairs", {{{"GroupId", "{web}"}}}}}};
+  both("db admits web", Rest("POST", "/v1/security-groups/{db}/authorize", {{"IpPermissions", from_web}}),
+       Aws("ec2", "AuthorizeSecurityGroupIngress", {{"GroupId", "{db}"}, {"IpPermissions", from_web}}))
+      ->captures = {{"rule", "/SecurityGroupRules/0/SecurityGroupRuleId", "/SecurityGroupRules/0/SecurityGroupRuleId"}};
+  both("the same rule again", Rest("POST", "/v1/security-groups/{db}/authorize", {{"IpPermissions", from_web}}),
+       Aws("ec2", "AuthorizeSecurityGroupIngress", {{"GroupId", "{db}"}, {"IpPermissions", from_web}}),
+       "InvalidPermission.Duplicate");
+  const json bad_ports = {{{"IpProtocol", "tcp"}, {"FromPort", 9}, {"ToPort", 1}, {"IpRanges", {{{"CidrIp", "0.0.0.0/0"}}}}}};
+  both("a port range backwards", Rest("POST", "/v1/security-groups/{db}/authorize", {{"IpPermissions", bad_ports}}),
+       Aws("ec2", "AuthorizeSecurityGroupIngress", {{"GroupId", "{db}"}, {"IpPermissions", bad_ports}}),
+       "InvalidParameterValue");
+  const json dns_out = {{{"IpProtocol", "udp"}, {"FromPort", 53}, {"ToPort", 53}, {"IpRanges", {{{"CidrIp", "10.1.0.0/16"}}}}}};
+  both("an egress rule", Rest("POST", "/v1/security-groups/{web}/authorize", {{"Direction", "egress"}, {"IpPermissions", dns_out}}),
+       Aws("ec2", "AuthorizeSecurityGroupEgress", {{"GroupId", "{web}"}, {"IpPermissions", dns_out}}));
+  both("…revoked by its traffic", Rest("POST", "/v1/security-groups/{web}/revoke", {{"Direction", "egress"}, {"IpPermissions", dns_out}}),
+       Aws("ec2", "RevokeSecurityGroupEgress", {{"GroupId", "{web}"}, {"IpPermissions", dns_out}}));
+  both("groups", Rest("GET", "/v1/security-groups"), Aws("ec2", "DescribeSecurityGroups"));
+  both("one group", Rest("GET", "/v1/security-groups/{db}"), Aws("ec2", "DescribeSecurityGroups", {{"GroupIds", {"{db}"}}}))
+      ->checks = {{"/IpPermissions/0/FromPort", "/SecurityGroups/0/IpPermissions/0/FromPort", 5432},
+                  {"/IpPermissions/0/UserIdGroupPairs/0/GroupId", "/SecurityGroups/0/IpPermissions/0/UserIdGroupPairs/0/GroupId", "{web}"}};
+  both("rules of a group", Rest("GET", "/v1/security-groups/{db}/rules"),
+       Aws("ec2", "DescribeSecurityGroupRules", {{"Filters", {{{"Name", "group-id"}, {"Values", {"{db}"}}}}}}))
+      ->checks = {{"/SecurityGroupRules/1/SecurityGroupRuleId", "/SecurityGroupRules/1/SecurityGroupRuleId", "{rule}"}};
+  both("delete a referenced group", Rest("DELETE", "/v1/security-groups/{web}"),
+       Aws("ec2", "DeleteSecurityGroup", {{"GroupId", "{web}"}}), "DependencyViolation");
+  both("delete a vpc in use", Rest("DELETE", "/v1/vpcs/{vpc}"), Aws("ec2", "DeleteVpc", {{"VpcId", "{vpc}"}}),
+       "DependencyViolation");
+  both("revoke", Rest("POST", "/v1/security-groups/{db}/revoke", {{"SecurityGroupRuleIds", {"{rule}"}}}),
+       Aws("ec2", "RevokeSecurityGroupIngress", {{"GroupId", "{db}"}, {"SecurityGroupRuleIds", {"{rule}"}}}));
+  both("revoke again", Rest("POST", "/v1/security-groups/{db}/revoke", {{"SecurityGroupRuleIds", {"{rule}"}}}),
+       Aws("ec2", "RevokeSecurityGroupIngress", {{"GroupId", "{db}"}, {"SecurityGroupRuleIds", {"{rule}"}}}),
+       "InvalidSecurityGroupRuleId.NotFound");
+  both("delete a group", Rest("DELETE", "/v1/security-groups/{web}"), Aws("ec2", "DeleteSecurityGroup", {{"GroupId", "{web}"}}));
+  both("delete the other", Rest("DELETE", "/v1/security-groups/{db}"), Aws("ec2", "DeleteSecurityGroup", {{"GroupId", "{db}"}}));
+  both("delete a default subnet", Rest("DELETE", "/v1/subnets/subnet-0123456789abcdef0"),
+       Aws("ec2", "DeleteSubnet", {{"SubnetId", "subnet-0123456789abcdef0"}}), "OperationNotPermitted");
+  both("delete a subnet", Rest("DELETE", "/v1/subnets/{subnet}"), Aws("ec2", "DeleteSubnet", {{"SubnetId", "{subnet}"}}));
+  both("delete a vpc", Rest("DELETE", "/v1/vpcs/{vpc}"), Aws("ec2", "DeleteVpc", {{"VpcId", "{vpc}"}}));
+  both("delete the other vpc", Rest("DELETE", "/v1/vpcs/{vpc2}"), Aws("ec2", "DeleteVpc", {{"VpcId", "{vpc2}"}}));
+  both("a deleted vpc", Rest("GET", "/v1/vpcs/{vpc}"), Aws("ec2", "DescribeVpcs", {{"VpcIds", {"{vpc}"}}}),
+       "InvalidVpcID.NotFound");
 
   // Images.
   both("images", Rest("GET", "/v1/images"), Aws("ec2", "DescribeImages"));
@@ -664,6 +747,7 @@ TEST(FrontEndScenarioTest, CoversEveryOperationBothFrontEndsOffer) {
       "ec2/DescribeTags",                   // REST shows tags on each object
       "ec2/DescribeAvailabilityZones",      // REST: the zones are in GET /v1/subnets
       "ec2/DescribeRegions",                // one region per stratusd
+      "ec2/DescribeVpcAttribute",           // REST shows the attributes on the VPC
       "elasticloadbalancing/ModifyListener",
       "elasticloadbalancing/DeleteRule",
       "elasticloadbalancing/DescribeTags",  // REST shows tags on each object
@@ -691,7 +775,11 @@ TEST(FrontEndScenarioTest, CoversEveryOperationBothFrontEndsOffer) {
       "POST /v1/instances", "GET /v1/instances", "GET /v1/instances/[^/]+", "PATCH /v1/instances/[^/]+",
       "GET /v1/instances/[^/]+/console", "POST /v1/instances/[^/]+/(stop|start|reboot|terminate)",
       "POST /v1/instances/[^/]+/tags", "DELETE /v1/instances/[^/]+/tags", "GET /v1/instance-types", "GET /v1/vpcs",
-      "GET /v1/subnets", "GET /v1/images", "GET /v1/images/[^/]+", "POST /v1/images", "DELETE /v1/images/[^/]+",
+      "POST /v1/vpcs", "GET /v1/vpcs/[^/]+", "PATCH /v1/vpcs/[^/]+", "DELETE /v1/vpcs/[^/]+", "GET /v1/subnets",
+      "POST /v1/subnets", "GET /v1/subnets/[^/]+", "PATCH /v1/subnets/[^/]+", "DELETE /v1/subnets/[^/]+",
+      "GET /v1/security-groups", "POST /v1/security-groups", "GET /v1/security-groups/[^/]+",
+      "DELETE /v1/security-groups/[^/]+", "GET /v1/security-groups/[^/]+/rules",
+      "POST /v1/security-groups/[^/]+/(authorize|revoke)", "GET /v1/images", "GET /v1/images/[^/]+", "POST /v1/images", "DELETE /v1/images/[^/]+",
       "POST /v1/images/[^/]+/tags", "DELETE /v1/images/[^/]+/tags", "POST /v1/launch-templates",
       "GET /v1/launch-templates", "GET /v1/launch-templates/[^/]+", "GET /v1/launch-templates/[^/]+/versions",
       "POST /v1/launch-templates/[^/]+/versions", "PATCH /v1/launch-templates/[^/]+",
