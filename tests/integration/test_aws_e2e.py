@@ -214,3 +214,104 @@ def test_boto3_scenario(daemon, gen):
         pytest.skip("CloudWatch part skipped: " + out["metric_error"][1])
     points = out["metric_datapoints"]
     assert sum(p["SampleCount"] for p in points) == 3 and max(p["Maximum"] for p in points) == 30.0
+
+
+def aws_error(r):
+    """The AWS error code of a failed aws CLI call ("An error occurred (Code) when calling ...")."""
+    assert not isinstance(r, dict), r
+    text = r.stderr
+    return text[text.index("(") + 1:text.index(")")] if "(" in text else text
+
+
+@pytest.mark.parametrize("gen", ["debian", "pyenv"])
+def test_vpc_story_cli(daemon, gen):
+    """VPCs, subnets and security groups through the aws CLI: creation, AWS's refusals, rules by group, cleanup."""
+    if not have(gen):
+        pytest.skip(f"{gen} aws CLI not installed")
+    s = daemon
+    vpc = aws(s, gen, "ec2", "create-vpc", "--cidr-block", "10.77.0.0/16")["Vpc"]["VpcId"]
+    twin = aws(s, gen, "ec2", "create-vpc", "--cidr-block", "10.77.0.0/16")["Vpc"]["VpcId"]  # overlap allowed
+    assert aws_error(aws(s, gen, "ec2", "create-vpc", "--cidr-block", "10.0.0.0/8", check=False)) == "InvalidVpc.Range"
+    subnet = aws(s, gen, "ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.77.1.0/24")["Subnet"]["SubnetId"]
+    r = aws(s, gen, "ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.77.1.0/25", check=False)
+    assert aws_error(r) == "InvalidSubnet.Conflict"
+    aws(s, gen, "ec2", "modify-subnet-attribute", "--subnet-id", subnet, "--map-public-ip-on-launch")
+    sn = aws(s, gen, "ec2", "describe-subnets", "--subnet-ids", subnet)["Subnets"][0]
+    assert sn["MapPublicIpOnLaunch"] is True and sn["AvailableIpAddressCount"] == 251
+    aws(s, gen, "ec2", "modify-vpc-attribute", "--vpc-id", vpc, "--enable-dns-hostnames", '{"Value": true}')
+    attr = aws(s, gen, "ec2", "describe-vpc-attribute", "--vpc-id", vpc, "--attribute", "enableDnsHostnames")
+    assert attr["EnableDnsHostnames"]["Value"] is True
+
+    web = aws(s, gen, "ec2", "create-security-group", "--group-name", "web", "--description", "web tier",
+              "--vpc-id", vpc)["GroupId"]
+    db = aws(s, gen, "ec2", "create-security-group", "--group-name", "db", "--description", "database",
+             "--vpc-id", vpc)["GroupId"]
+    added = aws(s, gen, "ec2", "authorize-security-group-ingress", "--group-id", db, "--ip-permissions",
+                f"IpProtocol=tcp,FromPort=5432,ToPort=5432,UserIdGroupPairs=[{{GroupId={web}}}]")
+    rule = added["SecurityGroupRules"][0]["SecurityGroupRuleId"]
+    aws(s, gen, "ec2", "authorize-security-group-ingress", "--group-id", web, "--protocol", "tcp", "--port", "80",
+        "--cidr", "0.0.0.0/0")
+    r = aws(s, gen, "ec2", "authorize-security-group-ingress", "--group-id", web, "--protocol", "tcp", "--port", "80",
+            "--cidr", "0.0.0.0/0", check=False)
+    assert aws_error(r) == "InvalidPermission.Duplicate"
+    g = aws(s, gen, "ec2", "describe-security-groups", "--group-ids", db)["SecurityGroups"][0]
+    assert g["IpPermissions"][0]["UserIdGroupPairs"][0]["GroupId"] == web
+    assert g["IpPermissionsEgress"][0]["IpProtocol"] == "-1"
+    rules = aws(s, gen, "ec2", "describe-security-group-rules", "--filters", f"Name=group-id,Values={db}")
+    assert len(rules["SecurityGroupRules"]) == 2
+    assert aws_error(aws(s, gen, "ec2", "delete-security-group", "--group-id", web, check=False)) == "DependencyViolation"
+    assert aws_error(aws(s, gen, "ec2", "delete-vpc", "--vpc-id", vpc, check=False)) == "DependencyViolation"
+
+    aws(s, gen, "ec2", "revoke-security-group-ingress", "--group-id", db, "--security-group-rule-ids", rule)
+    for group in (web, db):
+        aws(s, gen, "ec2", "delete-security-group", "--group-id", group)
+    aws(s, gen, "ec2", "delete-subnet", "--subnet-id", subnet)
+    for v in (vpc, twin):
+        aws(s, gen, "ec2", "delete-vpc", "--vpc-id", v)
+    assert aws_error(aws(s, gen, "ec2", "describe-vpcs", "--vpc-ids", vpc, check=False)) == "InvalidVpcID.NotFound"
+
+
+BOTO3_VPC = r"""
+import json, sys, boto3, botocore
+endpoint, creds = sys.argv[1], sys.argv[2]
+ec2 = boto3.Session(profile_name="stratus").client("ec2", endpoint_url=endpoint, region_name="local")
+def code(f, **kw):
+    try:
+        f(**kw)
+    except botocore.exceptions.ClientError as e:
+        return e.response["Error"]["Code"]
+    return "ok"
+vpc = ec2.create_vpc(CidrBlock="10.78.0.0/16")["Vpc"]["VpcId"]
+subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.78.0.0/28")["Subnet"]["SubnetId"]
+out_of_range = code(ec2.create_subnet, VpcId=vpc, CidrBlock="10.79.0.0/24")
+sg = ec2.create_security_group(GroupName="app", Description="app", VpcId=vpc)["GroupId"]
+perm = [{"IpProtocol": "udp", "FromPort": 53, "ToPort": 53, "IpRanges": [{"CidrIp": "10.78.0.0/16"}]}]
+ec2.authorize_security_group_egress(GroupId=sg, IpPermissions=perm)
+group = ec2.describe_security_groups(GroupIds=[sg])["SecurityGroups"][0]
+ec2.revoke_security_group_egress(GroupId=sg, IpPermissions=perm)
+revoked_again = code(ec2.revoke_security_group_egress, GroupId=sg, IpPermissions=perm)
+bad_protocol = code(ec2.authorize_security_group_ingress, GroupId=sg,
+                    IpPermissions=[{"IpProtocol": "gre", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+ec2.delete_security_group(GroupId=sg)
+ec2.delete_subnet(SubnetId=subnet)
+ec2.delete_vpc(VpcId=vpc)
+print(json.dumps({"out_of_range": out_of_range, "egress": len(group["IpPermissionsEgress"]),
+                  "revoked_again": revoked_again, "bad_protocol": bad_protocol,
+                  "left": [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if v["VpcId"] == vpc]}))
+"""
+
+
+@pytest.mark.parametrize("gen", ["debian", "pyenv"])
+def test_vpc_story_boto3(daemon, gen):
+    """The same objects through boto3: create, refuse with AWS's codes, delete; nothing left."""
+    if not have(gen):
+        pytest.skip(f"{gen} boto3 not installed")
+    env = dict(os.environ, AWS_SHARED_CREDENTIALS_FILE=creds_path(daemon), AWS_CONFIG_FILE="/dev/null")
+    env.pop("AWS_ACCESS_KEY_ID", None)
+    env.pop("AWS_SECRET_ACCESS_KEY", None)
+    r = subprocess.run([GENERATIONS[gen]["python"], "-c", BOTO3_VPC, daemon.endpoint, creds_path(daemon)],
+                       capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 0, r.stderr + "\n" + daemon.log()
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out == {"out_of_range": "InvalidSubnet.Range", "egress": 2, "revoked_again": "InvalidPermission.NotFound",
+                   "bad_protocol": "InvalidParameterValue", "left": []}
