@@ -19,7 +19,7 @@ int CountState(const Json& g, const char* state) {
 Columns GroupColumns() {
   return {{"NAME", [](const Json& j) { return FieldText(j, "AutoScalingGroupName"); }},
           {"TEMPLATE", [](const Json& j) {
-             return FieldText(j["LaunchTemplate"], "LaunchTemplateName") + ":" + FieldText(j["LaunchTemplate"], "Version");
+             return FieldText(j, "LaunchTemplate", "LaunchTemplateName") + ":" + FieldText(j, "LaunchTemplate", "Version");
            }},
           {"MIN", [](const Json& j) { return FieldText(j, "MinSize"); }},
           {"MAX", [](const Json& j) { return FieldText(j, "MaxSize"); }},
@@ -116,7 +116,7 @@ void AddReads(CLI::App* asg, CliContext& ctx) {
                     {"GROUP", [](const Json& j) { return FieldText(j, "AutoScalingGroupName"); }},
                     {"LIFECYCLE", [](const Json& j) { return FieldText(j, "LifecycleState"); }},
                     {"HEALTH", [](const Json& j) { return FieldText(j, "HealthStatus"); }},
-                    {"VERSION", [](const Json& j) { return FieldText(j["LaunchTemplate"], "Version"); }},
+                    {"VERSION", [](const Json& j) { return FieldText(j, "LaunchTemplate", "Version"); }},
                     {"PROTECTED", [](const Json& j) { return FieldText(j, "ProtectedFromScaleIn"); }}};
     return ctx.List(MakeRequest("GET", "/v1/auto-scaling-instances"), "AutoScalingInstances", cols);
   });

@@ -13,7 +13,7 @@ namespace {
 Columns LbColumns() {
   return {{"NAME", [](const Json& j) { return FieldText(j, "LoadBalancerName"); }},
           {"TYPE", [](const Json& j) { return FieldText(j, "Type"); }},
-          {"STATE", [](const Json& j) { return FieldText(j["State"], "Code"); }},
+          {"STATE", [](const Json& j) { return FieldText(j, "State", "Code"); }},
           {"ADDRESS", [](const Json& j) { return FieldText(j, "DNSName"); }},
           {"ARN", [](const Json& j) { return FieldText(j, "LoadBalancerArn"); }}};
 }
@@ -49,11 +49,11 @@ Columns TgDetails() {
 }
 
 Columns HealthColumns() {
-  return {{"TARGET", [](const Json& j) { return FieldText(j["Target"], "Id"); }},
-          {"PORT", [](const Json& j) { return FieldText(j["Target"], "Port"); }},
-          {"STATE", [](const Json& j) { return FieldText(j["TargetHealth"], "State"); }},
-          {"REASON", [](const Json& j) { return FieldText(j["TargetHealth"], "Reason"); }},
-          {"DESCRIPTION", [](const Json& j) { return FieldText(j["TargetHealth"], "Description"); }}};
+  return {{"TARGET", [](const Json& j) { return FieldText(j, "Target", "Id"); }},
+          {"PORT", [](const Json& j) { return FieldText(j, "Target", "Port"); }},
+          {"STATE", [](const Json& j) { return FieldText(j, "TargetHealth", "State"); }},
+          {"REASON", [](const Json& j) { return FieldText(j, "TargetHealth", "Reason"); }},
+          {"DESCRIPTION", [](const Json& j) { return FieldText(j, "TargetHealth", "Description"); }}};
 }
 
 // "i-0abc:8080" -> {"Id": "i-0abc", "Port": 8080}; "i-0abc" -> {"Id": "i-0abc"}.

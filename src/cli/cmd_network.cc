@@ -105,7 +105,7 @@ Columns RuleColumns() {
              return from == "-1" ? std::string("all") : from == to ? from : from + "-" + to;
            }},
           {"PEER", [](const Json& j) {
-             return j.contains("CidrIpv4") ? FieldText(j, "CidrIpv4") : FieldText(j["ReferencedGroupInfo"], "GroupId");
+             return j.contains("CidrIpv4") ? FieldText(j, "CidrIpv4") : FieldText(j, "ReferencedGroupInfo", "GroupId");
            }},
           {"DESCRIPTION", [](const Json& j) { return FieldText(j, "Description"); }}};
 }

@@ -27,6 +27,11 @@ std::string FieldText(const Json& j, const char* key) {
   return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
 }
 
+std::string FieldText(const Json& j, const char* object, const char* key) {
+  if (!j.is_object() || !j.contains(object)) return "";
+  return FieldText(j[object], key);
+}
+
 Columns InstanceColumns(Clock::time_point now) {
   return {
       {"ID", Field("/InstanceId")},

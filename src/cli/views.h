@@ -9,6 +9,8 @@ namespace stratus::cli {
 // Instances: ID, NAME (the Name tag), STATE, TYPE, PRIVATE IP, IMAGE, AGE.
 // j[key] as table text: strings as they are, other values as JSON, "" when absent.
 std::string FieldText(const Json& j, const char* key);
+// The text of j[object][key], or "" when either is missing (never indexes a missing member).
+std::string FieldText(const Json& j, const char* object, const char* key);
 
 Columns InstanceColumns(Clock::time_point now);
 // The short table printed after stop/start/reboot/terminate/modify: ID, STATE, TYPE.
