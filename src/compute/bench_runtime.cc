@@ -159,7 +159,11 @@ Status Iteration(const Bench& b, InstanceRuntime& rt, int i, Samples& out) {
 
 int Run(Bench& b) {
   Samples s;
-  InstanceRuntime rt(RuntimeOptions{b.name, b.runc_root, "", b.init});
+  RuntimeOptions options;
+  options.name = b.name;
+  options.runc_root = b.runc_root;
+  options.init_binary_path = b.init;
+  InstanceRuntime rt(options);
   for (int i = 0; i < b.iterations; i++) {
     Status st = Iteration(b, rt, i, s);
     if (!st.ok()) {
