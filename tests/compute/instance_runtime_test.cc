@@ -29,6 +29,14 @@ size_t Count(const std::string& haystack, const std::string& needle) {
 
 class InstanceRuntimeTest : public ::testing::Test {
  protected:
+  RuntimeOptions Options() const {
+    RuntimeOptions o;
+    o.name = name_;
+    o.runc_root = runc_root_;
+    o.init_binary_path = STRATUS_INIT_BINARY;
+    return o;
+  }
+
   void SetUp() override {
     std::string why;
     if (!testing::CanRunInstances(&why)) GTEST_SKIP() << why;
@@ -37,7 +45,7 @@ class InstanceRuntimeTest : public ::testing::Test {
     name_ = "strt-rt-" + tag_;
     runc_root_ = "/run/strt-test-" + tag_;
     ASSERT_TRUE(testing::BuildBusyboxRootfs(base_ + "/layer").ok());
-    runtime_ = std::make_unique<InstanceRuntime>(RuntimeOptions{name_, runc_root_, "", STRATUS_INIT_BINARY});
+    runtime_ = std::make_unique<InstanceRuntime>(Options());
   }
 
   void TearDown() override {
@@ -206,7 +214,7 @@ TEST_F(InstanceRuntimeTest, ReattachAfterDaemonRestartAndNewLimits) {
   // terminal does not reach instances.
   EXPECT_NE(getsid(pid), getsid(0));
   EXPECT_NE(getpgid(pid), getpgid(0));
-  runtime_ = std::make_unique<InstanceRuntime>(RuntimeOptions{name_, runc_root_, "", STRATUS_INIT_BINARY});
+  runtime_ = std::make_unique<InstanceRuntime>(Options());
   auto ids = runtime_->List();
   ASSERT_TRUE(ids.ok());
   EXPECT_NE(std::find(ids->begin(), ids->end(), id), ids->end());
