@@ -131,13 +131,17 @@ class Stratus:
         """Where the daemon pins its mount namespace, the one its named network namespaces live in."""
         return os.path.join(self.state_dir, "mntns")
 
-    def ip(self, *args, timeout=10):
-        """`ip ARGS` where the daemon's named network namespaces are: in its mount namespace while that exists
-        (`nsenter --mount=STATE_DIR/mntns`), else on the host."""
+    def in_mount_ns(self, *argv, timeout=10):
+        """Runs a host program in the daemon's mount namespace while that exists (`nsenter --mount=STATE_DIR/mntns`),
+        else on the host: mounts the daemon makes (and must see) live there, not in the host's table."""
         with open("/proc/self/mountinfo") as f:
             pinned = any(l.split()[4] == self.mount_ns for l in f)
         enter = ["nsenter", f"--mount={self.mount_ns}"] if pinned else []
-        return subprocess.run(enter + ["ip", *args], capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(enter + list(argv), capture_output=True, text=True, timeout=timeout)
+
+    def ip(self, *args, timeout=10):
+        """`ip ARGS` where the daemon's named network namespaces are (its mount namespace)."""
+        return self.in_mount_ns("ip", *args, timeout=timeout)
 
     def in_instance_netns(self, instance_id, *argv, timeout=10):
         """Runs a host program inside the instance's network namespace (its source address is the instance's)."""

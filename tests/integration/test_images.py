@@ -225,8 +225,10 @@ def test_bad_input(stratus, workdir):
     # no build instance, mount or scratch dir left behind
     assert os.listdir(os.path.join(stratus.state_dir, "instances")) == []
     assert os.listdir(os.path.join(stratus.state_dir, "layers", "tmp")) == []
-    mounts = open("/proc/self/mounts").read()
-    assert stratus.state_dir not in mounts
+    # build mounts live in the daemon's mount namespace; the host holds only its pin
+    mounts = [l.split()[1] for l in stratus.in_mount_ns("cat", "/proc/self/mounts").stdout.splitlines()]
+    mounts += [l.split()[1] for l in open("/proc/self/mounts")]
+    assert not [m for m in mounts if m.startswith(stratus.state_dir) and m != stratus.mount_ns], mounts
     # bad OCI input
     r = stratus.cli("image", "import", os.path.join(workdir, "nothing-here"), check=False)
     assert r.returncode == 1 and "does not exist" in r.stderr
@@ -239,7 +241,9 @@ def test_full_disk_during_commit_leaves_no_layer(stratus, workdir):
     """A tiny tmpfs as the layer store's scratch area: the commit fails cleanly and the store stays usable."""
     recipe = write_context(workdir, "base busybox\nrun dd if=/dev/zero of=/big bs=1M count=20\n")
     tmp = os.path.join(stratus.state_dir, "layers", "tmp")
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "stimg-full", tmp], check=True)
+    # mounted where the daemon sees it: its own mount namespace (a mount on the host after it started is not there)
+    mounted = stratus.in_mount_ns("mount", "-t", "tmpfs", "-o", "size=4m", "stimg-full", tmp)
+    assert mounted.returncode == 0, mounted.stderr
     try:
         # the build instance's upper dir is on the state dir's disk; the copy into the 4 MiB scratch fails
         os.makedirs(os.path.join(workdir, "sub"), exist_ok=True)
@@ -250,9 +254,9 @@ def test_full_disk_during_commit_leaves_no_layer(stratus, workdir):
             f.write(os.urandom(8 << 20))
         r = build(stratus, big, "--name", "full", check=False)
         assert r.returncode != 0 and ("No space left" in r.stderr or "copy" in r.stderr), r.stderr
-        assert os.listdir(tmp) == []
+        assert stratus.in_mount_ns("ls", "-A", tmp).stdout == ""
     finally:
-        subprocess.run(["umount", tmp], check=False)
+        stratus.in_mount_ns("umount", tmp)
     names = [i["Name"] for i in stratus.request("GET", "/v1/images")["Images"]]
     assert "full" not in names
     for l in os.listdir(os.path.join(stratus.state_dir, "layers", "sha256")):
