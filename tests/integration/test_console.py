@@ -227,7 +227,8 @@ def test_console_group_chart_target_health_and_screenshots(stratus):
 
     # The group would replace the killed instance (and deregister it): keep it so its health shows.
     stratus.request("POST", "/v1/auto-scaling-groups/web/suspend", {"ScalingProcesses": ["HealthCheck", "ReplaceUnhealthy"]})
-    victim = healthy()[0]["Target"]["Id"]
+    # the instances the scale-out launched may still be in their first checks: wait until every target is healthy
+    victim = wait_for("every target healthy after the scale-out", healthy, limit_s=60)[0]["Target"]["Id"]
     kill = ["runc", "--root", f"/run/{stratus.name}/runc", "kill", victim, "KILL"]
     out = scenario(stratus, "health", victim=victim, kill=kill)
     print(f"console: target {victim} shown unhealthy {out['unhealthyMs']} ms after it was killed "
