@@ -160,6 +160,8 @@ def test_an_older_stratusd_refuses_a_newer_store_and_leaves_it_as_it_is():
         assert db.execute("SELECT key, value, revision FROM kv ORDER BY key").fetchall() == before
         db.close()
     finally:
+        # the refused stratusd had already pinned its mount namespace (the pin outlives a daemon by design)
+        subprocess.run(["umount", s.mount_ns], check=False, capture_output=True)
         shutil.rmtree(s.state_dir, ignore_errors=True)
 
 
