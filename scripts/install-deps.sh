@@ -21,6 +21,10 @@ packages=(
   chromium
   # the openssl command: lb TLS tests and bench/lb/tls make their certificates with it
   openssl
+  # volumes: mkfs.ext4 formats a new volume on its first attach (docs/volumes.md)
+  e2fsprogs
+  # volumes: blkid (is a volume formatted yet) and losetup (the tests' leak checks)
+  util-linux mount
 )
 # Debian's nodejs comes without npm (NodeSource's brings its own): only ask for Debian's npm when none is there.
 if ! command -v npm >/dev/null 2>&1; then packages+=(npm); fi

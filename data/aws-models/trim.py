@@ -34,6 +34,7 @@ AuthorizeSecurityGroupIngress AuthorizeSecurityGroupEgress RevokeSecurityGroupIn
 DescribeSecurityGroupRules DescribeKeyPairs CreateKeyPair ImportKeyPair DeleteKeyPair DescribeVolumes CreateVolume
 DeleteVolume AttachVolume DetachVolume DescribeSnapshots CreateSnapshot DeleteSnapshot DescribeNetworkInterfaces
 DescribeAddresses GetPasswordData ModifyVpcAttribute DescribeVpcAttribute ModifySubnetAttribute
+ModifyVolume DescribeVolumesModifications CopySnapshot
 """.split()
 
 # The certificate operations that ELB users call (imported certificates only: no RequestCertificate, no export).

@@ -23,6 +23,25 @@ void ReplyStatus(httplib::Response& res, const Status& status) {
   ReplyJson(res, status.ok() ? Result<json>(json::object()) : Result<json>(status));
 }
 
+std::vector<std::string> QueryValues(const httplib::Request& req, const std::string& name) {
+  std::vector<std::string> values;
+  auto q = req.target.find('?');
+  if (q == std::string::npos) return values;
+  std::string query = req.target.substr(q + 1);
+  size_t start = 0;
+  while (start <= query.size()) {
+    size_t amp = query.find('&', start);
+    std::string part = query.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
+    auto eq = part.find('=');
+    if (eq != std::string::npos && httplib::detail::decode_url(part.substr(0, eq), true) == name) {
+      values.push_back(httplib::detail::decode_url(part.substr(eq + 1), true));
+    }
+    if (amp == std::string::npos) break;
+    start = amp + 1;
+  }
+  return values;
+}
+
 Result<std::vector<InstanceFilter>> ParseFilterParams(const std::vector<std::string>& params) {
   std::vector<InstanceFilter> filters;
   for (const auto& p : params) {
@@ -90,27 +109,6 @@ Result<RunRequest> ParseRunRequest(const json& body) {
 }
 
 constexpr auto kWaitTimeout = std::chrono::seconds(120);
-
-// Every value of query parameter `name`, read from the raw target: a value may hold '=' unescaped
-// ("filter=tag:Name=web"), which httplib's own parsing splits apart.
-std::vector<std::string> QueryValues(const httplib::Request& req, const std::string& name) {
-  std::vector<std::string> values;
-  auto q = req.target.find('?');
-  if (q == std::string::npos) return values;
-  std::string query = req.target.substr(q + 1);
-  size_t start = 0;
-  while (start <= query.size()) {
-    size_t amp = query.find('&', start);
-    std::string part = query.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
-    auto eq = part.find('=');
-    if (eq != std::string::npos && httplib::detail::decode_url(part.substr(0, eq), true) == name) {
-      values.push_back(httplib::detail::decode_url(part.substr(eq + 1), true));
-    }
-    if (amp == std::string::npos) break;
-    start = amp + 1;
-  }
-  return values;
-}
 
 }  // namespace
 

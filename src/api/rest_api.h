@@ -45,6 +45,10 @@ class RestApi {
 // InvalidArgument for a malformed one.
 Result<std::vector<InstanceFilter>> ParseFilterParams(const std::vector<std::string>& params);
 
+// Every value of query parameter `name`, read from the raw target: a value may hold '=' unescaped
+// ("filter=tag:Name=web"), which httplib's own parsing splits apart.
+std::vector<std::string> QueryValues(const httplib::Request& req, const std::string& name);
+
 // Writes `result` (or its error, with the matching HTTP status) as JSON into `res`.
 void ReplyJson(httplib::Response& res, const Result<nlohmann::json>& result);
 

@@ -9,6 +9,7 @@ StratusAwsHandler::StratusAwsHandler(AwsServices services) : s_(std::move(servic
   RegisterEc2Images();
   RegisterEc2Network();
   RegisterEc2Vpc();
+  RegisterEc2Volumes();
   RegisterElbv2();
   RegisterElbv2Targets();
   RegisterAutoScaling();

@@ -24,6 +24,7 @@ class InstanceService;
 class ImageStore;
 class ImageService;
 class InstanceTypeTable;
+class VolumeService;
 class MetricStore;
 namespace elb {
 class LoadBalancerService;
@@ -58,6 +59,7 @@ struct AwsServices {
   scaling::AutoScalingService* autoscaling = nullptr;
   MetricStore* metrics = nullptr;
   cloudwatch::AlarmService* alarms = nullptr;
+  VolumeService* volumes = nullptr;
   std::string region = "local";
 };
 
@@ -81,6 +83,7 @@ class StratusAwsHandler : public AwsHandler {
   void RegisterEc2Images();
   void RegisterEc2Network();
   void RegisterEc2Vpc();
+  void RegisterEc2Volumes();
   void RegisterElbv2();
   void RegisterElbv2Targets();
   void RegisterAutoScaling();

@@ -10,6 +10,7 @@
 #include "compute/instance_service.h"
 #include "image/image_service.h"
 #include "image/image_store.h"
+#include "volume/volume_service.h"
 
 namespace stratus::aws {
 
@@ -196,7 +197,7 @@ Output GetConsoleOutput(const AwsServices& s, const json& in) {
   return json{{"InstanceId", id}, {"Timestamp", NowIso8601()}, {"Output", Base64Encode(text)}};
 }
 
-// Tags of instances (i-) and images (ami-): CreateTags / DeleteTags.
+// Tags of instances (i-), images (ami-) and volumes (vol-): CreateTags / DeleteTags.
 Status ChangeResourceTags(const AwsServices& s, const std::string& id, const std::vector<Tag>& add,
                           const std::vector<std::string>& remove) {
   if (id.rfind("i-", 0) == 0 && s.instances != nullptr) {
@@ -204,7 +205,9 @@ Status ChangeResourceTags(const AwsServices& s, const std::string& id, const std
     return s.instances->ChangeTags(id, add, remove).status();
   }
   if (id.rfind("ami-", 0) == 0 && s.image_service != nullptr) return s.image_service->ChangeTags(id, add, remove).status();
-  return InvalidArgument("Stratus keeps tags on instances (i-) and images (ami-) only; " + id + " is neither")
+  if (id.rfind("vol-", 0) == 0 && s.volumes != nullptr) return s.volumes->ChangeTags(id, add, remove).status();
+  return InvalidArgument("Stratus keeps tags on instances (i-), images (ami-) and volumes (vol-) only; " + id +
+                         " is none of them")
       .WithErrorCode("InvalidID");
 }
 
@@ -216,6 +219,8 @@ Output DeleteTags(const AwsServices& s, const json& in) {
       if (auto i = s.instances->Get(id); i.ok()) current = i->tags;
     } else if (id.rfind("ami-", 0) == 0 && s.images != nullptr) {
       if (auto im = s.images->Find(id); im.ok()) current = im->tags;
+    } else if (id.rfind("vol-", 0) == 0 && s.volumes != nullptr) {
+      if (auto v = s.volumes->Get(id); v.ok()) current = v->tags;
     }
     std::vector<std::string> remove;
     for (const auto& t : in.value("Tags", json::array())) {
@@ -271,6 +276,11 @@ Output DescribeTags(const AwsServices& s, const json& in) {
   }
   if (s.images != nullptr) {
     for (const auto& im : s.images->List()) add(im.image_id, "image", im.tags);
+  }
+  if (s.volumes != nullptr) {
+    if (auto all = s.volumes->Describe({}, {}); all.ok()) {
+      for (const auto& v : *all) add(v.volume_id, "volume", v.tags);
+    }
   }
   return json{{"Tags", tags}};
 }

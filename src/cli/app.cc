@@ -18,6 +18,7 @@ constexpr RegisterFn kNouns[] = {
     RegisterRunCommand,
     RegisterInstanceCommands,
     RegisterImageCommands,
+    RegisterVolumeCommands,
     RegisterInstanceTypeCommands,
     RegisterNetworkCommands,
     RegisterLoadBalancerCommands,
@@ -85,6 +86,32 @@ void AddSendEach(CLI::App* noun, CliContext& ctx, EachCommand cmd) {
   CLI::App* sub = AddEachCommand(noun, cmd, *args);
   OnSelected(sub, ctx, [&ctx, args, request = std::move(cmd.request)] {
     return ctx.SendEach(RequestsForIds(*args, request));
+  });
+}
+
+void AddTagCommands(CLI::App* noun, CliContext& ctx, const std::string& what, TagRequestFn tag_request,
+                    UntagRequestFn untag_request) {
+  struct Args {
+    std::string id;
+    std::vector<std::string> items;
+  };
+  auto tag_args = std::make_shared<Args>();
+  CLI::App* tag = noun->add_subcommand("tag", "Add or replace tags");
+  tag->add_option("ID", tag_args->id, what + " id")->required();
+  tag->add_option("TAG", tag_args->items, "KEY=VALUE")->required()->check(KeyValueValidator());
+  OnSelected(tag, ctx, [&ctx, tag_args, tag_request = std::move(tag_request)] {
+    Result<ApiRequest> request = tag_request(tag_args->id, tag_args->items);
+    if (!request.ok()) return ctx.UsageError(request.status());
+    return ctx.SendEach({*request});
+  });
+
+  auto untag_args = std::make_shared<Args>();
+  CLI::App* untag = noun->add_subcommand("untag", "Remove tags");
+  untag->add_option("ID", untag_args->id, what + " id")->required();
+  untag->add_option("KEY", untag_args->items, "tag keys")->required();
+  OnSelected(untag, ctx, [&ctx, untag_args, untag_request = std::move(untag_request)] {
+    auto make = [&](const std::string& key) { return untag_request(untag_args->id, key); };
+    return ctx.SendEach(RequestsForIds(untag_args->items, make));
   });
 }
 

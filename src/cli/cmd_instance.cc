@@ -70,31 +70,6 @@ void AddConsole(CLI::App* instance, CliContext& ctx) {
   OnSelected(console, ctx, [&ctx, id] { return ctx.ShowText(ConsoleRequest(*id), "Output"); });
 }
 
-void AddTagging(CLI::App* instance, CliContext& ctx) {
-  struct Args {
-    std::string id;
-    std::vector<std::string> items;
-  };
-  auto tag_args = std::make_shared<Args>();
-  CLI::App* tag = instance->add_subcommand("tag", "Add or replace tags");
-  tag->add_option("ID", tag_args->id, "instance id")->required();
-  tag->add_option("TAG", tag_args->items, "KEY=VALUE")->required()->check(KeyValueValidator());
-  OnSelected(tag, ctx, [&ctx, tag_args] {
-    Result<ApiRequest> request = TagInstanceRequest(tag_args->id, tag_args->items);
-    if (!request.ok()) return ctx.UsageError(request.status());
-    return ctx.SendEach({*request});
-  });
-
-  auto untag_args = std::make_shared<Args>();
-  CLI::App* untag = instance->add_subcommand("untag", "Remove tags");
-  untag->add_option("ID", untag_args->id, "instance id")->required();
-  untag->add_option("KEY", untag_args->items, "tag keys")->required();
-  OnSelected(untag, ctx, [&ctx, untag_args] {
-    auto make = [&](const std::string& key) { return UntagInstanceRequest(untag_args->id, key); };
-    return ctx.SendEach(RequestsForIds(untag_args->items, make));
-  });
-}
-
 }  // namespace
 
 void RegisterInstanceCommands(CLI::App& root, CliContext& ctx) {
@@ -107,7 +82,7 @@ void RegisterInstanceCommands(CLI::App& root, CliContext& ctx) {
   AddAction(instance, ctx, "terminate", "Terminate instances (they stay listed for an hour)");
   AddModify(instance, ctx);
   AddConsole(instance, ctx);
-  AddTagging(instance, ctx);
+  AddTagCommands(instance, ctx, "instance", TagInstanceRequest, UntagInstanceRequest);
 }
 
 }  // namespace stratus::cli

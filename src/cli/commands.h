@@ -39,6 +39,8 @@ void RegisterAsgCommands(CLI::App& root, CliContext& ctx);
 void RegisterMetricsCommands(CLI::App& root, CliContext& ctx);
 // stratus alarm create|list|show|history|delete|set-state
 void RegisterAlarmCommands(CLI::App& root, CliContext& ctx);
+// stratus volume create|list|show|modify|delete|attach|detach|tag|untag
+void RegisterVolumeCommands(CLI::App& root, CliContext& ctx);
 // stratus cost
 void RegisterCostCommand(CLI::App& root, CliContext& ctx);
 // stratus admin backup|restore|df
@@ -69,6 +71,13 @@ void AddShowEach(CLI::App* noun, CliContext& ctx, EachCommand cmd, std::string k
 
 // Adds `cmd` to `noun`, sending the requests in order with CliContext::SendEach (printing nothing on success).
 void AddSendEach(CLI::App* noun, CliContext& ctx, EachCommand cmd);
+
+// Adds `tag ID KEY=VALUE...` (one request from tag_request) and `untag ID KEY...` (one request per key) to
+// `noun`; `what` names the object in the help ("instance").
+using TagRequestFn = std::function<Result<ApiRequest>(const std::string& id, const std::vector<std::string>& tags)>;
+using UntagRequestFn = std::function<ApiRequest(const std::string& id, const std::string& key)>;
+void AddTagCommands(CLI::App* noun, CliContext& ctx, const std::string& what, TagRequestFn tag_request,
+                    UntagRequestFn untag_request);
 
 // Validates "KEY=VALUE" arguments with ParseKeyValue (CLI11 prefixes the flag's name).
 CLI::Validator KeyValueValidator();

@@ -34,6 +34,25 @@ Json TagsJson(const std::vector<KeyValue>& tags) {
   return out;
 }
 
+// POST PATH/tags {Tags} for an object at PATH.
+Result<ApiRequest> TagRequest(const std::string& path, const std::vector<std::string>& tags) {
+  if (tags.empty()) return InvalidArgument("give at least one KEY=VALUE tag");
+  STRATUS_ASSIGN_OR_RETURN(std::vector<KeyValue> pairs, ParseUniquePairs(tags, "tag"));
+  return ApiRequest{"POST", path + "/tags", {}, Json{{"Tags", TagsJson(pairs)}}};
+}
+
+// GET PATH?filter=F&filter=G for a list with EC2-style filters, each checked for syntax.
+Result<ApiRequest> ListWithFilters(const std::string& path, const std::vector<std::string>& filters) {
+  ApiRequest req = Get(path);
+  for (const std::string& f : filters) {
+    STRATUS_RETURN_IF_ERROR(ValidateInstanceFilter(f, "--filter"));
+    req.query.emplace_back("filter", f);
+  }
+  return req;
+}
+
+std::string VolumePath(const std::string& id) { return "/v1/volumes/" + EscapePathSegment(id); }
+
 bool IsFilterNameChar(char c) {
   return isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == ':';
 }
@@ -118,12 +137,7 @@ Result<ApiRequest> LaunchRequest(const LaunchArgs& args) {
 }
 
 Result<ApiRequest> ListInstancesRequest(const std::vector<std::string>& filters) {
-  ApiRequest req = Get("/v1/instances");
-  for (const std::string& f : filters) {
-    STRATUS_RETURN_IF_ERROR(ValidateInstanceFilter(f, "--filter"));
-    req.query.emplace_back("filter", f);
-  }
-  return req;
+  return ListWithFilters("/v1/instances", filters);
 }
 
 ApiRequest ShowInstanceRequest(const std::string& id) { return Get(InstancePath(id)); }
@@ -143,9 +157,7 @@ ApiRequest ConsoleRequest(const std::string& id) { return Get(InstancePath(id) +
 
 Result<ApiRequest> TagInstanceRequest(const std::string& id,
                                       const std::vector<std::string>& tags) {
-  if (tags.empty()) return InvalidArgument("give at least one KEY=VALUE tag");
-  STRATUS_ASSIGN_OR_RETURN(std::vector<KeyValue> pairs, ParseUniquePairs(tags, "tag"));
-  return ApiRequest{"POST", InstancePath(id) + "/tags", {}, Json{{"Tags", TagsJson(pairs)}}};
+  return TagRequest(InstancePath(id), tags);
 }
 
 ApiRequest UntagInstanceRequest(const std::string& id, const std::string& key) {
@@ -209,6 +221,54 @@ Result<ApiRequest> RuleChangeRequest(const RuleArgs& args, bool authorize) {
   if (!args.rule_ids.empty()) body["SecurityGroupRuleIds"] = args.rule_ids;
   return ApiRequest{"POST", "/v1/security-groups/" + EscapePathSegment(args.group) + (authorize ? "/authorize" : "/revoke"),
                     {}, std::move(body)};
+}
+
+// ---- volumes
+
+Result<ApiRequest> CreateVolumeCliRequest(const VolumeArgs& args) {
+  if (args.size_gib <= 0) return InvalidArgument("--size: give the size in GiB (1 or more)");
+  Json body = {{"Size", args.size_gib}, {"Encrypted", args.encrypted}};
+  if (!args.type.empty()) body["VolumeType"] = args.type;
+  if (!args.zone.empty()) body["AvailabilityZone"] = args.zone;
+  if (args.iops > 0) body["Iops"] = args.iops;
+  if (args.throughput > 0) body["Throughput"] = args.throughput;
+  STRATUS_ASSIGN_OR_RETURN(std::vector<KeyValue> tags, ParseUniquePairs(args.tags, "--tag"));
+  if (!tags.empty()) body["Tags"] = TagsJson(tags);
+  return ApiRequest{"POST", "/v1/volumes", {}, std::move(body)};
+}
+
+Result<ApiRequest> ListVolumesRequest(const std::vector<std::string>& filters) {
+  return ListWithFilters("/v1/volumes", filters);
+}
+
+ApiRequest ShowVolumeRequest(const std::string& id) { return Get(VolumePath(id)); }
+
+ApiRequest DeleteVolumeRequest(const std::string& id) { return ApiRequest{"DELETE", VolumePath(id), {}, std::nullopt}; }
+
+Result<ApiRequest> ModifyVolumeCliRequest(const std::string& id, const VolumeArgs& args) {
+  Json body = Json::object();
+  if (args.size_gib > 0) body["Size"] = args.size_gib;
+  if (!args.type.empty()) body["VolumeType"] = args.type;
+  if (args.iops > 0) body["Iops"] = args.iops;
+  if (args.throughput > 0) body["Throughput"] = args.throughput;
+  if (body.empty()) return InvalidArgument("give at least one of --size, --type, --iops, --throughput");
+  return ApiRequest{"PATCH", VolumePath(id), {}, std::move(body)};
+}
+
+Result<ApiRequest> TagVolumeRequest(const std::string& id, const std::vector<std::string>& tags) {
+  return TagRequest(VolumePath(id), tags);
+}
+
+ApiRequest UntagVolumeRequest(const std::string& id, const std::string& key) {
+  return ApiRequest{"DELETE", VolumePath(id) + "/tags", {{"key", key}}, std::nullopt};
+}
+
+ApiRequest AttachVolumeRequest(const std::string& id, const std::string& instance_id, const std::string& device) {
+  return ApiRequest{"POST", VolumePath(id) + "/attach", {}, Json{{"InstanceId", instance_id}, {"Device", device}}};
+}
+
+ApiRequest DetachVolumeRequest(const std::string& id, bool force) {
+  return ApiRequest{"POST", VolumePath(id) + "/detach", {}, Json{{"Force", force}}};
 }
 
 }  // namespace stratus::cli

@@ -5,6 +5,7 @@
 // reject their input return InvalidArgument with a message naming the bad value.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -125,5 +126,30 @@ struct RuleArgs {
 // Fails on a malformed --port, or when neither a source nor (for revoke) a rule id is given.
 Result<ApiRequest> RuleChangeRequest(const RuleArgs& args, bool authorize);
 ApiRequest HealthRequest();
+
+// ---- volumes
+struct VolumeArgs {
+  int64_t size_gib = 0;          // GiB; 0 = unset (modify)
+  std::string type;              // gp3 | io2 | st1; "" = the daemon's default (create) or unchanged (modify)
+  std::string zone;              // "" = the default zone
+  int64_t iops = 0, throughput = 0;  // 0 = the type's default (create) or unchanged (modify)
+  bool encrypted = false;
+  std::vector<std::string> tags;  // "KEY=VALUE"
+};
+
+// POST /v1/volumes. Fails for a size below 1 or a tag that is not KEY=VALUE or repeats.
+Result<ApiRequest> CreateVolumeCliRequest(const VolumeArgs& args);
+// GET /v1/volumes?filter=... (DescribeVolumes' filter names: status, volume-type, attachment.instance-id, tag:KEY).
+Result<ApiRequest> ListVolumesRequest(const std::vector<std::string>& filters);
+ApiRequest ShowVolumeRequest(const std::string& id);
+ApiRequest DeleteVolumeRequest(const std::string& id);
+// PATCH /v1/volumes/{id} with the fields set in `args`; fails when none is.
+Result<ApiRequest> ModifyVolumeCliRequest(const std::string& id, const VolumeArgs& args);
+Result<ApiRequest> TagVolumeRequest(const std::string& id, const std::vector<std::string>& tags);
+ApiRequest UntagVolumeRequest(const std::string& id, const std::string& key);
+// POST /v1/volumes/{id}/attach {InstanceId, Device}.
+ApiRequest AttachVolumeRequest(const std::string& id, const std::string& instance_id, const std::string& device);
+// POST /v1/volumes/{id}/detach {Force}.
+ApiRequest DetachVolumeRequest(const std::string& id, bool force);
 
 }  // namespace stratus::cli

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -22,6 +23,7 @@
 #include "api/rest_lb.h"
 #include "api/rest_scaling.h"
 #include "api/rest_network.h"
+#include "api/rest_volumes.h"
 #include "aws/credentials.h"
 #include "aws/endpoint.h"
 #include "aws/handler.h"
@@ -57,6 +59,8 @@
 #include "net/metadata_service.h"
 #include "scaling/auto_scaling_service.h"
 #include "store/sqlite_store.h"
+#include "volume/local_volume_host.h"
+#include "volume/volume_service.h"
 #include "stratus_version.h"
 
 namespace stratus {
@@ -134,6 +138,8 @@ struct Daemon::Parts {
   std::unique_ptr<InstanceRuntime> runtime;
   std::unique_ptr<LocalInstanceHost> host;
   std::unique_ptr<InstanceService> instances;
+  std::unique_ptr<LocalVolumeHost> volume_host;  // volumes (docs/volumes.md)
+  std::unique_ptr<VolumeService> volumes;
   std::unique_ptr<InstanceBuildRuntime> build_runtime;
   std::unique_ptr<ImageService> image_service;
   std::unique_ptr<ServiceInstanceDirectory> directory;
@@ -180,6 +186,7 @@ Status Daemon::StartAwsEndpoint(Parts& p, const DaemonOptions& o) {
   as.region = o.region;
   as.metrics = p.metric_store.get();
   as.alarms = p.alarms.get();
+  as.volumes = p.volumes.get();
   p.aws_handler = std::make_unique<aws::StratusAwsHandler>(as);
   aws::AwsEndpointOptions eo;
   eo.region = o.region;
@@ -202,6 +209,39 @@ Status Daemon::StartCloudWatch(Parts& p, const DaemonOptions& o) {
       cloudwatch::MakeDaemonCollectorSources(p.instances.get(), p.runtime.get(), p.network.get(), &p.types, p.elb.get()),
       cloudwatch::CollectorOptions{});
   p.collector->Start();
+  return Status::Ok();
+}
+
+// Volumes under STATE_DIR/volumes, in the zones of the VPC's subnets (a subnet without one is in REGION + "a",
+// as the EC2 API shows it).
+Status Daemon::StartVolumes(Parts& p, const DaemonOptions& o) {
+  VolumeServiceOptions vo;
+  for (const auto& sn : p.vpc.subnets) {
+    std::string zone = sn.availability_zone.empty() ? o.region + "a" : sn.availability_zone;
+    if (std::find(vo.zones.begin(), vo.zones.end(), zone) == vo.zones.end()) vo.zones.push_back(zone);
+  }
+  if (vo.zones.empty()) vo.zones.push_back(o.region + "a");
+  vo.find_instance = [&p, region = o.region](const std::string& id) -> Result<VolumeInstance> {
+    STRATUS_ASSIGN_OR_RETURN(Instance i, p.instances->Get(id));
+    VolumeInstance vi{i.instance_id, StateName(i.state), region + "a"};
+    for (const auto& sn : p.vpc.subnets) {
+      if (sn.subnet_id == i.subnet_id && !sn.availability_zone.empty()) vi.availability_zone = sn.availability_zone;
+    }
+    return vi;
+  };
+  auto instance_pid = [runtime = p.runtime.get()](const std::string& id) -> Result<int> {
+    STRATUS_ASSIGN_OR_RETURN(RuntimeState st, runtime->State(id));
+    if (st.status != InstanceStatus::kRunning || st.pid <= 0) return NotFound("instance " + id + " is not running");
+    return st.pid;
+  };
+  p.volume_host = std::make_unique<LocalVolumeHost>(o.state_dir + "/volumes", instance_pid);
+  p.volumes = std::make_unique<VolumeService>(p.store.get(), p.volume_host.get(), vo);
+  STRATUS_RETURN_IF_ERROR(p.volumes->Load());
+  // Volumes follow their instance: mounted whenever it (re)starts, released when it is terminated.
+  p.instances->AddListener([volumes = p.volumes.get()](const Instance& i) {
+    if (i.state == InstanceState::kRunning) volumes->OnInstanceRunning(i.instance_id);
+    if (i.state == InstanceState::kTerminated) volumes->OnInstanceTerminated(i.instance_id);
+  });
   return Status::Ok();
 }
 
@@ -288,6 +328,7 @@ Status Daemon::Start() {
   so.apply_launch_template = LaunchFromTemplates(p.templates.get());
   p.instances = std::make_unique<InstanceService>(p.store.get(), p.images.get(), p.host.get(), so);
   STRATUS_RETURN_IF_ERROR(p.instances->Recover());
+  STRATUS_RETURN_IF_ERROR(StartVolumes(p, o));
   ImageServiceOptions imo;
   imo.name = o.name;
   imo.instances_dir = ho.instances_dir;
@@ -367,7 +408,7 @@ Status Daemon::Start() {
   p.collector->SetPassListener([asg = p.asg.get()] { asg->Wake(); });  // decide on each sample at once
   p.rest_scaling = std::make_unique<RestScaling>(p.templates.get(), p.asg.get());
 
-  p.directory = std::make_unique<ServiceInstanceDirectory>(p.instances.get(), &p.vpc, o.region);
+  p.directory = std::make_unique<ServiceInstanceDirectory>(p.instances.get(), &p.vpc, o.region, p.volumes.get());
   net::MetadataServiceOptions mo;
   mo.listen_address = p.network->MetadataAddress();
   mo.port = metadata_port;
@@ -393,6 +434,7 @@ Status Daemon::Start() {
   MountLoadBalancerRoutes(p.server, p.elb.get());
   MountCertificateRoutes(p.server, p.certificates.get());
   MountNetworkRoutes(p.server, p.vpcs.get());
+  MountVolumeRoutes(p.server, p.volumes.get());
   MountCostRoutes(p.server, p.cost.get());
   MountAdminRoutes(p.server, {p.store.get(), o.state_dir, o.name, SqliteStoreSchemaVersion(),
                               [dir = o.state_dir]() -> Result<nlohmann::json> {

@@ -58,6 +58,7 @@ class Daemon {
   struct Parts;
   static Status StartAwsEndpoint(Parts& p, const DaemonOptions& o);
   static Status StartCloudWatch(Parts& p, const DaemonOptions& o);
+  static Status StartVolumes(Parts& p, const DaemonOptions& o);
   DaemonOptions options_;
   std::unique_ptr<Parts> parts_;
   std::atomic<bool> stopping_{false};

@@ -5,14 +5,16 @@
 #include "net/vpc.h"
 #include "compute/instance_service.h"
 #include "net/metadata_service.h"
+#include "volume/volume_service.h"
 
 namespace stratus {
 
 class ServiceInstanceDirectory : public net::InstanceDirectory {
  public:
-  // Both pointers must outlive this object.
-  ServiceInstanceDirectory(const InstanceService* instances, const VpcInfo* vpc, std::string region)
-      : instances_(instances), vpc_(vpc), region_(std::move(region)) {}
+  // The pointers must outlive this object; `volumes` may be null.
+  ServiceInstanceDirectory(const InstanceService* instances, const VpcInfo* vpc, std::string region,
+                           const VolumeService* volumes = nullptr)
+      : instances_(instances), vpc_(vpc), region_(std::move(region)), volumes_(volumes) {}
 
   std::optional<net::InstanceMetadata> FindByPrivateIp(const std::string& ip) override {
     auto i = instances_->FindByPrivateIp(ip);
@@ -32,6 +34,7 @@ class ServiceInstanceDirectory : public net::InstanceDirectory {
     md.security_groups = {"default"};
     for (const auto& t : i->tags) md.tags[t.key] = t.value;
     md.user_data = i->user_data;
+    if (volumes_ != nullptr) md.volume_devices = volumes_->DevicesOf(i->instance_id);
     return md;
   }
 
@@ -39,6 +42,7 @@ class ServiceInstanceDirectory : public net::InstanceDirectory {
   const InstanceService* instances_;
   const VpcInfo* vpc_;
   std::string region_;
+  const VolumeService* volumes_;
 };
 
 }  // namespace stratus

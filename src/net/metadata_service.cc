@@ -115,6 +115,9 @@ std::map<std::string, std::string> Leaves(const InstanceMetadata& m) {
   for (const auto& [k, v] : m.tags) {
     if (ServableTagKey(k)) l[md + "tags/instance/" + k] = v;
   }
+  for (size_t i = 0; i < m.volume_devices.size(); ++i) {
+    l[md + "block-device-mapping/ebs" + std::to_string(i + 1)] = m.volume_devices[i];
+  }
   l["dynamic/instance-identity/document"] = IdentityDocument(m);
   if (!m.user_data.empty()) l["user-data"] = m.user_data;
   return l;

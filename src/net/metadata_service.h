@@ -43,6 +43,8 @@ struct InstanceMetadata {
   std::map<std::string, std::string> tags;
   std::string user_data;         // raw bytes; empty means none (GET /latest/user-data is 404)
   bool tokens_required = false;  // this instance's HttpTokens=required
+  // The volumes attached to it, served as block-device-mapping/ebsN -> device ("sdf"), in attach order.
+  std::vector<std::string> volume_devices;
 };
 
 // Looks instances up by private IP. Called from the service's worker threads concurrently: an

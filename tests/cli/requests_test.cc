@@ -156,5 +156,42 @@ TEST(Requests, ModifyConsoleTags) {
   EXPECT_EQ(untag.Target(), "/v1/instances/i-1/tags?key=env%20name");
 }
 
+TEST(RequestsTest, Volumes) {
+  VolumeArgs args;
+  EXPECT_FALSE(CreateVolumeCliRequest(args).ok()) << "no size";
+  args.size_gib = 8;
+  args.type = "io2";
+  args.iops = 1000;
+  args.encrypted = true;
+  args.tags = {"Name=data"};
+  Result<ApiRequest> create = CreateVolumeCliRequest(args);
+  ASSERT_TRUE(create.ok());
+  EXPECT_EQ(create->method, "POST");
+  EXPECT_EQ(create->path, "/v1/volumes");
+  EXPECT_EQ(*create->body, (Json{{"Size", 8}, {"Encrypted", true}, {"VolumeType", "io2"}, {"Iops", 1000},
+                                 {"Tags", {{{"Key", "Name"}, {"Value", "data"}}}}}));
+  args.tags = {"a=1", "a=2"};
+  EXPECT_FALSE(CreateVolumeCliRequest(args).ok());
+
+  Result<ApiRequest> list = ListVolumesRequest({"status=available", "tag:Name=data"});
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ(list->Target(), "/v1/volumes?filter=status%3Davailable&filter=tag%3AName%3Ddata");
+  EXPECT_FALSE(ListVolumesRequest({"nonsense"}).ok());
+
+  EXPECT_EQ(ShowVolumeRequest("vol-1").Target(), "/v1/volumes/vol-1");
+  EXPECT_EQ(DeleteVolumeRequest("vol-1").method, "DELETE");
+  VolumeArgs grow;
+  EXPECT_FALSE(ModifyVolumeCliRequest("vol-1", grow).ok()) << "nothing to change";
+  grow.size_gib = 20;
+  Result<ApiRequest> modify = ModifyVolumeCliRequest("vol-1", grow);
+  ASSERT_TRUE(modify.ok());
+  EXPECT_EQ(modify->method, "PATCH");
+  EXPECT_EQ(*modify->body, (Json{{"Size", 20}}));
+  Result<ApiRequest> tag = TagVolumeRequest("vol-1", {"k=v"});
+  ASSERT_TRUE(tag.ok());
+  EXPECT_EQ(tag->path, "/v1/volumes/vol-1/tags");
+  EXPECT_EQ(UntagVolumeRequest("vol-1", "k").Target(), "/v1/volumes/vol-1/tags?key=k");
+}
+
 }  // namespace
 }  // namespace stratus::cli

@@ -22,6 +22,7 @@
 #include "../compute/test_stores.h"
 #include "../elb/fake_data_plane.h"
 #include "../image/fake_build_runtime.h"
+#include "../volume/fake_volume_host.h"
 #include "api/rest_api.h"
 #include "api/rest_certificates.h"
 #include "api/rest_cloudwatch.h"
@@ -29,6 +30,7 @@
 #include "api/rest_lb.h"
 #include "api/rest_network.h"
 #include "api/rest_scaling.h"
+#include "api/rest_volumes.h"
 #include "aws/handler.h"
 #include "cloudwatch/alarm_manager.h"
 #include "common/files.h"
@@ -41,6 +43,7 @@
 #include "metrics/metric_store.h"
 #include "scaling/auto_scaling_service.h"
 #include "vpc/vpc_service.h"
+#include "volume/volume_service.h"
 
 namespace stratus {
 namespace {
@@ -104,6 +107,13 @@ class World {
     (void)asg_->Load();
     ConnectInUseChecks(image_service_.get(), templates_.get(), asg_.get());
     ConnectNetworkInUseChecks(vpcs_.get(), instances_.get());
+    VolumeServiceOptions vo{{"locala"}, {}};
+    vo.find_instance = [this](const std::string& id) -> Result<VolumeInstance> {
+      STRATUS_ASSIGN_OR_RETURN(Instance i, instances_->Get(id));
+      return VolumeInstance{i.instance_id, StateName(i.state), "locala"};
+    };
+    volumes_ = std::make_unique<VolumeService>(store, &volume_host_, vo);
+    (void)volumes_->Load();
 
     rest_ = std::make_unique<RestApi>(RestServices{instances_.get(), images, &types_, vpc_, "test", "0", std::filesystem::temp_directory_path().string()});
     rest_->Mount(server_);
@@ -113,6 +123,7 @@ class World {
     MountLoadBalancerRoutes(server_, elb_.get());
     MountCertificateRoutes(server_, certificates_.get());
     MountNetworkRoutes(server_, vpcs_.get());
+    MountVolumeRoutes(server_, volumes_.get());
     MountCloudWatchRoutes(server_, {metrics_.get(), alarms_.get(), {}, {}});
     port_ = server_.bind_to_any_port("127.0.0.1");
     server_thread_ = std::thread([this] { server_.listen_after_bind(); });
@@ -130,6 +141,7 @@ class World {
     as.autoscaling = asg_.get();
     as.metrics = metrics_.get();
     as.alarms = alarms_.get();
+    as.volumes = volumes_.get();
     aws_ = std::make_unique<aws::StratusAwsHandler>(as);
   }
 
@@ -200,6 +212,8 @@ class World {
   std::unique_ptr<scaling::TargetGroupPort> asg_target_groups_;
   std::unique_ptr<scaling::MetricReader> asg_metrics_;
   std::unique_ptr<scaling::AutoScalingService> asg_;
+  FakeVolumeHost volume_host_;
+  std::unique_ptr<VolumeService> volumes_;
   httplib::Server server_;
   std::thread server_thread_;
   int port_ = 0;
@@ -681,6 +695,58 @@ std::vector<Step> Scenario() {
   both("delete alarms", Rest("POST", "/v1/alarms/delete", {{"AlarmNames", {"slow"}}}), Aws("monitoring", "DeleteAlarms", {{"AlarmNames", {"slow"}}}));
   both("delete one alarm", Rest("DELETE", "/v1/alarms/slower"), Aws("monitoring", "DeleteAlarms", {{"AlarmNames", {"slower"}}}));
 
+  // Volumes.
+  const json vol_tag = {{"Key", "Name"}, {"Value", "data"}};
+  both("a volume", Rest("POST", "/v1/volumes", {{"Size", 2}, {"Tags", {vol_tag}}}),
+       Aws("ec2", "CreateVolume", {{"Size", 2}, {"AvailabilityZone", "locala"},
+                                   {"TagSpecifications", {{{"ResourceType", "volume"}, {"Tags", {vol_tag}}}}}}))
+      ->captures = {{"vol", "/Volume/VolumeId", "/VolumeId"}};
+  s.back().checks = {{"/Volume/State", "/State", "available"}, {"/Volume/VolumeType", "/VolumeType", "gp3"},
+                     {"/Volume/Iops", "/Iops", 3000}};
+  both("a volume in another zone", Rest("POST", "/v1/volumes", {{"Size", 2}, {"AvailabilityZone", "elsewhere"}}),
+       Aws("ec2", "CreateVolume", {{"Size", 2}, {"AvailabilityZone", "elsewhere"}}), "InvalidZone.NotFound");
+  both("an io2 volume without IOPS", Rest("POST", "/v1/volumes", {{"Size", 8}, {"VolumeType", "io2"}}),
+       Aws("ec2", "CreateVolume", {{"Size", 8}, {"VolumeType", "io2"}, {"AvailabilityZone", "locala"}}), "MissingParameter");
+  both("volumes by tag", Rest("GET", "/v1/volumes?filter=tag:Name=data"),
+       Aws("ec2", "DescribeVolumes", {{"Filters", {{{"Name", "tag:Name"}, {"Values", {"data"}}}}}}))
+      ->checks = {{"/Volumes/0/VolumeId", "/Volumes/0/VolumeId", "{vol}"}, {"/Volumes/1", "/Volumes/1", nullptr}};
+  both("one volume", Rest("GET", "/v1/volumes/{vol}"), Aws("ec2", "DescribeVolumes", {{"VolumeIds", {"{vol}"}}}))
+      ->checks = {{"/Volume/Size", "/Volumes/0/Size", 2}};
+  both("an unknown volume", Rest("GET", "/v1/volumes/vol-0123456789abcdef0"),
+       Aws("ec2", "DescribeVolumes", {{"VolumeIds", {"vol-0123456789abcdef0"}}}), "InvalidVolume.NotFound");
+  both("attach the volume", Rest("POST", "/v1/volumes/{vol}/attach", {{"InstanceId", "{i1}"}, {"Device", "/dev/sdf"}}),
+       Aws("ec2", "AttachVolume", {{"VolumeId", "{vol}"}, {"InstanceId", "{i1}"}, {"Device", "/dev/sdf"}}))
+      ->checks = {{"/Volume/Attachments/0/State", "/State", "attached"}, {"/Volume/Attachments/0/Device", "/Device", "/dev/sdf"}};
+  both("attach it again", Rest("POST", "/v1/volumes/{vol}/attach", {{"InstanceId", "{i1}"}, {"Device", "/dev/sdg"}}),
+       Aws("ec2", "AttachVolume", {{"VolumeId", "{vol}"}, {"InstanceId", "{i1}"}, {"Device", "/dev/sdg"}}), "VolumeInUse");
+  both("delete an attached volume", Rest("DELETE", "/v1/volumes/{vol}"), Aws("ec2", "DeleteVolume", {{"VolumeId", "{vol}"}}),
+       "VolumeInUse");
+  both("volumes of the instance", Rest("GET", "/v1/volumes?filter=attachment.instance-id={i1}"),
+       Aws("ec2", "DescribeVolumes", {{"Filters", {{{"Name", "attachment.instance-id"}, {"Values", {"{i1}"}}}}}}))
+      ->checks = {{"/Volumes/0/State", "/Volumes/0/State", "in-use"}};
+  both("detach from another instance", Rest("POST", "/v1/volumes/{vol}/detach", {{"InstanceId", "i-0123456789abcdef0"}}),
+       Aws("ec2", "DetachVolume", {{"VolumeId", "{vol}"}, {"InstanceId", "i-0123456789abcdef0"}}), "InvalidAttachment.NotFound");
+  both("detach", Rest("POST", "/v1/volumes/{vol}/detach", json::object()), Aws("ec2", "DetachVolume", {{"VolumeId", "{vol}"}}))
+      ->checks = {{"/Volume/Attachments/0/State", "/State", "detached"}};
+  both("detach a detached volume", Rest("POST", "/v1/volumes/{vol}/detach", json::object()),
+       Aws("ec2", "DetachVolume", {{"VolumeId", "{vol}"}}), "IncorrectState");
+  both("grow a volume", Rest("PATCH", "/v1/volumes/{vol}", {{"Size", 4}}),
+       Aws("ec2", "ModifyVolume", {{"VolumeId", "{vol}"}, {"Size", 4}}))
+      ->checks = {{"/VolumeModification/TargetSize", "/VolumeModification/TargetSize", 4},
+                  {"/VolumeModification/OriginalSize", "/VolumeModification/OriginalSize", 2}};
+  both("shrink a volume", Rest("PATCH", "/v1/volumes/{vol}", {{"Size", 3}}),
+       Aws("ec2", "ModifyVolume", {{"VolumeId", "{vol}"}, {"Size", 3}}), "InvalidParameterValue");
+  both("volume modifications", Rest("GET", "/v1/volumes/modifications"),
+       Aws("ec2", "DescribeVolumesModifications", {{"VolumeIds", {"{vol}"}}}))
+      ->checks = {{"/VolumesModifications/0/TargetSize", "/VolumesModifications/0/TargetSize", 4}};
+  both("tag a volume", Rest("POST", "/v1/volumes/{vol}/tags", {{"Tags", {{{"Key", "env"}, {"Value", "prod"}}}}}),
+       Aws("ec2", "CreateTags", {{"Resources", {"{vol}"}}, {"Tags", {{{"Key", "env"}, {"Value", "prod"}}}}}));
+  both("untag a volume", Rest("DELETE", "/v1/volumes/{vol}/tags?key=env"),
+       Aws("ec2", "DeleteTags", {{"Resources", {"{vol}"}}, {"Tags", {{{"Key", "env"}}}}}));
+  both("delete the volume", Rest("DELETE", "/v1/volumes/{vol}"), Aws("ec2", "DeleteVolume", {{"VolumeId", "{vol}"}}));
+  both("…and it is gone", Rest("GET", "/v1/volumes/{vol}"), Aws("ec2", "DescribeVolumes", {{"VolumeIds", {"{vol}"}}}),
+       "InvalidVolume.NotFound");
+
   // Last: terminate the first instance.
   both("terminate", Rest("POST", "/v1/instances/{i1}/terminate", json::object()),
        Aws("ec2", "TerminateInstances", {{"InstanceIds", {"{i1}"}}}));
@@ -803,7 +869,10 @@ TEST(FrontEndScenarioTest, CoversEveryOperationBothFrontEndsOffer) {
       "POST /v1/alarms", "POST /v1/alarms/delete", "DELETE /v1/alarms/[^/]+", "POST /v1/alarms/[^/]+/state",
       "GET /v1/alarms", "GET /v1/alarms/[^/]+", "GET /v1/alarms/[^/]+/history", "GET /v1/alarm-history", "POST /v1/certificates", "GET /v1/certificates",
       "GET /v1/certificates/.+", "DELETE /v1/certificates/.+", "GET /v1/listener-certificates",
-      "POST /v1/listener-certificates(/remove)?"};
+      "POST /v1/listener-certificates(/remove)?",
+      "POST /v1/volumes", "GET /v1/volumes", "GET /v1/volumes/[^/]+", "PATCH /v1/volumes/[^/]+",
+      "DELETE /v1/volumes/[^/]+", "POST /v1/volumes/[^/]+/tags", "DELETE /v1/volumes/[^/]+/tags",
+      "POST /v1/volumes/[^/]+/attach", "POST /v1/volumes/[^/]+/detach"};
   for (const auto& route : shared_routes) {
     std::regex re(route);
     bool used = std::any_of(rest_calls.begin(), rest_calls.end(), [&](const std::string& c) { return std::regex_match(c, re); });

@@ -1,0 +1,60 @@
+// VolumeHost: what the volume service needs from the machine that keeps the volumes' data.
+//
+// The service decides what happens to a volume (states, records, validation); a VolumeHost makes it
+// happen on a host. The real one is LocalVolumeHost (local_volume_host.h: a sparse file per volume
+// under the state dir); unit tests use a fake.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "common/status.h"
+
+namespace stratus {
+
+// A volume as mounted in an instance: at /mnt/<device> inside it, with the volume type's I/O limits.
+struct VolumeMount {
+  std::string volume_id;
+  std::string instance_id;
+  std::string device;  // "sdf": the name under /dev the API uses; mounted at /mnt/sdf
+  int64_t iops = 0;           // 0 = no limit
+  int64_t throughput_mib = 0; // MiB/s; 0 = no limit
+};
+
+class VolumeHost {
+ public:
+  virtual ~VolumeHost() = default;
+
+  // Makes the empty backing store of `volume_id`, `size_bytes` long. Succeeds when it already exists with that
+  // size (a create retried after a crash). ResourceExhausted when the host has no room for it.
+  virtual Status Create(const std::string& volume_id, uint64_t size_bytes) = 0;
+
+  // Grows the backing store to `size_bytes` (never shrinks). When `mounted` is given, the volume is mounted in
+  // that running instance and its filesystem grows there too, online. NotFound when it does not exist.
+  virtual Status Grow(const std::string& volume_id, uint64_t size_bytes, const VolumeMount* mounted) = 0;
+
+  // Removes the backing store and its data. Succeeds when it does not exist.
+  virtual Status Remove(const std::string& volume_id) = 0;
+
+  // Mounts the volume inside the running instance `mount.instance_id` at /mnt/<device>, formatting it (ext4)
+  // when it holds no filesystem yet. Unavailable while the volume is still held by an earlier attachment (a
+  // forced detach whose files are still open); NotFound when the instance is not running. On failure
+  // nothing is left mounted.
+  virtual Status Attach(const VolumeMount& mount) = 0;
+
+  // Flushes and unmounts the volume from the instance. Busy (FailedPrecondition, VolumeInUse) when files are
+  // open on it, unless `force`. OK when the instance is not running (its mounts went with it).
+  virtual Status Detach(const VolumeMount& mount, bool force) = 0;
+
+  // Whether the volume is mounted in the instance now (false when the instance is not running).
+  virtual Result<bool> IsMounted(const VolumeMount& mount) = 0;
+
+  // The volumes that have a backing store on this host, for reconciling with the store after a restart.
+  virtual Result<std::set<std::string>> List() = 0;
+};
+
+using VolumeHostPtr = std::unique_ptr<VolumeHost>;
+
+}  // namespace stratus
