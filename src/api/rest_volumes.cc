@@ -48,7 +48,7 @@ Result<json> Modifications(VolumeService* volumes) {
   return json{{"VolumesModifications", out}};
 }
 
-Result<json> Tag(VolumeService* volumes, const httplib::Request& req) {
+Result<json> TagVolume(VolumeService* volumes, const httplib::Request& req) {
   STRATUS_ASSIGN_OR_RETURN(json body, Body(req));
   auto tags = TagsFromJson(body.value("Tags", json::array()));
   if (!tags.ok()) return tags.status().WithErrorCode("InvalidParameterValue");
@@ -56,7 +56,7 @@ Result<json> Tag(VolumeService* volumes, const httplib::Request& req) {
   return json{{"Volume", ToJson(v)}};
 }
 
-Result<json> Untag(VolumeService* volumes, const httplib::Request& req) {
+Result<json> UntagVolume(VolumeService* volumes, const httplib::Request& req) {
   STRATUS_ASSIGN_OR_RETURN(Volume v, volumes->ChangeTags(req.matches[1].str(), {}, QueryValues(req, "key")));
   return json{{"Volume", ToJson(v)}};
 }
@@ -100,8 +100,8 @@ void MountVolumeRoutes(httplib::Server& server, VolumeService* volumes) {
   });
   server.Post(R"(/v1/volumes/([^/]+)/attach)", [volumes](Req req, Res res) { ReplyJson(res, Attach(volumes, req)); });
   server.Post(R"(/v1/volumes/([^/]+)/detach)", [volumes](Req req, Res res) { ReplyJson(res, Detach(volumes, req)); });
-  server.Post(R"(/v1/volumes/([^/]+)/tags)", [volumes](Req req, Res res) { ReplyJson(res, Tag(volumes, req)); });
-  server.Delete(R"(/v1/volumes/([^/]+)/tags)", [volumes](Req req, Res res) { ReplyJson(res, Untag(volumes, req)); });
+  server.Post(R"(/v1/volumes/([^/]+)/tags)", [volumes](Req req, Res res) { ReplyJson(res, TagVolume(volumes, req)); });
+  server.Delete(R"(/v1/volumes/([^/]+)/tags)", [volumes](Req req, Res res) { ReplyJson(res, UntagVolume(volumes, req)); });
 }
 
 }  // namespace stratus

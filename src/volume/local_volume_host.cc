@@ -90,7 +90,11 @@ Status LocalVolumeHost::Grow(const std::string& volume_id, uint64_t size_bytes, 
   for (const auto& dev : LoopDevicesOf(path)) STRATUS_RETURN_IF_ERROR(RefreshLoopCapacity(dev));
   auto pid = instance_pid_(mounted->instance_id);
   if (!pid.ok()) return Status::Ok();  // stopped meanwhile: the filesystem grows at its next mount
-  return GrowFilesystemIn(*pid, MountPoint(*mounted), size_bytes);
+  // The volume has its new size either way; a filesystem that cannot grow now (online resize needs
+  // CAP_SYS_RESOURCE) is grown again at the next mount.
+  Status grown = GrowFilesystemIn(*pid, MountPoint(*mounted), size_bytes);
+  if (!grown.ok()) LogWarn("volume: the filesystem did not grow online", {{"volume", volume_id}, {"error", grown.ToString()}});
+  return Status::Ok();
 }
 
 Status LocalVolumeHost::Attach(const VolumeMount& m) {

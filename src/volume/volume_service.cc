@@ -65,6 +65,12 @@ void ApplyTags(std::vector<Tag>& tags, const std::vector<Tag>& add, const std::v
   }
 }
 
+// The device's name under /dev ("sdf"), or the text itself when it is not a device name.
+std::string ShortName(const std::string& device) {
+  auto name = DeviceShortName(device);
+  return name.ok() ? *name : device;
+}
+
 uint64_t Bytes(int64_t gib) { return static_cast<uint64_t>(gib) * kGiB; }
 
 Status VolumeInUse(const Volume& v) {
@@ -304,8 +310,7 @@ VolumeMount VolumeService::MountOf(const Volume& v) {
   m.volume_id = v.volume_id;
   if (v.attachment) {
     m.instance_id = v.attachment->instance_id;
-    auto name = DeviceShortName(v.attachment->device);
-    m.device = name.ok() ? *name : v.attachment->device;
+    m.device = ShortName(v.attachment->device);
   }
   m.iops = v.iops;
   m.throughput_mib = v.throughput;
@@ -361,7 +366,7 @@ Result<Volume> VolumeService::Attach(const std::string& volume_id, const std::st
     }
     for (const auto& [id, other] : volumes_) {
       if (other.attachment && other.attachment->instance_id == instance_id &&
-          DeviceShortName(other.attachment->device).value_or("") == short_name) {
+          ShortName(other.attachment->device) == short_name) {
         return BadValue("Invalid value '" + device + "' for unixDevice. Attachment point /dev/" + short_name +
                         " is already in use by " + id);
       }
@@ -398,8 +403,8 @@ Result<Volume> VolumeService::Detach(const std::string& volume_id, const std::st
           .WithErrorCode("IncorrectState");
     }
     bool other_instance = !instance_id.empty() && instance_id != v->attachment->instance_id;
-    bool other_device = !device.empty() && DeviceShortName(device).value_or(device) !=
-                                               DeviceShortName(v->attachment->device).value_or("");
+    bool other_device = !device.empty() && ShortName(device) !=
+                                               ShortName(v->attachment->device);
     if (other_instance || other_device) {
       return NotFound("No attachment of volume " + volume_id + (instance_id.empty() ? "" : " to " + instance_id) +
                       (device.empty() ? "" : " at " + device) + " exists")
@@ -487,7 +492,7 @@ std::vector<std::string> VolumeService::DevicesOf(const std::string& instance_id
     std::lock_guard lock(mu_);
     for (const auto& [id, v] : volumes_) {
       if (v.attachment && v.attachment->instance_id == instance_id && v.attachment->state == "attached") {
-        found.emplace_back(v.attachment->attach_time + id, DeviceShortName(v.attachment->device).value_or(""));
+        found.emplace_back(v.attachment->attach_time + id, ShortName(v.attachment->device));
       }
     }
   }

@@ -34,11 +34,11 @@ TEST_F(LocalVolumeHostTest, CreateReservesTheWholeSizeAndGrowReservesMore) {
   EXPECT_EQ(std::filesystem::file_size(path), 8 * mib);
   EXPECT_GE(Allocated(path), 8 * mib);
   ASSERT_TRUE(host.Create("vol-1", 8 * mib).ok()) << "a retried create of the same size";
-  ASSERT_TRUE(host.Grow("vol-1", 12 * mib).ok());
+  ASSERT_TRUE(host.Grow("vol-1", 12 * mib, nullptr).ok());
   EXPECT_EQ(std::filesystem::file_size(path), 12 * mib);
   EXPECT_GE(Allocated(path), 12 * mib);
   EXPECT_EQ(host.Create("vol-1", 4 * mib).code(), Code::kAlreadyExists);
-  EXPECT_EQ(host.Grow("vol-2", mib).code(), Code::kNotFound);
+  EXPECT_EQ(host.Grow("vol-2", mib, nullptr).code(), Code::kNotFound);
   ASSERT_TRUE(host.Create("vol-2", mib).ok());
   EXPECT_EQ(*host.List(), (std::set<std::string>{"vol-1", "vol-2"}));
   ASSERT_TRUE(host.Remove("vol-1").ok());
