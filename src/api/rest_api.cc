@@ -93,6 +93,7 @@ Result<RunRequest> ParseRunRequest(const json& body) {
   STRATUS_RETURN_IF_ERROR(ReadField(body, "InstanceType", r.instance_type));
   STRATUS_RETURN_IF_ERROR(ReadField(body, "Count", r.count));
   STRATUS_RETURN_IF_ERROR(ReadField(body, "SubnetId", r.subnet_id));
+  STRATUS_RETURN_IF_ERROR(ReadField(body, "SecurityGroupIds", r.security_group_ids));
   STRATUS_RETURN_IF_ERROR(ReadField(body, "ClientToken", r.client_token));
   STRATUS_RETURN_IF_ERROR(ReadField(body, "Sysctls", r.sysctls));
   std::string user_data;
@@ -177,10 +178,15 @@ void RestApi::MountInstances(httplib::Server& server) {
     auto body = ParseBody(req);
     if (!body.ok()) return ReplyJson(res, body.status());
     std::string type;
+    std::optional<std::vector<std::string>> groups;
     Status st = ReadField(*body, "InstanceType", type);
+    if (st.ok()) st = ReadField(*body, "SecurityGroupIds", groups);
     if (!st.ok()) return ReplyJson(res, st);
-    if (type.empty()) return ReplyJson(res, InvalidArgument("InstanceType is required").WithErrorCode("MissingParameter"));
-    auto i = s_.instances->ModifyInstanceType(req.matches[1].str(), type);
+    if (type.empty() == !groups.has_value()) {
+      return ReplyJson(res, InvalidArgument("give one of InstanceType and SecurityGroupIds").WithErrorCode("MissingParameter"));
+    }
+    auto i = groups ? s_.instances->ModifySecurityGroups(req.matches[1].str(), *groups)
+                    : s_.instances->ModifyInstanceType(req.matches[1].str(), type);
     if (!i.ok()) return ReplyJson(res, i.status());
     ReplyJson(res, ToJson(*i));
   });

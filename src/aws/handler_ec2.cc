@@ -11,6 +11,7 @@
 #include "image/image_service.h"
 #include "image/image_store.h"
 #include "volume/volume_service.h"
+#include "vpc/vpc_service.h"
 
 namespace stratus::aws {
 
@@ -51,6 +52,14 @@ json InstanceJson(const Instance& i, const AwsServices& s, int launch_index) {
       {"Monitoring", {{"State", "enabled"}}},
       {"Tags", TagList(i.tags)},
   };
+  json groups = json::array();
+  for (const auto& g : i.security_group_ids) {
+    json e = {{"GroupId", g}};
+    auto found = s.vpcs != nullptr ? s.vpcs->FindGroup({g, ""}) : Result<vpc::SecurityGroup>(NotFound(g));
+    if (found.ok()) e["GroupName"] = found->group_name;
+    groups.push_back(std::move(e));
+  }
+  j["SecurityGroups"] = groups;
   bool down = i.state != InstanceState::kPending && i.state != InstanceState::kRunning;
   if (down && !i.state_reason.empty()) {
     std::string code = i.state_reason.find("User initiated") != std::string::npos ? "Client.UserInitiatedShutdown"
@@ -62,6 +71,7 @@ json InstanceJson(const Instance& i, const AwsServices& s, int launch_index) {
                                            {"PrivateIpAddress", i.private_ip},
                                            {"SubnetId", i.subnet_id},
                                            {"VpcId", i.vpc_id},
+                                           {"Groups", groups},
                                            {"Status", "in-use"}}});
   }
   return DropEmpty(std::move(j));
@@ -100,6 +110,7 @@ Result<RunRequest> ParseRun(const json& in) {
   }
   req.tags = TagSpecTags(in, "instance");
   req.subnet_id = Str(in, "SubnetId");
+  req.security_group_ids = StrList(in, "SecurityGroupIds");
   req.client_token = Str(in, "ClientToken");
   if (in.contains("LaunchTemplate")) {
     const json& lt = in["LaunchTemplate"];
@@ -179,10 +190,15 @@ Output DescribeInstances(const AwsServices& s, const json& in, const AwsCallCont
 
 Output ModifyInstanceAttribute(const AwsServices& s, const json& in) {
   std::string id = Str(in, "InstanceId");
+  if (in.contains("Groups")) {
+    AWS_RETURN_IF_ERROR(CheckIds(*s.instances, {id}));
+    AWS_RETURN_IF_ERROR(s.instances->ModifySecurityGroups(id, StrList(in, "Groups")).status());
+    return json::object();
+  }
   std::string type = Str(in.value("InstanceType", json::object()), "Value");
   if (type.empty() && Str(in, "Attribute") == "instanceType") type = Str(in, "Value");
   if (type.empty()) {
-    return AwsError{"UnsupportedOperation", "Stratus can modify only the InstanceType attribute", 400};
+    return AwsError{"UnsupportedOperation", "Stratus can modify only the InstanceType and Groups attributes", 400};
   }
   AWS_RETURN_IF_ERROR(CheckIds(*s.instances, {id}));
   AWS_ASSIGN_OR_RETURN(changed, s.instances->ModifyInstanceType(id, type));

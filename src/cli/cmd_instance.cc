@@ -52,14 +52,17 @@ void AddModify(CLI::App* instance, CliContext& ctx) {
   struct Args {
     std::string id;
     std::string type;
+    std::vector<std::string> groups;
   };
   auto args = std::make_shared<Args>();
-  CLI::App* modify = instance->add_subcommand("modify", "Change a stopped instance's type");
+  CLI::App* modify = instance->add_subcommand("modify", "Change a stopped instance's type, or any instance's security groups");
   modify->add_option("ID", args->id, "instance id")->required();
-  modify->add_option("--type", args->type, "the new instance type")->required();
+  modify->add_option("--type", args->type, "the new instance type (stopped instances)");
+  modify->add_option("--security-group", args->groups, "the instance's security groups from now on (repeatable, 1..5)");
   OnSelected(modify, ctx, [&ctx, args] {
-    return ctx.ActOnEach({ModifyInstanceRequest(args->id, args->type)}, "Instance",
-                         InstanceStateColumns());
+    Result<ApiRequest> req = ModifyInstanceRequest(args->id, args->type, args->groups);
+    if (!req.ok()) return ctx.UsageError(req.status());
+    return ctx.ActOnEach({*req}, "Instance", InstanceStateColumns());
   });
 }
 

@@ -21,6 +21,7 @@ void RegisterRunCommand(CLI::App& root, CliContext& ctx) {
       ->check(KeyValueValidator());
   run->add_option("--sysctl", args->sysctls, "sysctl KEY=VALUE (repeatable)")
       ->check(KeyValueValidator());
+  run->add_option("--security-group", args->security_groups, "security group id (repeatable; default: the VPC's default group)");
   run->add_option("--subnet", args->subnet, "subnet id (default: the default subnet)")
       ->type_name("SUBNET");;
   run->add_flag("--wait", args->wait, "return once every instance is running (or failed)");

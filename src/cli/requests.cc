@@ -132,6 +132,7 @@ Result<ApiRequest> LaunchRequest(const LaunchArgs& args) {
     body["Sysctls"] = std::move(s);
   }
   if (!args.subnet.empty()) body["SubnetId"] = args.subnet;
+  if (!args.security_groups.empty()) body["SecurityGroupIds"] = args.security_groups;
   if (args.wait) body["Wait"] = true;
   return ApiRequest{"POST", "/v1/instances", {}, std::move(body)};
 }
@@ -149,8 +150,13 @@ ApiRequest InstanceActionRequest(const std::string& id, std::string_view action,
   return ApiRequest{"POST", InstancePath(id) + "/" + std::string(action), {}, std::move(body)};
 }
 
-ApiRequest ModifyInstanceRequest(const std::string& id, const std::string& instance_type) {
-  return ApiRequest{"PATCH", InstancePath(id), {}, Json{{"InstanceType", instance_type}}};
+Result<ApiRequest> ModifyInstanceRequest(const std::string& id, const std::string& instance_type,
+                                         const std::vector<std::string>& security_groups) {
+  if (instance_type.empty() == security_groups.empty()) {
+    return InvalidArgument("give one of --type and --security-group");
+  }
+  Json body = instance_type.empty() ? Json{{"SecurityGroupIds", security_groups}} : Json{{"InstanceType", instance_type}};
+  return ApiRequest{"PATCH", InstancePath(id), {}, std::move(body)};
 }
 
 ApiRequest ConsoleRequest(const std::string& id) { return Get(InstancePath(id) + "/console"); }

@@ -54,6 +54,7 @@ struct LaunchArgs {
   std::vector<std::string> tags;      // "KEY=VALUE"
   std::vector<std::string> sysctls;   // "KEY=VALUE"
   std::string subnet;                 // "" = the default subnet
+  std::vector<std::string> security_groups;  // ids; none = the VPC's default group
   bool wait = false;
 };
 
@@ -72,7 +73,9 @@ ApiRequest InstanceActionRequest(const std::string& id, std::string_view action,
                                  bool force);
 
 // PATCH /v1/instances/{id} {"InstanceType": type}.
-ApiRequest ModifyInstanceRequest(const std::string& id, const std::string& instance_type);
+// (The type of a stopped instance, or the security groups of any instance: exactly one of the two.)
+Result<ApiRequest> ModifyInstanceRequest(const std::string& id, const std::string& instance_type,
+                                         const std::vector<std::string>& security_groups = {});
 
 // GET /v1/instances/{id}/console.
 ApiRequest ConsoleRequest(const std::string& id);

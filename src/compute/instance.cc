@@ -43,6 +43,8 @@ const std::string* Instance::FindTag(std::string_view key) const {
 }
 
 json ToJson(const Instance& i) {
+  json groups = json::array();
+  for (const auto& g : i.security_group_ids) groups.push_back({{"GroupId", g}});
   return {
       {"InstanceId", i.instance_id},
       {"ImageId", i.image_id},
@@ -54,6 +56,7 @@ json ToJson(const Instance& i) {
       {"MacAddress", i.mac},
       {"SubnetId", i.subnet_id},
       {"VpcId", i.vpc_id},
+      {"SecurityGroups", groups},
       {"LaunchTime", i.launch_time},
       {"StateTransitionTime", i.state_time},
       {"Host", i.host},
@@ -78,6 +81,7 @@ Result<Instance> InstanceFromStoreJson(const json& j) {
     i.host = j.value("Host", "");
     i.vpc_id = j.value("VpcId", "");
     i.subnet_id = j.value("SubnetId", "");
+    for (const auto& g : j.value("SecurityGroups", json::array())) i.security_group_ids.push_back(g.value("GroupId", ""));
     i.private_ip = j.value("PrivateIpAddress", "");
     i.mac = j.value("MacAddress", "");
     STRATUS_ASSIGN_OR_RETURN(i.state, StateFromName(j.at("State").at("Name").get<std::string>()));

@@ -33,6 +33,7 @@ struct Instance {
   std::string host;          // the stratusd host running it (multi-host later)
   std::string vpc_id;
   std::string subnet_id;
+  std::vector<std::string> security_group_ids;  // 1..5 groups of the instance's VPC
   std::string private_ip;    // kept from launch to terminate, across stop/start
   std::string mac;
   InstanceState state = InstanceState::kPending;

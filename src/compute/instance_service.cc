@@ -39,6 +39,9 @@ bool MatchesFilter(const Instance& i, const InstanceFilter& f) {
   if (f.name == "private-dns-name") return any(i.PrivateDnsName());
   if (f.name == "subnet-id") return any(i.subnet_id);
   if (f.name == "vpc-id") return any(i.vpc_id);
+  if (f.name == "instance.group-id" || f.name == "group-id") {
+    return std::any_of(i.security_group_ids.begin(), i.security_group_ids.end(), any);
+  }
   if (f.name == "tag-key") {
     for (const auto& t : i.tags) {
       if (any(t.key)) return true;
@@ -55,14 +58,15 @@ bool MatchesFilter(const Instance& i, const InstanceFilter& f) {
 Status ValidateFilter(const InstanceFilter& f) {
   static const char* kKnown[] = {"instance-id", "instance-state-name", "state", "instance-state-code", "image-id",
                                  "instance-type", "private-ip-address", "private-dns-name", "subnet-id", "vpc-id",
-                                 "tag-key"};
+                                 "instance.group-id", "group-id", "tag-key"};
   if (f.name.rfind("tag:", 0) == 0 && f.name.size() > 4) return Status::Ok();
   for (const char* k : kKnown) {
     if (f.name == k) return Status::Ok();
   }
   return InvalidArgument("unknown filter " + f.name +
                          "; supported: instance-id, instance-state-name, instance-state-code, image-id, "
-                         "instance-type, private-ip-address, private-dns-name, subnet-id, vpc-id, tag-key, tag:KEY")
+                         "instance-type, private-ip-address, private-dns-name, subnet-id, vpc-id, instance.group-id, tag-key, "
+                         "tag:KEY")
       .WithErrorCode("InvalidParameterValue");
 }
 
@@ -171,6 +175,10 @@ Result<std::vector<Instance>> InstanceService::Run(const RunRequest& request) {
       std::find(options_.subnet_ids.begin(), options_.subnet_ids.end(), req.subnet_id) == options_.subnet_ids.end()) {
     return NotFound("subnet " + req.subnet_id + " does not exist").WithErrorCode("InvalidSubnetID.NotFound");
   }
+  std::vector<std::string> groups = req.security_group_ids;
+  if (options_.resolve_security_groups) {
+    STRATUS_ASSIGN_OR_RETURN(groups, options_.resolve_security_groups(options_.vpc_id, req.security_group_ids));
+  }
   std::vector<Instance> created;
   std::vector<Slot*> slots;
   {
@@ -192,6 +200,7 @@ Result<std::vector<Instance>> InstanceService::Run(const RunRequest& request) {
       i.host = options_.host_name;
       i.vpc_id = options_.vpc_id;
       i.subnet_id = req.subnet_id.empty() ? PickSubnet() : req.subnet_id;
+      i.security_group_ids = groups;
       i.state = InstanceState::kPending;
       i.launch_time = now;
       i.state_time = now;
@@ -324,10 +333,11 @@ Result<Instance> InstanceService::Transition(const std::string& id, const char* 
     updated = slot->record;
     Status st = change(updated);
     if (!st.ok()) return st;
-    if (updated.state == slot->record.state && updated.instance_type == slot->record.instance_type) {
+    if (updated.state == slot->record.state && updated.instance_type == slot->record.instance_type &&
+        updated.security_group_ids == slot->record.security_group_ids) {
       work = nullptr;  // already there: EC2 answers with the current state and does nothing
     } else {
-      updated.state_time = NowIso8601();
+      if (updated.state != slot->record.state) updated.state_time = NowIso8601();
       STRATUS_RETURN_IF_ERROR(Persist(updated));
       slot->record = updated;
     }
@@ -415,6 +425,26 @@ Result<Instance> InstanceService::ModifyInstanceType(const std::string& id, cons
       [&](Instance& i) -> Status {
         if (i.state != InstanceState::kStopped) return IncorrectState(i, "modified (stop it first)");
         i.instance_type = type;
+        return Status::Ok();
+      },
+      nullptr);
+}
+
+Result<Instance> InstanceService::ModifySecurityGroups(const std::string& id, const std::vector<std::string>& group_ids) {
+  if (group_ids.empty()) {
+    return InvalidArgument("give at least one security group").WithErrorCode("MissingParameter");
+  }
+  std::vector<std::string> groups = group_ids;
+  if (options_.resolve_security_groups) {
+    STRATUS_ASSIGN_OR_RETURN(groups, options_.resolve_security_groups(options_.vpc_id, group_ids));
+  }
+  return Transition(
+      id, "modify",
+      [&](Instance& i) -> Status {
+        if (i.state == InstanceState::kTerminated || i.state == InstanceState::kShuttingDown) {
+          return IncorrectState(i, "given other security groups");
+        }
+        i.security_group_ids = groups;
         return Status::Ok();
       },
       nullptr);

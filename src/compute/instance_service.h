@@ -34,6 +34,7 @@ struct RunRequest {
   std::vector<Tag> tags;
   std::map<std::string, std::string> sysctls;
   std::string subnet_id;
+  std::vector<std::string> security_group_ids;  // empty: the VPC's default group
   std::string client_token;
   std::string launch_template;                    // id or name; "" launches without one
   std::string launch_template_version = "$Default";  // "$Default" | "$Latest" | "N"
@@ -55,6 +56,11 @@ struct InstanceServiceOptions {
   // and leaves them empty, from the template's version; NotFound for an unknown template or version. The
   // daemon sets it to scaling::LaunchTemplateService::ApplyTo; unset, such requests are refused.
   std::function<Status(RunRequest& request)> apply_launch_template;
+  // The security groups an instance of `vpc_id` gets for the ids it asked for: the VPC's default group when
+  // none, else the ids checked (InvalidGroup.NotFound, SecurityGroupsPerInterfaceLimitExceeded). The daemon sets
+  // it to vpc::VpcService::ResolveGroups; unset, instances record the ids as given.
+  std::function<Result<std::vector<std::string>>(const std::string& vpc_id, const std::vector<std::string>& ids)>
+      resolve_security_groups;
 };
 
 // One DescribeInstances filter: name ("instance-state-name", "tag:Name", ...) and the values it accepts.
@@ -89,6 +95,9 @@ class InstanceService {
   Result<Instance> Terminate(const std::string& id);
   // Changes the instance type of a stopped instance (IncorrectInstanceState otherwise).
   Result<Instance> ModifyInstanceType(const std::string& id, const std::string& type);
+  // Replaces the security groups of an instance in any state but shutting-down or terminated (EC2 changes them
+  // on a running instance); the ids are checked as at launch.
+  Result<Instance> ModifySecurityGroups(const std::string& id, const std::vector<std::string>& group_ids);
   Result<std::string> ConsoleOutput(const std::string& id) const;
   // Adds or replaces `add`, then removes the keys in `remove`.
   Result<Instance> ChangeTags(const std::string& id, const std::vector<Tag>& add, const std::vector<std::string>& remove);

@@ -321,6 +321,7 @@ Status Daemon::Start() {
   InstanceServiceOptions so;
   so.host_name = o.name;
   so.vpc_id = p.vpc.vpc_id;
+  so.resolve_security_groups = ResolveGroupsWith(p.vpcs.get());
   for (const auto& s : p.vpc.subnets) so.subnet_ids.push_back(s.subnet_id);
   so.max_count = o.max_count;
   so.validate_type = [&types = p.types](const std::string& t) { return types.Find(t).status(); };

@@ -26,15 +26,21 @@ void ConnectCertificates(elb::CertificateService* certificates, elb::LoadBalance
   certificates->SetChangeListener([load_balancers](const std::string&) { load_balancers->CertificatesChanged(); });
 }
 
+std::function<Result<std::vector<std::string>>(const std::string&, const std::vector<std::string>&)> ResolveGroupsWith(
+    const vpc::VpcService* vpcs) {
+  return [vpcs](const std::string& vpc_id, const std::vector<std::string>& ids) { return vpcs->ResolveGroups(vpc_id, ids); };
+}
+
 void ConnectNetworkInUseChecks(vpc::VpcService* vpcs, const InstanceService* instances) {
   vpcs->AddInUseCheck([instances](const std::string& id) -> Status {
-    if (id.rfind("subnet-", 0) != 0) return Status::Ok();
-    auto in_subnet = instances->Describe(
-        {{"subnet-id", {id}}, {"instance-state-name", {"pending", "running", "stopping", "stopped", "shutting-down"}}});
-    if (!in_subnet.ok()) return in_subnet.status();
-    if (in_subnet->empty()) return Status::Ok();
-    return FailedPrecondition("The subnet '" + id + "' has dependencies and cannot be deleted: instance " +
-                              in_subnet->front().instance_id)
+    bool subnet = id.rfind("subnet-", 0) == 0;
+    auto users = instances->Describe({{subnet ? "subnet-id" : "instance.group-id", {id}},
+                                      {"instance-state-name", {"pending", "running", "stopping", "stopped", "shutting-down"}}});
+    if (!users.ok()) return users.status();
+    if (users->empty()) return Status::Ok();
+    return FailedPrecondition(std::string(subnet ? "The subnet '" : "resource ") + id +
+                              (subnet ? "' has dependencies and cannot be deleted" : " has a dependent object") +
+                              ": instance " + users->front().instance_id)
         .WithErrorCode("DependencyViolation");
   });
 }

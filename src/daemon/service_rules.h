@@ -29,7 +29,12 @@ void ConnectInUseChecks(ImageService* images, scaling::LaunchTemplateService* te
 // both services start; both must outlive each other's use.
 void ConnectCertificates(elb::CertificateService* certificates, elb::LoadBalancerService* load_balancers);
 
-// Deleting a subnet that an instance (not terminated) is in is refused with DependencyViolation (docs/network.md).
+// InstanceServiceOptions::resolve_security_groups over `vpcs` (which must outlive the instance service).
+std::function<Result<std::vector<std::string>>(const std::string&, const std::vector<std::string>&)> ResolveGroupsWith(
+    const vpc::VpcService* vpcs);
+
+// Deleting a subnet that an instance (not terminated) is in, or a security group one uses, is refused with
+// DependencyViolation (docs/network.md).
 // `instances` must outlive `vpcs`' users.
 void ConnectNetworkInUseChecks(vpc::VpcService* vpcs, const InstanceService* instances);
 

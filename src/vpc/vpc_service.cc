@@ -15,6 +15,7 @@ namespace {
 constexpr char kVpcs[] = "network/vpcs/";
 constexpr char kSubnets[] = "network/subnets/";
 constexpr char kGroups[] = "network/security-groups/";
+constexpr size_t kGroupsPerInterface = 5;  // AWS's default quota
 
 Status Coded(Status st, const char* code) { return st.WithErrorCode(code); }
 
@@ -343,6 +344,33 @@ Result<SecurityGroup> VpcService::FindGroup(const GroupRef& ref) const {
   SecurityGroup g;
   STRATUS_RETURN_IF_ERROR(GroupRecord(ref, &g).status());
   return g;
+}
+
+Result<std::vector<std::string>> VpcService::ResolveGroups(const std::string& vpc_id,
+                                                          const std::vector<std::string>& ids) const {
+  std::vector<std::string> out;
+  for (const auto& id : ids) {
+    if (std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
+  }
+  if (out.size() > kGroupsPerInterface) {
+    return Coded(ResourceExhausted("an interface has at most " + std::to_string(kGroupsPerInterface) +
+                                   " security groups"),
+                 "SecurityGroupsPerInterfaceLimitExceeded");
+  }
+  for (const auto& id : out) {
+    STRATUS_ASSIGN_OR_RETURN(SecurityGroup g, FindGroup({id, ""}));
+    if (g.vpc_id != vpc_id) {
+      return Coded(InvalidArgument("Security group " + id + " and the instance belong to different networks (" +
+                                   g.vpc_id + ", " + vpc_id + ")"),
+                   "InvalidParameter");
+    }
+  }
+  if (!out.empty()) return out;
+  STRATUS_ASSIGN_OR_RETURN(auto groups, AllGroups());
+  for (const SecurityGroup& g : groups) {
+    if (g.vpc_id == vpc_id && g.IsDefault()) return std::vector<std::string>{g.group_id};
+  }
+  return VpcNotFound(vpc_id);
 }
 
 Result<SecurityGroup> VpcService::CreateSecurityGroup(const GroupRequest& r) {

@@ -99,6 +99,10 @@ class VpcService {
   Result<std::vector<SecurityGroup>> DescribeSecurityGroups(const std::vector<std::string>& ids = {},
                                                             const std::vector<std::string>& names = {}) const;
   Result<SecurityGroup> FindGroup(const GroupRef& ref) const;
+  // The groups an interface in `vpc_id` gets for the ids it asks for: the VPC's default group when none, else
+  // the ids without repeats, each a group of that VPC (InvalidGroup.NotFound, InvalidParameter for another
+  // VPC's), at most 5 (SecurityGroupsPerInterfaceLimitExceeded).
+  Result<std::vector<std::string>> ResolveGroups(const std::string& vpc_id, const std::vector<std::string>& ids) const;
 
   // Adds rules (RulesFromPermissions) to the group, all or none: InvalidPermission.Duplicate when one exists
   // already (or twice in the request), InvalidGroup.NotFound for a referenced group that is not in the group's

@@ -69,6 +69,7 @@ TEST(Requests, LaunchWithEverything) {
   args.tags = {"Name=web", "env=prod"};
   args.sysctls = {"net.core.somaxconn=4096"};
   args.subnet = "subnet-1";
+  args.security_groups = {"sg-1", "sg-2"};
   args.wait = true;
   Result<ApiRequest> req = LaunchRequest(args);
   ASSERT_TRUE(RemoveAll(dir).ok());
@@ -80,6 +81,7 @@ TEST(Requests, LaunchWithEverything) {
                {"Tags", {{{"Key", "Name"}, {"Value", "web"}}, {{"Key", "env"}, {"Value", "prod"}}}},
                {"Sysctls", {{"net.core.somaxconn", "4096"}}},
                {"SubnetId", "subnet-1"},
+               {"SecurityGroupIds", {"sg-1", "sg-2"}},
                {"Wait", true}};
   EXPECT_EQ(*req->body, want);
 }
@@ -135,10 +137,13 @@ TEST(Requests, InstanceActions) {
 }
 
 TEST(Requests, ModifyConsoleTags) {
-  ApiRequest modify = ModifyInstanceRequest("i-1", "t3.large");
+  ApiRequest modify = *ModifyInstanceRequest("i-1", "t3.large");
   EXPECT_EQ(modify.method, "PATCH");
   EXPECT_EQ(modify.path, "/v1/instances/i-1");
   EXPECT_EQ(*modify.body, (Json{{"InstanceType", "t3.large"}}));
+  EXPECT_EQ(*ModifyInstanceRequest("i-1", "", {"sg-1", "sg-2"})->body, (Json{{"SecurityGroupIds", {"sg-1", "sg-2"}}}));
+  EXPECT_FALSE(ModifyInstanceRequest("i-1", "", {}).ok());
+  EXPECT_FALSE(ModifyInstanceRequest("i-1", "t3.large", {"sg-1"}).ok());
 
   EXPECT_EQ(ConsoleRequest("i-1").Target(), "/v1/instances/i-1/console");
 

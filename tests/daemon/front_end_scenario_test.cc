@@ -77,6 +77,7 @@ class World {
     io.subnet_ids = {vpc_.subnets[0].subnet_id};
     io.validate_type = [this](const std::string& t) { return types_.Find(t).status(); };
     io.apply_launch_template = LaunchFromTemplates(templates_.get());
+    io.resolve_security_groups = ResolveGroupsWith(vpcs_.get());
     instances_ = std::make_unique<InstanceService>(store, images, &host_, io);
     (void)instances_->Recover();
 
@@ -402,6 +403,34 @@ std::vector<Step> Scenario() {
   both("delete the other vpc", Rest("DELETE", "/v1/vpcs/{vpc2}"), Aws("ec2", "DeleteVpc", {{"VpcId", "{vpc2}"}}));
   both("a deleted vpc", Rest("GET", "/v1/vpcs/{vpc}"), Aws("ec2", "DescribeVpcs", {{"VpcIds", {"{vpc}"}}}),
        "InvalidVpcID.NotFound");
+  both("the default group", Rest("GET", "/v1/security-groups/default"),
+       Aws("ec2", "DescribeSecurityGroups", {{"GroupNames", {"default"}}}))
+      ->captures = {{"dsg", "/GroupId", "/SecurityGroups/0/GroupId"}};
+  both("instances get the default group", Rest("GET", "/v1/instances/{i1}"), Aws("ec2", "DescribeInstances", {{"InstanceIds", {"{i1}"}}}))
+      ->checks = {{"/SecurityGroups/0/GroupId", "/Reservations/0/Instances/0/SecurityGroups/0/GroupId", "{dsg}"}};
+  both("a group for instances", Rest("POST", "/v1/security-groups", {{"GroupName", "app"}, {"Description", "app tier"}}),
+       Aws("ec2", "CreateSecurityGroup", {{"GroupName", "app"}, {"Description", "app tier"}}))
+      ->captures = {{"app", "/GroupId", "/GroupId"}};
+  both("launch into a group", Rest("POST", "/v1/instances", {{"ImageId", "app"}, {"SecurityGroupIds", {"{app}"}}}),
+       Aws("ec2", "RunInstances", {{"ImageId", "app"}, {"MinCount", 1}, {"MaxCount", 1}, {"SecurityGroupIds", {"{app}"}}}))
+      ->captures = {{"i2", "/Instances/0/InstanceId", "/Instances/0/InstanceId"}};
+  s.back().checks = {{"/Instances/0/SecurityGroups/0/GroupId", "/Instances/0/SecurityGroups/0/GroupId", "{app}"}};
+  both("launch into an unknown group", Rest("POST", "/v1/instances", {{"ImageId", "app"}, {"SecurityGroupIds", {"sg-00000000000000bad"}}}),
+       Aws("ec2", "RunInstances", {{"ImageId", "app"}, {"MinCount", 1}, {"MaxCount", 1}, {"SecurityGroupIds", {"sg-00000000000000bad"}}}),
+       "InvalidGroup.NotFound");
+  both("launch into six groups", Rest("POST", "/v1/instances", {{"ImageId", "app"}, {"SecurityGroupIds", {"{app}", "{dsg}", "sg-1", "sg-2", "sg-3", "sg-4"}}}),
+       Aws("ec2", "RunInstances", {{"ImageId", "app"}, {"MinCount", 1}, {"MaxCount", 1}, {"SecurityGroupIds", {"{app}", "{dsg}", "sg-1", "sg-2", "sg-3", "sg-4"}}}),
+       "SecurityGroupsPerInterfaceLimitExceeded");
+  both("delete a group in use", Rest("DELETE", "/v1/security-groups/{app}"), Aws("ec2", "DeleteSecurityGroup", {{"GroupId", "{app}"}}),
+       "DependencyViolation");
+  both("change the groups of a running instance", Rest("PATCH", "/v1/instances/{i2}", {{"SecurityGroupIds", {"{dsg}"}}}),
+       Aws("ec2", "ModifyInstanceAttribute", {{"InstanceId", "{i2}"}, {"Groups", {"{dsg}"}}}))
+      ->before = [](World& w, Vars& v) { WaitFor(w, v["i2"], InstanceState::kRunning); };
+  both("…which shows them", Rest("GET", "/v1/instances/{i2}"), Aws("ec2", "DescribeInstances", {{"InstanceIds", {"{i2}"}}}))
+      ->checks = {{"/SecurityGroups/0/GroupId", "/Reservations/0/Instances/0/SecurityGroups/0/GroupId", "{dsg}"},
+                  {"/SecurityGroups/1", "/Reservations/0/Instances/0/SecurityGroups/1", nullptr}};
+  both("delete a group no instance uses", Rest("DELETE", "/v1/security-groups/{app}"), Aws("ec2", "DeleteSecurityGroup", {{"GroupId", "{app}"}}));
+  both("terminate", Rest("POST", "/v1/instances/{i2}/terminate", json::object()), Aws("ec2", "TerminateInstances", {{"InstanceIds", {"{i2}"}}}));
 
   // Images.
   both("images", Rest("GET", "/v1/images"), Aws("ec2", "DescribeImages"));

@@ -178,6 +178,36 @@ TEST_F(VpcServiceTest, InUseChecksRefuseDeletes) {
 }
 
 // Every refusal answers AWS's code and leaves the store exactly as it was.
+TEST_F(VpcServiceTest, InterfacesGetOneToFiveGroupsOfTheirVpc) {
+  const std::string vpc = kDefault.vpc_id;
+  auto dflt = svc_->FindGroup({"", "default"});
+  ASSERT_TRUE(dflt.ok());
+  auto none = svc_->ResolveGroups(vpc, {});
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_EQ(*none, std::vector<std::string>{dflt->group_id});  // none named: the VPC's default group
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; i++) {
+    auto g = svc_->CreateSecurityGroup({"g" + std::to_string(i), "d", "", {}});
+    ASSERT_TRUE(g.ok());
+    ids.push_back(g->group_id);
+  }
+  auto five = svc_->ResolveGroups(vpc, {ids[0], ids[1], ids[0], ids[2], ids[3], ids[4]});  // a repeat counts once
+  ASSERT_TRUE(five.ok()) << five.status().ToString();
+  EXPECT_EQ(*five, ids);
+  std::vector<std::string> six = ids;
+  six.push_back(dflt->group_id);
+  EXPECT_EQ(CodeOf(svc_->ResolveGroups(vpc, six)), "SecurityGroupsPerInterfaceLimitExceeded");
+  EXPECT_EQ(CodeOf(svc_->ResolveGroups(vpc, {"sg-00000000000000bad"})), "InvalidGroup.NotFound");
+  auto other = svc_->CreateVpc("10.9.0.0/16", {});
+  ASSERT_TRUE(other.ok());
+  auto theirs = svc_->CreateSecurityGroup({"theirs", "d", other->vpc_id, {}});
+  ASSERT_TRUE(theirs.ok());
+  EXPECT_EQ(CodeOf(svc_->ResolveGroups(vpc, {theirs->group_id})), "InvalidParameter");
+  auto their_default = svc_->ResolveGroups(other->vpc_id, {});
+  ASSERT_TRUE(their_default.ok());
+  EXPECT_NE(their_default->front(), dflt->group_id);
+}
+
 TEST_F(VpcServiceTest, BadInputIsRefusedAndChangesNothing) {
   auto v = svc_->CreateVpc("10.0.0.0/16", {});
   auto s = svc_->CreateSubnet({v->vpc_id, "10.0.0.0/24", "", false, {}});
