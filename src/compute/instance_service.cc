@@ -325,6 +325,7 @@ Result<Instance> InstanceService::Transition(const std::string& id, const char* 
                                              std::function<void(Slot&)> work) {
   Slot* slot;
   Instance updated;
+  bool changed = false;
   {
     std::lock_guard lock(mu_);
     auto it = slots_.find(id);
@@ -340,12 +341,14 @@ Result<Instance> InstanceService::Transition(const std::string& id, const char* 
       if (updated.state != slot->record.state) updated.state_time = NowIso8601();
       STRATUS_RETURN_IF_ERROR(Persist(updated));
       slot->record = updated;
+      changed = true;
     }
   }
   changed_.notify_all();
+  // Listeners hear of every committed change, a state's or not (new security groups reach the firewall here).
+  if (changed) Publish(updated);
   if (work) {
     LogInfo("instance state", {{"instance", id}, {"state", StateName(updated.state)}, {"verb", verb}});
-    Publish(updated);
     work_->Submit([slot, work = std::move(work)] {
       std::lock_guard op(slot->op);
       work(*slot);

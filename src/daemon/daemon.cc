@@ -1,4 +1,5 @@
 #include "daemon/daemon.h"
+#include "daemon/security_groups.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -135,6 +136,7 @@ struct Daemon::Parts {
   InstanceTypeTable types;
   std::unique_ptr<vpc::VpcService> vpcs;  // VPCs, subnets and security groups (docs/network.md)
   std::unique_ptr<net::HostNetwork> network;
+  std::unique_ptr<vpc::SecurityGroupFirewall> firewall;  // security groups in nftables (daemon/security_groups.h)
   std::unique_ptr<InstanceRuntime> runtime;
   std::unique_ptr<LocalInstanceHost> host;
   std::unique_ptr<InstanceService> instances;
@@ -299,11 +301,19 @@ Status Daemon::Start() {
   nc.pool_size = o.netns_pool;
   STRATUS_ASSIGN_OR_RETURN(p.network, net::HostNetwork::Create(nc));
   STRATUS_RETURN_IF_ERROR(p.network->Setup().WithContext("host network"));
+  std::vector<std::string> subnet_cidrs;
+  for (const auto& s : p.vpc.subnets) subnet_cidrs.push_back(s.cidr);
+  p.firewall = MakeFirewall(o.name, subnet_cidrs, p.vpcs.get());
 
   p.runtime = std::make_unique<InstanceRuntime>(MakeRuntimeOptions(o));
   LocalHostOptions ho;
   ho.instances_dir = o.state_dir + "/instances";
   ho.runtime = o.runtime;
+  ho.admit = [fw = p.firewall.get(), vpcs = p.vpcs.get()](const Instance& i) -> Status {
+    STRATUS_ASSIGN_OR_RETURN(auto iface, InterfaceOf(i, vpcs));
+    return fw->SetInterface(iface);
+  };
+  ho.forget = [fw = p.firewall.get()](const std::string& id) { return fw->RemoveInterface(id); };
   STRATUS_RETURN_IF_ERROR(MakeDirs(ho.instances_dir, 0700));
   p.host = std::make_unique<LocalInstanceHost>(p.runtime.get(), p.network.get(), &p.types, ho);
 
@@ -328,7 +338,10 @@ Status Daemon::Start() {
   so.validate_sysctls = ValidateSysctls;
   so.apply_launch_template = LaunchFromTemplates(p.templates.get());
   p.instances = std::make_unique<InstanceService>(p.store.get(), p.images.get(), p.host.get(), so);
+  ConnectFirewall(p.firewall.get(), p.vpcs.get(), p.instances.get());
   STRATUS_RETURN_IF_ERROR(p.instances->Recover());
+  // The table from the store: whatever a crash left between a store write and its nft transaction is healed here.
+  STRATUS_RETURN_IF_ERROR(SyncFirewall(p.firewall.get(), p.vpcs.get(), p.instances.get()).WithContext("security groups"));
   STRATUS_RETURN_IF_ERROR(StartVolumes(p, o));
   ImageServiceOptions imo;
   imo.name = o.name;
@@ -519,6 +532,7 @@ Status Daemon::Uninstall(const DaemonOptions& o) {
       nc.metadata_port = 1;  // required by the config; Teardown does not use it
       auto network = net::HostNetwork::Create(nc);
       keep_first_error(network.ok() ? (*network)->Teardown() : network.status());
+      keep_first_error(vpc::SecurityGroupFirewall::DeleteTable(SecurityGroupTable(o.name)));
     } else {
       keep_first_error(vpc.status());
     }

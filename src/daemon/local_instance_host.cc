@@ -1,6 +1,7 @@
 #include "daemon/local_instance_host.h"
 
 #include "common/files.h"
+#include "common/log.h"
 
 namespace stratus {
 
@@ -28,7 +29,13 @@ Result<NetworkAttachment> LocalInstanceHost::AttachNetwork(const std::string& in
   return NetworkAttachment{existing.ip, existing.mac};
 }
 
-Status LocalInstanceHost::DetachNetwork(const std::string& instance_id) { return network_->Detach(instance_id); }
+Status LocalInstanceHost::DetachNetwork(const std::string& instance_id) {
+  if (options_.forget) {
+    Status st = options_.forget(instance_id);
+    if (!st.ok()) LogError("security groups: interface not removed", {{"instance", instance_id}, {"error", st.ToString()}});
+  }
+  return network_->Detach(instance_id);
+}
 
 Status LocalInstanceHost::Boot(const BootSpec& boot) {
   const Instance& i = boot.instance;
@@ -50,6 +57,8 @@ Status LocalInstanceHost::Boot(const BootSpec& boot) {
   spec.user_data = i.user_data;
   spec.runtime = options_.runtime;
   spec.stop_timeout = options_.stop_timeout;
+  // Not one packet before its security groups are in the kernel: an instance that cannot be filtered does not boot.
+  if (options_.admit) STRATUS_RETURN_IF_ERROR(options_.admit(i).WithContext("security groups"));
   Status st = runtime_->Start(spec);
   if (!st.ok() && st.code() != Code::kAlreadyExists) return st;
   return runtime_->WaitReady(i.instance_id, options_.ready_timeout);

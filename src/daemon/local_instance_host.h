@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 
 #include "compute/instance_host.h"
@@ -18,6 +19,10 @@ struct LocalHostOptions {
   std::chrono::milliseconds stop_timeout{10000};
   std::chrono::milliseconds terminate_timeout{2000};
   std::chrono::milliseconds ready_timeout{30000};
+  // Security groups (daemon/security_groups.h): the instance's interface is filtered before its processes start,
+  // and leaves the filter with its network. Unset: nothing is filtered.
+  std::function<Status(const Instance& instance)> admit;
+  std::function<Status(const std::string& instance_id)> forget;
 };
 
 class LocalInstanceHost : public InstanceHost {

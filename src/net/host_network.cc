@@ -29,6 +29,7 @@ namespace stratus::net {
 namespace {
 
 constexpr const char* kMetadataIp = "169.254.169.254";
+constexpr const char* kBridgeNfCallIptables = "/proc/sys/net/bridge/bridge-nf-call-iptables";
 
 bool ValidName(const std::string& n) {
   return !n.empty() && n.size() <= 10 && std::all_of(n.begin(), n.end(), [](char c) {
@@ -333,6 +334,13 @@ Status HostNetwork::Setup() {
   if (config_.metadata_port == 0) return InvalidArgument("host network setup needs a metadata_port");
   STRATUS_RETURN_IF_ERROR(MakeDirs(IpamRoot(), 0700));
   STRATUS_RETURN_IF_ERROR(WriteProcFile("/proc/sys/net/ipv4/ip_forward", "1"));
+  // Security groups filter at the inet forward hook, which frames between two ports of one bridge reach only
+  // through br_netfilter (as Kubernetes requires it). Never reset: other daemons rely on it too.
+  if (!PathExists(kBridgeNfCallIptables)) {
+    return FailedPrecondition("security groups need br_netfilter (modprobe br_netfilter): " +
+                              std::string(kBridgeNfCallIptables) + " is missing");
+  }
+  STRATUS_RETURN_IF_ERROR(WriteProcFile(kBridgeNfCallIptables, "1"));
   STRATUS_RETURN_IF_ERROR(CheckNoOverlap());
   STRATUS_RETURN_IF_ERROR(SetupBridges());
   StopPool();              // a re-run starts from an empty pool

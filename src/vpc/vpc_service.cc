@@ -87,6 +87,15 @@ void VpcService::AddInUseCheck(InUseCheck check) {
   in_use_.push_back(std::move(check));
 }
 
+void VpcService::AddGroupListener(GroupListener listener) {
+  std::lock_guard<std::mutex> lock(mu_);
+  group_listeners_.push_back(std::move(listener));
+}
+
+void VpcService::Notify(const std::string& group_id, const SecurityGroup* now) const {
+  for (const auto& l : group_listeners_) l(group_id, now);
+}
+
 Status VpcService::CheckInUse(const std::string& resource_id) const {
   for (const auto& check : in_use_) STRATUS_RETURN_IF_ERROR(check(resource_id));
   return Status::Ok();
@@ -182,6 +191,7 @@ Result<Vpc> VpcService::CreateVpc(const std::string& cidr, const std::vector<Tag
   STRATUS_RETURN_IF_ERROR(store_->Commit({PutOp(kVpcs + v.vpc_id, ToJson(v), kMustNotExist),
                                           PutOp(kGroups + g.group_id, ToJson(g), kMustNotExist)})
                               .status());
+  Notify(g.group_id, &g);
   return v;
 }
 
@@ -203,6 +213,7 @@ Status VpcService::DeleteVpc(const std::string& vpc_id) {
   }
   STRATUS_ASSIGN_OR_RETURN(auto groups, AllGroups());
   std::vector<TxnOp> ops = {{TxnOp::Type::kDelete, kVpcs + vpc_id, "", kAnyRevision}};
+  std::vector<std::string> gone;
   for (const SecurityGroup& g : groups) {
     if (g.vpc_id != vpc_id) continue;
     if (!g.IsDefault()) {
@@ -212,8 +223,11 @@ Status VpcService::DeleteVpc(const std::string& vpc_id) {
     }
     STRATUS_RETURN_IF_ERROR(CheckInUse(g.group_id));
     ops.push_back({TxnOp::Type::kDelete, kGroups + g.group_id, "", kAnyRevision});
+    gone.push_back(g.group_id);
   }
-  return store_->Commit(ops).status();
+  STRATUS_RETURN_IF_ERROR(store_->Commit(ops).status());
+  for (const auto& id : gone) Notify(id, nullptr);
+  return Status::Ok();
 }
 
 Result<std::vector<Vpc>> VpcService::DescribeVpcs(const std::vector<std::string>& ids) const {
@@ -411,6 +425,7 @@ Result<SecurityGroup> VpcService::CreateSecurityGroup(const GroupRequest& r) {
   SecurityGroup g{NewId("sg"), r.group_name, r.description, vpc_id, r.tags, {}};
   g.rules.push_back(AllEgress(g.group_id));
   STRATUS_RETURN_IF_ERROR(store_->Put(kGroups + g.group_id, ToJson(g).dump(), kMustNotExist).status());
+  Notify(g.group_id, &g);
   return g;
 }
 
@@ -433,7 +448,9 @@ Status VpcService::DeleteSecurityGroup(const GroupRef& ref) {
     }
   }
   STRATUS_RETURN_IF_ERROR(CheckInUse(g.group_id));
-  return store_->Delete(kv.key, kv.revision);
+  STRATUS_RETURN_IF_ERROR(store_->Delete(kv.key, kv.revision));
+  Notify(g.group_id, nullptr);
+  return Status::Ok();
 }
 
 Result<std::vector<SecurityGroup>> VpcService::DescribeSecurityGroups(const std::vector<std::string>& ids,
@@ -488,6 +505,7 @@ Result<std::vector<Rule>> VpcService::AuthorizeRules(const GroupRef& ref, bool e
   }
   g.rules.insert(g.rules.end(), added.begin(), added.end());
   STRATUS_RETURN_IF_ERROR(store_->Put(kv.key, ToJson(g).dump(), kv.revision).status());
+  Notify(g.group_id, &g);
   return added;
 }
 
@@ -522,6 +540,7 @@ Result<std::vector<Rule>> VpcService::RevokeRules(const GroupRef& ref, bool egre
     }
   }
   STRATUS_RETURN_IF_ERROR(store_->Put(kv.key, ToJson(g).dump(), kv.revision).status());
+  Notify(g.group_id, &g);
   return removed;
 }
 

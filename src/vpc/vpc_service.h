@@ -66,6 +66,12 @@ class VpcService {
   using InUseCheck = std::function<Status(const std::string& resource_id)>;
   void AddInUseCheck(InUseCheck check);
 
+  // Told of every committed change of a security group (created, rules changed: `now` is the group; deleted:
+  // nullptr), under the service's lock, in commit order, before the call that made it returns: the daemon puts
+  // the rules into the kernel there (daemon/security_groups.h), so the answer comes after they apply.
+  using GroupListener = std::function<void(const std::string& group_id, const SecurityGroup* now)>;
+  void AddGroupListener(GroupListener listener);
+
   // ---- VPCs
   // A /16../28 IPv4 block (InvalidVpc.Range), overlapping other VPCs allowed; with its default security group.
   Result<Vpc> CreateVpc(const std::string& cidr, const std::vector<Tag>& tags);
@@ -127,12 +133,14 @@ class VpcService {
   Result<KeyValue> GroupRecord(const GroupRef& ref, SecurityGroup* group) const;
   SecurityGroup DefaultGroupOf(const std::string& vpc_id) const;
   Status CheckInUse(const std::string& resource_id) const;
+  void Notify(const std::string& group_id, const SecurityGroup* now) const;  // with mu_ held
 
   Store* store_;
   VpcLimits limits_;
   std::vector<std::string> zones_;  // set by Init
   mutable std::mutex mu_;           // one change at a time: each checks against what the store holds
   std::vector<InUseCheck> in_use_;  // GUARDED_BY(mu_)
+  std::vector<GroupListener> group_listeners_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace stratus::vpc
