@@ -25,6 +25,10 @@ packages=(
   e2fsprogs
   # volumes: blkid (is a volume formatted yet) and losetup (the tests' leak checks)
   util-linux mount
+  # volumes: mkfs.xfs formats volumes (XFS grows online with CAP_SYS_ADMIN) and the reflink volume pool (snapshots)
+  xfsprogs
+  # bench/volumes: 4 KiB sequential and random I/O inside an instance and on the host
+  fio
 )
 # Debian's nodejs comes without npm (NodeSource's brings its own): only ask for Debian's npm when none is there.
 if ! command -v npm >/dev/null 2>&1; then packages+=(npm); fi

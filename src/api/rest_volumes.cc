@@ -81,6 +81,42 @@ Result<json> Detach(VolumeService* volumes, const httplib::Request& req) {
   return json{{"Volume", ToJson(v)}};
 }
 
+Result<json> CreateSnapshot(VolumeService* volumes, const httplib::Request& req) {
+  STRATUS_ASSIGN_OR_RETURN(json body, Body(req));
+  STRATUS_ASSIGN_OR_RETURN(CreateSnapshotRequest request, CreateSnapshotRequestFromJson(body));
+  STRATUS_ASSIGN_OR_RETURN(Snapshot s, volumes->CreateSnapshot(request));
+  return json{{"Snapshot", ToJson(s)}};
+}
+
+Result<json> CopySnapshot(VolumeService* volumes, const httplib::Request& req) {
+  STRATUS_ASSIGN_OR_RETURN(json body, Body(req));
+  body["SourceSnapshotId"] = req.matches[1].str();
+  STRATUS_ASSIGN_OR_RETURN(CopySnapshotRequest request, CopySnapshotRequestFromJson(body));
+  STRATUS_ASSIGN_OR_RETURN(Snapshot s, volumes->CopySnapshot(request));
+  return json{{"Snapshot", ToJson(s)}};
+}
+
+Result<json> ListSnapshots(VolumeService* volumes, const httplib::Request& req) {
+  STRATUS_ASSIGN_OR_RETURN(auto filters, Filters(req));
+  STRATUS_ASSIGN_OR_RETURN(auto list, volumes->DescribeSnapshots({}, {}, filters));
+  json out = json::array();
+  for (const auto& s : list) out.push_back(ToJson(s));
+  return json{{"Snapshots", out}};
+}
+
+Result<json> TagSnapshot(VolumeService* volumes, const httplib::Request& req) {
+  STRATUS_ASSIGN_OR_RETURN(json body, Body(req));
+  auto tags = TagsFromJson(body.value("Tags", json::array()));
+  if (!tags.ok()) return tags.status().WithErrorCode("InvalidParameterValue");
+  STRATUS_ASSIGN_OR_RETURN(Snapshot s, volumes->ChangeSnapshotTags(req.matches[1].str(), *tags, {}));
+  return json{{"Snapshot", ToJson(s)}};
+}
+
+Result<json> UntagSnapshot(VolumeService* volumes, const httplib::Request& req) {
+  STRATUS_ASSIGN_OR_RETURN(Snapshot s, volumes->ChangeSnapshotTags(req.matches[1].str(), {}, QueryValues(req, "key")));
+  return json{{"Snapshot", ToJson(s)}};
+}
+
 }  // namespace
 
 void MountVolumeRoutes(httplib::Server& server, VolumeService* volumes) {
@@ -102,6 +138,19 @@ void MountVolumeRoutes(httplib::Server& server, VolumeService* volumes) {
   server.Post(R"(/v1/volumes/([^/]+)/detach)", [volumes](Req req, Res res) { ReplyJson(res, Detach(volumes, req)); });
   server.Post(R"(/v1/volumes/([^/]+)/tags)", [volumes](Req req, Res res) { ReplyJson(res, TagVolume(volumes, req)); });
   server.Delete(R"(/v1/volumes/([^/]+)/tags)", [volumes](Req req, Res res) { ReplyJson(res, UntagVolume(volumes, req)); });
+
+  server.Post("/v1/snapshots", [volumes](Req req, Res res) { ReplyJson(res, CreateSnapshot(volumes, req)); });
+  server.Get("/v1/snapshots", [volumes](Req req, Res res) { ReplyJson(res, ListSnapshots(volumes, req)); });
+  server.Get(R"(/v1/snapshots/([^/]+))", [volumes](Req req, Res res) {
+    auto s = volumes->GetSnapshot(req.matches[1].str());
+    ReplyJson(res, s.ok() ? Result<json>(json{{"Snapshot", ToJson(*s)}}) : Result<json>(s.status()));
+  });
+  server.Delete(R"(/v1/snapshots/([^/]+))", [volumes](Req req, Res res) {
+    ReplyStatus(res, volumes->DeleteSnapshot(req.matches[1].str()));
+  });
+  server.Post(R"(/v1/snapshots/([^/]+)/copy)", [volumes](Req req, Res res) { ReplyJson(res, CopySnapshot(volumes, req)); });
+  server.Post(R"(/v1/snapshots/([^/]+)/tags)", [volumes](Req req, Res res) { ReplyJson(res, TagSnapshot(volumes, req)); });
+  server.Delete(R"(/v1/snapshots/([^/]+)/tags)", [volumes](Req req, Res res) { ReplyJson(res, UntagSnapshot(volumes, req)); });
 }
 
 }  // namespace stratus

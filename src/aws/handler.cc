@@ -10,6 +10,7 @@ StratusAwsHandler::StratusAwsHandler(AwsServices services) : s_(std::move(servic
   RegisterEc2Network();
   RegisterEc2Vpc();
   RegisterEc2Volumes();
+  RegisterEc2Snapshots();
   RegisterElbv2();
   RegisterElbv2Targets();
   RegisterAutoScaling();

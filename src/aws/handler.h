@@ -84,6 +84,7 @@ class StratusAwsHandler : public AwsHandler {
   void RegisterEc2Network();
   void RegisterEc2Vpc();
   void RegisterEc2Volumes();
+  void RegisterEc2Snapshots();
   void RegisterElbv2();
   void RegisterElbv2Targets();
   void RegisterAutoScaling();

@@ -213,7 +213,7 @@ Output GetConsoleOutput(const AwsServices& s, const json& in) {
   return json{{"InstanceId", id}, {"Timestamp", NowIso8601()}, {"Output", Base64Encode(text)}};
 }
 
-// Tags of instances (i-), images (ami-) and volumes (vol-): CreateTags / DeleteTags.
+// Tags of instances (i-), images (ami-), volumes (vol-) and snapshots (snap-): CreateTags / DeleteTags.
 Status ChangeResourceTags(const AwsServices& s, const std::string& id, const std::vector<Tag>& add,
                           const std::vector<std::string>& remove) {
   if (id.rfind("i-", 0) == 0 && s.instances != nullptr) {
@@ -222,7 +222,8 @@ Status ChangeResourceTags(const AwsServices& s, const std::string& id, const std
   }
   if (id.rfind("ami-", 0) == 0 && s.image_service != nullptr) return s.image_service->ChangeTags(id, add, remove).status();
   if (id.rfind("vol-", 0) == 0 && s.volumes != nullptr) return s.volumes->ChangeTags(id, add, remove).status();
-  return InvalidArgument("Stratus keeps tags on instances (i-), images (ami-) and volumes (vol-) only; " + id +
+  if (id.rfind("snap-", 0) == 0 && s.volumes != nullptr) return s.volumes->ChangeSnapshotTags(id, add, remove).status();
+  return InvalidArgument("Stratus keeps tags on instances (i-), images (ami-), volumes (vol-) and snapshots (snap-) only; " + id +
                          " is none of them")
       .WithErrorCode("InvalidID");
 }
@@ -237,6 +238,8 @@ Output DeleteTags(const AwsServices& s, const json& in) {
       if (auto im = s.images->Find(id); im.ok()) current = im->tags;
     } else if (id.rfind("vol-", 0) == 0 && s.volumes != nullptr) {
       if (auto v = s.volumes->Get(id); v.ok()) current = v->tags;
+    } else if (id.rfind("snap-", 0) == 0 && s.volumes != nullptr) {
+      if (auto sn = s.volumes->GetSnapshot(id); sn.ok()) current = sn->tags;
     }
     std::vector<std::string> remove;
     for (const auto& t : in.value("Tags", json::array())) {

@@ -19,6 +19,7 @@ constexpr RegisterFn kNouns[] = {
     RegisterInstanceCommands,
     RegisterImageCommands,
     RegisterVolumeCommands,
+    RegisterSnapshotCommands,
     RegisterInstanceTypeCommands,
     RegisterNetworkCommands,
     RegisterLoadBalancerCommands,

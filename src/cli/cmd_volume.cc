@@ -33,13 +33,7 @@ Columns VolumeDetails() {
   c.push_back({"THROUGHPUT", [](const Json& j) { return FieldText(j, "Throughput") + " MiB/s"; }});
   c.push_back({"ENCRYPTED", [](const Json& j) { return FieldText(j, "Encrypted"); }});
   c.push_back({"CREATED", [](const Json& j) { return FieldText(j, "CreateTime"); }});
-  c.push_back({"TAGS", [](const Json& j) {
-                 std::string out;
-                 for (const auto& t : j.value("Tags", Json::array())) {
-                   out += (out.empty() ? "" : ", ") + FieldText(t, "Key") + "=" + FieldText(t, "Value");
-                 }
-                 return out;
-               }});
+  c.push_back({"TAGS", TagsText});
   return c;
 }
 
@@ -51,8 +45,9 @@ void AddPerformanceOptions(CLI::App* sub, VolumeArgs& a) {
 
 void AddCreate(CLI::App* volume, CliContext& ctx) {
   auto args = std::make_shared<VolumeArgs>();
-  CLI::App* create = volume->add_subcommand("create", "Create an empty volume");
-  create->add_option("--size", args->size_gib, "size in GiB")->required();
+  CLI::App* create = volume->add_subcommand("create", "Create a volume, empty or from a snapshot");
+  create->add_option("--size", args->size_gib, "size in GiB (default with --snapshot: the snapshot's)");
+  create->add_option("--snapshot", args->snapshot_id, "snapshot id: the volume starts as a copy of it");
   AddPerformanceOptions(create, *args);
   create->add_option("--zone", args->zone, "availability zone (default: the first subnet's)");
   create->add_flag("--encrypted", args->encrypted, "mark the volume encrypted (recorded; see docs/volumes.md)");

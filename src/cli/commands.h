@@ -41,6 +41,7 @@ void RegisterMetricsCommands(CLI::App& root, CliContext& ctx);
 void RegisterAlarmCommands(CLI::App& root, CliContext& ctx);
 // stratus volume create|list|show|modify|delete|attach|detach|tag|untag
 void RegisterVolumeCommands(CLI::App& root, CliContext& ctx);
+void RegisterSnapshotCommands(CLI::App& root, CliContext& ctx);
 // stratus cost
 void RegisterCostCommand(CLI::App& root, CliContext& ctx);
 // stratus admin backup|restore|df

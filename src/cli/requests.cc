@@ -52,6 +52,7 @@ Result<ApiRequest> ListWithFilters(const std::string& path, const std::vector<st
 }
 
 std::string VolumePath(const std::string& id) { return "/v1/volumes/" + EscapePathSegment(id); }
+std::string SnapshotPath(const std::string& id) { return "/v1/snapshots/" + EscapePathSegment(id); }
 
 bool IsFilterNameChar(char c) {
   return isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == ':';
@@ -232,8 +233,12 @@ Result<ApiRequest> RuleChangeRequest(const RuleArgs& args, bool authorize) {
 // ---- volumes
 
 Result<ApiRequest> CreateVolumeCliRequest(const VolumeArgs& args) {
-  if (args.size_gib <= 0) return InvalidArgument("--size: give the size in GiB (1 or more)");
-  Json body = {{"Size", args.size_gib}, {"Encrypted", args.encrypted}};
+  if (args.snapshot_id.empty() && args.size_gib <= 0) {
+    return InvalidArgument("--size: give the size in GiB (1 or more), or --snapshot");
+  }
+  Json body = {{"Encrypted", args.encrypted}};
+  if (args.size_gib > 0) body["Size"] = args.size_gib;
+  if (!args.snapshot_id.empty()) body["SnapshotId"] = args.snapshot_id;
   if (!args.type.empty()) body["VolumeType"] = args.type;
   if (!args.zone.empty()) body["AvailabilityZone"] = args.zone;
   if (args.iops > 0) body["Iops"] = args.iops;
@@ -275,6 +280,42 @@ ApiRequest AttachVolumeRequest(const std::string& id, const std::string& instanc
 
 ApiRequest DetachVolumeRequest(const std::string& id, bool force) {
   return ApiRequest{"POST", VolumePath(id) + "/detach", {}, Json{{"Force", force}}};
+}
+
+// ---- snapshots
+
+Result<ApiRequest> CreateSnapshotCliRequest(const SnapshotArgs& args) {
+  Json body = {{"VolumeId", args.volume_id}};
+  if (!args.description.empty()) body["Description"] = args.description;
+  STRATUS_ASSIGN_OR_RETURN(std::vector<KeyValue> tags, ParseUniquePairs(args.tags, "--tag"));
+  if (!tags.empty()) body["Tags"] = TagsJson(tags);
+  return ApiRequest{"POST", "/v1/snapshots", {}, std::move(body)};
+}
+
+Result<ApiRequest> CopySnapshotCliRequest(const SnapshotArgs& args) {
+  Json body = Json::object();
+  if (!args.description.empty()) body["Description"] = args.description;
+  STRATUS_ASSIGN_OR_RETURN(std::vector<KeyValue> tags, ParseUniquePairs(args.tags, "--tag"));
+  if (!tags.empty()) body["Tags"] = TagsJson(tags);
+  return ApiRequest{"POST", SnapshotPath(args.volume_id) + "/copy", {}, std::move(body)};
+}
+
+Result<ApiRequest> ListSnapshotsRequest(const std::vector<std::string>& filters) {
+  return ListWithFilters("/v1/snapshots", filters);
+}
+
+ApiRequest ShowSnapshotRequest(const std::string& id) { return Get(SnapshotPath(id)); }
+
+ApiRequest DeleteSnapshotRequest(const std::string& id) {
+  return ApiRequest{"DELETE", SnapshotPath(id), {}, std::nullopt};
+}
+
+Result<ApiRequest> TagSnapshotRequest(const std::string& id, const std::vector<std::string>& tags) {
+  return TagRequest(SnapshotPath(id), tags);
+}
+
+ApiRequest UntagSnapshotRequest(const std::string& id, const std::string& key) {
+  return ApiRequest{"DELETE", SnapshotPath(id) + "/tags", {{"key", key}}, std::nullopt};
 }
 
 }  // namespace stratus::cli

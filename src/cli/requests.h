@@ -137,6 +137,7 @@ struct VolumeArgs {
   std::string zone;              // "" = the default zone
   int64_t iops = 0, throughput = 0;  // 0 = the type's default (create) or unchanged (modify)
   bool encrypted = false;
+  std::string snapshot_id;       // create: the snapshot it starts from ("" = empty)
   std::vector<std::string> tags;  // "KEY=VALUE"
 };
 
@@ -154,5 +155,21 @@ ApiRequest UntagVolumeRequest(const std::string& id, const std::string& key);
 ApiRequest AttachVolumeRequest(const std::string& id, const std::string& instance_id, const std::string& device);
 // POST /v1/volumes/{id}/detach {Force}.
 ApiRequest DetachVolumeRequest(const std::string& id, bool force);
+
+struct SnapshotArgs {
+  std::string volume_id;  // create: the volume; copy: the source snapshot
+  std::string description;
+  std::vector<std::string> tags;  // "KEY=VALUE"
+};
+// POST /v1/snapshots {VolumeId, Description, Tags}.
+Result<ApiRequest> CreateSnapshotCliRequest(const SnapshotArgs& args);
+// POST /v1/snapshots/{id}/copy {Description, Tags}.
+Result<ApiRequest> CopySnapshotCliRequest(const SnapshotArgs& args);
+// GET /v1/snapshots?filter=... (DescribeSnapshots' filter names: volume-id, status, tag:KEY, ...).
+Result<ApiRequest> ListSnapshotsRequest(const std::vector<std::string>& filters);
+ApiRequest ShowSnapshotRequest(const std::string& id);
+ApiRequest DeleteSnapshotRequest(const std::string& id);
+Result<ApiRequest> TagSnapshotRequest(const std::string& id, const std::vector<std::string>& tags);
+ApiRequest UntagSnapshotRequest(const std::string& id, const std::string& key);
 
 }  // namespace stratus::cli

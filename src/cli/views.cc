@@ -32,6 +32,14 @@ std::string FieldText(const Json& j, const char* object, const char* key) {
   return FieldText(j[object], key);
 }
 
+std::string TagsText(const Json& j) {
+  std::string out;
+  for (const auto& t : j.value("Tags", Json::array())) {
+    out += (out.empty() ? "" : ", ") + FieldText(t, "Key") + "=" + FieldText(t, "Value");
+  }
+  return out;
+}
+
 Columns InstanceColumns(Clock::time_point now) {
   return {
       {"ID", Field("/InstanceId")},

@@ -11,6 +11,8 @@ namespace stratus::cli {
 std::string FieldText(const Json& j, const char* key);
 // The text of j[object][key], or "" when either is missing (never indexes a missing member).
 std::string FieldText(const Json& j, const char* object, const char* key);
+// An object's Tags as "KEY=VALUE, KEY=VALUE".
+std::string TagsText(const Json& j);
 
 Columns InstanceColumns(Clock::time_point now);
 // The short table printed after stop/start/reboot/terminate/modify: ID, STATE, TYPE.

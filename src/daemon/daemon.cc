@@ -61,6 +61,7 @@
 #include "scaling/auto_scaling_service.h"
 #include "store/sqlite_store.h"
 #include "volume/local_volume_host.h"
+#include "volume/volume_pool.h"
 #include "volume/volume_service.h"
 #include "stratus_version.h"
 
@@ -140,7 +141,8 @@ struct Daemon::Parts {
   std::unique_ptr<InstanceRuntime> runtime;
   std::unique_ptr<LocalInstanceHost> host;
   std::unique_ptr<InstanceService> instances;
-  std::unique_ptr<LocalVolumeHost> volume_host;  // volumes (docs/volumes.md)
+  std::unique_ptr<VolumePool> volume_pool;        // volumes and snapshots (docs/volumes.md)
+  std::unique_ptr<LocalVolumeHost> volume_host;
   std::unique_ptr<VolumeService> volumes;
   std::unique_ptr<InstanceBuildRuntime> build_runtime;
   std::unique_ptr<ImageService> image_service;
@@ -214,7 +216,7 @@ Status Daemon::StartCloudWatch(Parts& p, const DaemonOptions& o) {
   return Status::Ok();
 }
 
-// Volumes under STATE_DIR/volumes, in the zones of the VPC's subnets (a subnet without one is in REGION + "a",
+// Volumes and snapshots in the volume pool at STATE_DIR/volumes (made by the first volume), in the zones of the VPC's subnets (a subnet without one is in REGION + "a",
 // as the EC2 API shows it).
 Status Daemon::StartVolumes(Parts& p, const DaemonOptions& o) {
   VolumeServiceOptions vo;
@@ -236,7 +238,12 @@ Status Daemon::StartVolumes(Parts& p, const DaemonOptions& o) {
     if (st.status != InstanceStatus::kRunning || st.pid <= 0) return NotFound("instance " + id + " is not running");
     return st.pid;
   };
-  p.volume_host = std::make_unique<LocalVolumeHost>(o.state_dir + "/volumes", instance_pid);
+  vo.region = o.region;
+  vo.owner_id = "000000000000";  // the account the EC2 API shows (as for ELB and Auto Scaling ARNs)
+  p.volume_pool = std::make_unique<VolumePool>(o.state_dir + "/volume-pool.xfs", o.state_dir + "/volumes");
+  STRATUS_RETURN_IF_ERROR(p.volume_pool->Open());
+  p.volume_host = std::make_unique<LocalVolumeHost>(
+      o.state_dir + "/volumes", instance_pid, [pool = p.volume_pool.get()](uint64_t bytes) { return pool->EnsureFree(bytes); });
   p.volumes = std::make_unique<VolumeService>(p.store.get(), p.volume_host.get(), vo);
   STRATUS_RETURN_IF_ERROR(p.volumes->Load());
   // Volumes follow their instance: mounted whenever it (re)starts, released when it is terminated.

@@ -5,6 +5,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <linux/magic.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
@@ -17,11 +18,8 @@
 #include "common/fd.h"
 #include "common/files.h"
 #include "common/subprocess.h"
+#include "volume/xfs.h"
 
-// linux/ext4.h is not a uapi header on every distribution: the online resize ioctl, as the kernel defines it.
-#ifndef EXT4_IOC_RESIZE_FS
-#define EXT4_IOC_RESIZE_FS _IOW('f', 16, uint64_t)
-#endif
 
 namespace stratus {
 
@@ -87,13 +85,8 @@ Result<std::string> EnsureFilesystem(const std::string& device) {
   while (!type.empty() && (type.back() == '\n' || type.back() == ' ')) type.pop_back();
   if (probe.exit_code == 0 && !type.empty()) return type;
   if (probe.exit_code != 2) return Internal("blkid " + device + " failed: " + probe.err);
-  // No reserved blocks (the whole size is the user's, as on a volume they format themselves); no discard (it
-  // would punch holes into the file's reserved space); lazy init keeps a first attach quick.
-  STRATUS_RETURN_IF_ERROR(
-      RunChecked({"mkfs.ext4", "-q", "-F", "-m", "0", "-E", "nodiscard,lazy_itable_init=1,lazy_journal_init=1", device},
-                 quiet)
-          .status());
-  return std::string("ext4");
+  STRATUS_RETURN_IF_ERROR(MakeXfs(device));
+  return std::string("xfs");
 }
 
 Status MountInto(int pid, const std::string& device, const std::string& fstype, const std::string& target) {
@@ -103,6 +96,11 @@ Status MountInto(int pid, const std::string& device, const std::string& fstype, 
     if (!fs.valid()) return Internal(Errno("fsopen " + fstype));
     if (fsconfig(fs.get(), FSCONFIG_SET_STRING, "source", device.c_str(), 0) != 0) {
       return Internal(Errno("fsconfig source " + device));
+    }
+    // A volume made from a snapshot carries its source's filesystem UUID; XFS refuses a second mount of a UUID
+    // unless told that is expected (the source may be mounted in another instance).
+    if (fstype == "xfs" && fsconfig(fs.get(), FSCONFIG_SET_FLAG, "nouuid", nullptr, 0) != 0) {
+      return Internal(Errno("fsconfig nouuid " + device));
     }
     if (fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) {
       return Internal(Errno("mount the " + fstype + " filesystem on " + device));
@@ -150,9 +148,8 @@ Status GrowFilesystemIn(int pid, const std::string& target, uint64_t size_bytes)
     if (!dir.valid()) return Internal(Errno("open " + target + " in the instance"));
     struct statfs fs {};
     if (fstatfs(dir.get(), &fs) != 0) return Internal(Errno("statfs " + target));
-    uint64_t blocks = size_bytes / static_cast<uint64_t>(fs.f_bsize);
-    if (ioctl(dir.get(), EXT4_IOC_RESIZE_FS, &blocks) != 0) return Internal(Errno("grow the filesystem at " + target));
-    return Status::Ok();
+    if (fs.f_type != XFS_SUPER_MAGIC) return FailedPrecondition(target + " is not XFS: Stratus grows XFS volumes only");
+    return GrowXfs(dir.get(), size_bytes, target);
   });
 }
 

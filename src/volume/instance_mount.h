@@ -14,8 +14,8 @@
 
 namespace stratus {
 
-// The filesystem type on `device` ("ext4", "xfs"...); when it holds none (a new, empty volume), formats it as
-// ext4 first and returns "ext4".
+// The filesystem type on `device` ("xfs", or whatever a user made); when it holds none (a new, empty volume),
+// formats it as XFS first (xfs.h says why XFS) and returns "xfs".
 Result<std::string> EnsureFilesystem(const std::string& device);
 
 // Mounts the `fstype` filesystem on block device `device` at `target` (an absolute path such as "/mnt/sdf",
@@ -28,7 +28,7 @@ Status MountInto(int pid, const std::string& device, const std::string& fstype, 
 // without it FailedPrecondition (VolumeInUse... busy) and nothing changes. OK when nothing is mounted there.
 Status UnmountFrom(int pid, const std::string& target, bool force);
 
-// Grows the ext4 filesystem mounted at `target` in `pid`'s namespace to `size_bytes` (its device must
+// Grows the XFS filesystem mounted at `target` in `pid`'s namespace to `size_bytes` (its device must
 // already have that size), online.
 Status GrowFilesystemIn(int pid, const std::string& target, uint64_t size_bytes);
 

@@ -38,10 +38,12 @@ VolumeState StateFromName(const std::string& name) {
   return VolumeState::kError;
 }
 
-Result<std::vector<Tag>> TagsOfRequest(const json& j) {
+}  // namespace
+
+Result<std::vector<Tag>> TagsOfRequest(const json& j, const std::string& resource_type) {
   std::vector<Tag> out;
   for (const auto& spec : j.value("TagSpecifications", json::array())) {
-    if (!spec.is_object() || spec.value("ResourceType", "volume") != "volume") continue;
+    if (!spec.is_object() || spec.value("ResourceType", resource_type) != resource_type) continue;
     auto tags = TagsFromJson(spec.value("Tags", json::array()));
     if (!tags.ok()) return tags.status().WithErrorCode(kBadValue);
     out.insert(out.end(), tags->begin(), tags->end());
@@ -54,7 +56,19 @@ Result<std::vector<Tag>> TagsOfRequest(const json& j) {
   return out;
 }
 
-}  // namespace
+void ApplyTagChange(std::vector<Tag>& tags, const std::vector<Tag>& add, const std::vector<std::string>& remove) {
+  for (const auto& t : add) {
+    auto it = std::find_if(tags.begin(), tags.end(), [&](const Tag& x) { return x.key == t.key; });
+    if (it != tags.end()) {
+      it->value = t.value;
+    } else {
+      tags.push_back(t);
+    }
+  }
+  for (const auto& key : remove) {
+    tags.erase(std::remove_if(tags.begin(), tags.end(), [&](const Tag& x) { return x.key == key; }), tags.end());
+  }
+}
 
 const char* VolumeStateName(VolumeState state) {
   switch (state) {
@@ -217,7 +231,7 @@ Result<CreateVolumeRequest> CreateVolumeRequestFromJson(const json& j) {
   STRATUS_RETURN_IF_ERROR(ReadJsonField(j, "Encrypted", r.encrypted, kBadValue));
   STRATUS_RETURN_IF_ERROR(ReadJsonField(j, "SnapshotId", r.snapshot_id, kBadValue));
   STRATUS_RETURN_IF_ERROR(ReadJsonField(j, "ClientToken", r.client_token, kBadValue));
-  STRATUS_ASSIGN_OR_RETURN(r.tags, TagsOfRequest(j));
+  STRATUS_ASSIGN_OR_RETURN(r.tags, TagsOfRequest(j, "volume"));
   return r;
 }
 

@@ -107,6 +107,12 @@ Result<CreateVolumeRequest> CreateVolumeRequestFromJson(const nlohmann::json& j)
 // Parses a modify request (Size, VolumeType, Iops, Throughput).
 Result<ModifyVolumeRequest> ModifyVolumeRequestFromJson(const nlohmann::json& j);
 
+// The tags of a create request: TagSpecifications with ResourceType `resource_type` ("volume", "snapshot"), or Tags.
+Result<std::vector<Tag>> TagsOfRequest(const nlohmann::json& j, const std::string& resource_type);
+
+// Adds or replaces `add` (by key) in `tags`, then removes the `remove` keys.
+void ApplyTagChange(std::vector<Tag>& tags, const std::vector<Tag>& add, const std::vector<std::string>& remove);
+
 // "/dev/sdf" and "/dev/xvdf" (and "sdf", "xvdf") name a data volume's device; returns the name under /dev
 // ("sdf", "xvdf") or InvalidParameterValue. Root device names (sda, xvda) are refused.
 Result<std::string> DeviceShortName(const std::string& device);

@@ -51,20 +51,6 @@ Result<bool> Matches(const Volume& v, const VolumeFilter& f) {
   return BadValue("The filter '" + f.name + "' is invalid");
 }
 
-void ApplyTags(std::vector<Tag>& tags, const std::vector<Tag>& add, const std::vector<std::string>& remove) {
-  for (const auto& t : add) {
-    auto it = std::find_if(tags.begin(), tags.end(), [&](const Tag& x) { return x.key == t.key; });
-    if (it != tags.end()) {
-      it->value = t.value;
-    } else {
-      tags.push_back(t);
-    }
-  }
-  for (const auto& key : remove) {
-    tags.erase(std::remove_if(tags.begin(), tags.end(), [&](const Tag& x) { return x.key == key; }), tags.end());
-  }
-}
-
 // The device's name under /dev ("sdf"), or the text itself when it is not a device name.
 std::string ShortName(const std::string& device) {
   auto name = DeviceShortName(device);
@@ -121,6 +107,7 @@ Status VolumeService::Load() {
   STRATUS_ASSIGN_OR_RETURN(auto records, store_->List(kPrefix));
   STRATUS_ASSIGN_OR_RETURN(auto on_host, host_->List());
   std::lock_guard lock(mu_);
+  STRATUS_RETURN_IF_ERROR(LoadSnapshots());
   for (const auto& kv : records) {
     json j = json::parse(kv.value, nullptr, /*allow_exceptions=*/false);
     auto v = VolumeFromStoreJson(j);
@@ -169,27 +156,42 @@ Result<Volume> VolumeService::Create(const CreateVolumeRequest& request) {
   } else if (!AnyOf(options_.zones, v.availability_zone)) {
     return InvalidArgument("The zone '" + v.availability_zone + "' does not exist.").WithErrorCode("InvalidZone.NotFound");
   }
-  if (!request.snapshot_id.empty()) {
-    return NotFound("The snapshot '" + request.snapshot_id + "' does not exist.").WithErrorCode("InvalidSnapshot.NotFound");
-  }
-  if (request.size_gib == 0) {
+  if (request.size_gib == 0 && request.snapshot_id.empty()) {
     return InvalidArgument("The request must contain the parameter size or snapshotId").WithErrorCode("MissingParameter");
   }
   v.size_gib = request.size_gib;
-  STRATUS_ASSIGN_OR_RETURN(VolumePerformance perf,
-                           ResolvePerformance(v.volume_type, v.size_gib, request.iops, request.throughput));
-  v.iops = perf.iops;
-  v.throughput = perf.throughput;
   v.encrypted = request.encrypted;
   v.client_token = request.client_token;
   v.tags = request.tags;
 
   std::lock_guard lock(mu_);
+  if (!request.snapshot_id.empty()) {
+    // From a snapshot: its size unless a larger one is asked for; encrypted when it is.
+    auto it = snapshots_.find(request.snapshot_id);
+    if (it == snapshots_.end()) return SnapshotNotFound({request.snapshot_id});
+    const Snapshot& snap = it->second;
+    if (snap.state != SnapshotState::kCompleted) {
+      return FailedPrecondition("Snapshot " + snap.snapshot_id + " is " + SnapshotStateName(snap.state))
+          .WithErrorCode("IncorrectState");
+    }
+    if (v.size_gib == 0) v.size_gib = snap.volume_size;
+    if (v.size_gib < snap.volume_size) {
+      return BadValue("Volume of " + std::to_string(v.size_gib) + "GiB is smaller than snapshot '" + snap.snapshot_id +
+                      "', expect size >= " + std::to_string(snap.volume_size) + "GiB");
+    }
+    v.snapshot_id = snap.snapshot_id;
+    v.encrypted = v.encrypted || snap.encrypted;
+  }
+  STRATUS_ASSIGN_OR_RETURN(VolumePerformance perf,
+                           ResolvePerformance(v.volume_type, v.size_gib, request.iops, request.throughput));
+  v.iops = perf.iops;
+  v.throughput = perf.throughput;
   if (!v.client_token.empty()) {
     for (const auto& [id, existing] : volumes_) {
       if (existing.client_token != v.client_token) continue;
       bool same = existing.size_gib == v.size_gib && existing.volume_type == v.volume_type &&
-                  existing.availability_zone == v.availability_zone && existing.encrypted == v.encrypted;
+                  existing.availability_zone == v.availability_zone && existing.encrypted == v.encrypted &&
+                  existing.snapshot_id == v.snapshot_id;
       if (!same) {
         return InvalidArgument("Client token " + v.client_token + " was used for a different CreateVolume request")
             .WithErrorCode("IdempotentParameterMismatch");
@@ -204,7 +206,8 @@ Result<Volume> VolumeService::Create(const CreateVolumeRequest& request) {
   // unowned file that holds data.
   STRATUS_RETURN_IF_ERROR(Persist(v));
   volumes_[v.volume_id] = v;
-  Status made = host_->Create(v.volume_id, Bytes(v.size_gib));
+  Status made = v.snapshot_id.empty() ? host_->Create(v.volume_id, Bytes(v.size_gib))
+                                      : host_->CreateFromSnapshot(v.volume_id, v.snapshot_id, Bytes(v.size_gib));
   if (!made.ok()) {
     (void)host_->Remove(v.volume_id);
     Status forgotten = Forget(v.volume_id);
@@ -516,7 +519,7 @@ Result<Volume> VolumeService::ChangeTags(const std::string& volume_id, const std
   std::lock_guard lock(mu_);
   STRATUS_ASSIGN_OR_RETURN(Volume * found, MustFindLocked(volume_id));
   Volume v = *found;
-  ApplyTags(v.tags, add, remove);
+  ApplyTagChange(v.tags, add, remove);
   STRATUS_RETURN_IF_ERROR(Persist(v));
   *found = v;
   return v;

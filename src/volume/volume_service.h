@@ -15,6 +15,7 @@
 
 #include "common/status.h"
 #include "store/store.h"
+#include "volume/snapshot.h"
 #include "volume/volume.h"
 #include "volume/volume_host.h"
 
@@ -31,6 +32,8 @@ struct VolumeServiceOptions {
   std::vector<std::string> zones;  // the availability zones volumes may be created in; the first is the default
   // Looks an instance up; NotFound (InvalidInstanceID.NotFound) when there is none. Unset, attaching is refused.
   std::function<Result<VolumeInstance>(const std::string& instance_id)> find_instance;
+  std::string region;    // CopySnapshot's SourceRegion must be this one when given ("" = not checked)
+  std::string owner_id;  // the account that owns the snapshots (EC2's OwnerId)
 };
 
 // A DescribeVolumes filter: EC2's name and the values of which one must match.
@@ -47,13 +50,13 @@ class VolumeService {
   VolumeService(Store* store, VolumeHost* host, VolumeServiceOptions options);
 
   // Loads the records and settles the ones a crash left between states: a volume still `creating` becomes
-  // available when its backing store exists and is removed otherwise; a `deleting` one is removed. Backing
-  // stores that no record owns are removed.
+  // available when its backing store exists and is removed otherwise; a `deleting` one is removed; a `pending`
+  // snapshot is kept (completed) when its data is whole and forgotten otherwise. Data no record owns is removed.
   Status Load();
 
-  // Creates an empty volume. InvalidParameterValue (and EC2's other codes) for a bad size, type or
-  // performance setting; InvalidZone.NotFound for an unknown zone; InvalidSnapshot.NotFound for a snapshot
-  // id. A ClientToken already used returns that call's volume (IdempotentParameterMismatch when the request
+  // Creates a volume, empty or from a completed snapshot (a copy of it at once: nothing loads later; its size
+  // by default, at least its size when given). InvalidParameterValue (and EC2's other codes) for a bad size,
+  // type or performance setting; InvalidZone.NotFound for an unknown zone; InvalidSnapshot.NotFound. A ClientToken already used returns that call's volume (IdempotentParameterMismatch when the request
   // differs). Nothing is recorded when the host cannot make the backing store.
   Result<Volume> Create(const CreateVolumeRequest& request);
 
@@ -105,6 +108,26 @@ class VolumeService {
   Result<Volume> ChangeTags(const std::string& volume_id, const std::vector<Tag>& add,
                             const std::vector<std::string>& remove);
 
+  // Snapshots a volume (available or in use) in milliseconds: a crash-consistent copy of what its block device
+  // holds now. MissingParameter, InvalidVolume.NotFound, IncorrectState while it is created or deleted;
+  // InsufficientVolumeCapacity when the host has no room for the copy-on-write reserve. A failure records
+  // nothing.
+  Result<Snapshot> CreateSnapshot(const CreateSnapshotRequest& request);
+  // Copies a completed snapshot within this region. InvalidSnapshot.NotFound; InvalidParameterValue for
+  // another SourceRegion.
+  Result<Snapshot> CopySnapshot(const CopySnapshotRequest& request);
+  // Deletes a snapshot. Volumes made from it keep all their data. InvalidSnapshot.NotFound.
+  Status DeleteSnapshot(const std::string& snapshot_id);
+  // The snapshots with `ids` (all when empty) owned by `owner_ids` ("self" or this account; all when empty) that
+  // match every filter (snapshot-id, volume-id, status, volume-size, description, owner-id, encrypted,
+  // start-time, progress, tag:KEY, tag-key).
+  Result<std::vector<Snapshot>> DescribeSnapshots(const std::vector<std::string>& ids,
+                                                  const std::vector<std::string>& owner_ids,
+                                                  const std::vector<VolumeFilter>& filters) const;
+  Result<Snapshot> GetSnapshot(const std::string& snapshot_id) const;
+  Result<Snapshot> ChangeSnapshotTags(const std::string& snapshot_id, const std::vector<Tag>& add,
+                                      const std::vector<std::string>& remove);
+
  private:
   const Volume* FindLocked(const std::string& id) const;  // requires mu_
   Status Persist(const Volume& v);                         // requires mu_
@@ -117,15 +140,23 @@ class VolumeService {
   Status SetAttachment(Volume& v, const std::string& state);
   // Load(): settles attachments a crash left attaching or detaching, from what the host has mounted.
   Status SettleAttachment(Volume& v);
+  // Snapshots (volume_snapshots.cc); all require mu_.
+  Status LoadSnapshots();
+  Status PersistSnapshot(const Snapshot& s);
+  Status ForgetSnapshot(const std::string& id);
+  Result<Snapshot> MakeSnapshotLocked(Snapshot s, const std::function<Status(const std::string& snapshot_id)>& make);
 
   Store* store_;
   VolumeHost* host_;
   VolumeServiceOptions options_;
   mutable std::mutex mu_;
   std::map<std::string, Volume> volumes_;  // by id; GUARDED_BY(mu_)
+  std::map<std::string, Snapshot> snapshots_;  // by id; GUARDED_BY(mu_)
 };
 
 // InvalidVolume.NotFound (or InvalidVolumeID.Malformed for an id that is not vol-...) naming `ids`.
 Status VolumeNotFound(const std::vector<std::string>& ids);
+// InvalidSnapshot.NotFound (or InvalidSnapshotID.Malformed for an id that is not snap-...) naming `ids`.
+Status SnapshotNotFound(const std::vector<std::string>& ids);
 
 }  // namespace stratus

@@ -108,7 +108,7 @@ class World {
     (void)asg_->Load();
     ConnectInUseChecks(image_service_.get(), templates_.get(), asg_.get());
     ConnectNetworkInUseChecks(vpcs_.get(), instances_.get());
-    VolumeServiceOptions vo{{"locala"}, {}};
+    VolumeServiceOptions vo{{"locala"}, {}, "local", "000000000000"};
     vo.find_instance = [this](const std::string& id) -> Result<VolumeInstance> {
       STRATUS_ASSIGN_OR_RETURN(Instance i, instances_->Get(id));
       return VolumeInstance{i.instance_id, StateName(i.state), "locala"};
@@ -772,6 +772,38 @@ std::vector<Step> Scenario() {
        Aws("ec2", "CreateTags", {{"Resources", {"{vol}"}}, {"Tags", {{{"Key", "env"}, {"Value", "prod"}}}}}));
   both("untag a volume", Rest("DELETE", "/v1/volumes/{vol}/tags?key=env"),
        Aws("ec2", "DeleteTags", {{"Resources", {"{vol}"}}, {"Tags", {{{"Key", "env"}}}}}));
+  both("snapshot the volume", Rest("POST", "/v1/snapshots", {{"VolumeId", "{vol}"}, {"Description", "nightly"}}),
+       Aws("ec2", "CreateSnapshot", {{"VolumeId", "{vol}"}, {"Description", "nightly"}}))
+      ->captures = {{"snap", "/Snapshot/SnapshotId", "/SnapshotId"}};
+  s.back().checks = {{"/Snapshot/State", "/State", "completed"}, {"/Snapshot/VolumeSize", "/VolumeSize", 4}};
+  both("snapshot an unknown volume", Rest("POST", "/v1/snapshots", {{"VolumeId", "vol-0123456789abcdef0"}}),
+       Aws("ec2", "CreateSnapshot", {{"VolumeId", "vol-0123456789abcdef0"}}), "InvalidVolume.NotFound");
+  both("snapshots of the volume", Rest("GET", "/v1/snapshots?filter=volume-id={vol}"),
+       Aws("ec2", "DescribeSnapshots", {{"Filters", {{{"Name", "volume-id"}, {"Values", {"{vol}"}}}}}}))
+      ->checks = {{"/Snapshots/0/SnapshotId", "/Snapshots/0/SnapshotId", "{snap}"}, {"/Snapshots/1", "/Snapshots/1", nullptr}};
+  both("one snapshot", Rest("GET", "/v1/snapshots/{snap}"), Aws("ec2", "DescribeSnapshots", {{"SnapshotIds", {"{snap}"}}}))
+      ->checks = {{"/Snapshot/Description", "/Snapshots/0/Description", "nightly"}};
+  both("copy the snapshot", Rest("POST", "/v1/snapshots/{snap}/copy", {{"Description", "copy"}}),
+       Aws("ec2", "CopySnapshot", {{"SourceSnapshotId", "{snap}"}, {"SourceRegion", "local"}, {"Description", "copy"}}))
+      ->captures = {{"snapcopy", "/Snapshot/SnapshotId", "/SnapshotId"}};
+  both("a volume from the snapshot", Rest("POST", "/v1/volumes", {{"SnapshotId", "{snap}"}}),
+       Aws("ec2", "CreateVolume", {{"SnapshotId", "{snap}"}, {"AvailabilityZone", "locala"}}))
+      ->captures = {{"restored", "/Volume/VolumeId", "/VolumeId"}};
+  s.back().checks = {{"/Volume/Size", "/Size", 4}, {"/Volume/SnapshotId", "/SnapshotId", "{snap}"}};
+  both("a volume smaller than its snapshot", Rest("POST", "/v1/volumes", {{"SnapshotId", "{snap}"}, {"Size", 1}}),
+       Aws("ec2", "CreateVolume", {{"SnapshotId", "{snap}"}, {"Size", 1}, {"AvailabilityZone", "locala"}}),
+       "InvalidParameterValue");
+  both("tag a snapshot", Rest("POST", "/v1/snapshots/{snap}/tags", {{"Tags", {{{"Key", "env"}, {"Value", "prod"}}}}}),
+       Aws("ec2", "CreateTags", {{"Resources", {"{snap}"}}, {"Tags", {{{"Key", "env"}, {"Value", "prod"}}}}}));
+  both("untag a snapshot", Rest("DELETE", "/v1/snapshots/{snap}/tags?key=env"),
+       Aws("ec2", "DeleteTags", {{"Resources", {"{snap}"}}, {"Tags", {{{"Key", "env"}}}}}));
+  both("delete the snapshot", Rest("DELETE", "/v1/snapshots/{snap}"), Aws("ec2", "DeleteSnapshot", {{"SnapshotId", "{snap}"}}));
+  both("delete it again", Rest("DELETE", "/v1/snapshots/{snap}"), Aws("ec2", "DeleteSnapshot", {{"SnapshotId", "{snap}"}}),
+       "InvalidSnapshot.NotFound");
+  both("delete the copy", Rest("DELETE", "/v1/snapshots/{snapcopy}"),
+       Aws("ec2", "DeleteSnapshot", {{"SnapshotId", "{snapcopy}"}}));
+  both("delete the restored volume", Rest("DELETE", "/v1/volumes/{restored}"),
+       Aws("ec2", "DeleteVolume", {{"VolumeId", "{restored}"}}));
   both("delete the volume", Rest("DELETE", "/v1/volumes/{vol}"), Aws("ec2", "DeleteVolume", {{"VolumeId", "{vol}"}}));
   both("…and it is gone", Rest("GET", "/v1/volumes/{vol}"), Aws("ec2", "DescribeVolumes", {{"VolumeIds", {"{vol}"}}}),
        "InvalidVolume.NotFound");
@@ -901,7 +933,9 @@ TEST(FrontEndScenarioTest, CoversEveryOperationBothFrontEndsOffer) {
       "POST /v1/listener-certificates(/remove)?",
       "POST /v1/volumes", "GET /v1/volumes", "GET /v1/volumes/[^/]+", "PATCH /v1/volumes/[^/]+",
       "DELETE /v1/volumes/[^/]+", "POST /v1/volumes/[^/]+/tags", "DELETE /v1/volumes/[^/]+/tags",
-      "POST /v1/volumes/[^/]+/attach", "POST /v1/volumes/[^/]+/detach"};
+      "POST /v1/volumes/[^/]+/attach", "POST /v1/volumes/[^/]+/detach",
+      "POST /v1/snapshots", "GET /v1/snapshots", "GET /v1/snapshots/[^/]+", "DELETE /v1/snapshots/[^/]+",
+      "POST /v1/snapshots/[^/]+/copy", "POST /v1/snapshots/[^/]+/tags", "DELETE /v1/snapshots/[^/]+/tags"};
   for (const auto& route : shared_routes) {
     std::regex re(route);
     bool used = std::any_of(rest_calls.begin(), rest_calls.end(), [&](const std::string& c) { return std::regex_match(c, re); });

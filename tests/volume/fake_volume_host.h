@@ -47,7 +47,36 @@ class FakeVolumeHost : public VolumeHost {
     for (const auto& [id, size] : files) ids.insert(id);
     return ids;
   }
+  Status Snapshot(const std::string& volume_id, const std::string& snapshot_id) override {
+    if (fail_snapshot) return ResourceExhausted("no room").WithErrorCode("InsufficientVolumeCapacity");
+    if (!files.count(volume_id)) return NotFound(volume_id);
+    snapshots[snapshot_id] = files[volume_id];
+    return Status::Ok();
+  }
+  Status CopySnapshot(const std::string& from, const std::string& to) override {
+    if (!snapshots.count(from)) return NotFound(from);
+    snapshots[to] = snapshots[from];
+    return Status::Ok();
+  }
+  Status CreateFromSnapshot(const std::string& volume_id, const std::string& snapshot_id, uint64_t size) override {
+    if (!snapshots.count(snapshot_id)) return NotFound(snapshot_id);
+    files[volume_id] = size;
+    restored_from[volume_id] = snapshot_id;
+    return Status::Ok();
+  }
+  Status RemoveSnapshot(const std::string& id) override {
+    snapshots.erase(id);
+    return Status::Ok();
+  }
+  Result<std::set<std::string>> ListSnapshots() override {
+    std::set<std::string> ids;
+    for (const auto& [id, size] : snapshots) ids.insert(id);
+    return ids;
+  }
   std::map<std::string, uint64_t> files;
+  std::map<std::string, uint64_t> snapshots;         // snapshot id -> the size of its data
+  std::map<std::string, std::string> restored_from;  // volume id -> the snapshot it was made from
+  bool fail_snapshot = false;
   std::map<std::string, VolumeMount> mounts;  // by volume: what is mounted in a running instance
   std::set<std::string> busy;                 // volumes whose files are open inside the instance
   std::vector<std::string> grown_mounted;      // volumes grown while mounted

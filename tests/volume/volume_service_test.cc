@@ -32,7 +32,7 @@ class VolumeServiceTest : public ::testing::Test {
     auto opened = OpenSqliteStore((dir_ / "db").string());
     ASSERT_TRUE(opened.ok());
     store_ = std::move(opened).value();
-    VolumeServiceOptions o{{"local-a", "local-b"}, {}};
+    VolumeServiceOptions o{{"local-a", "local-b"}, {}, "local", "000000000000"};
     o.find_instance = [this](const std::string& id) -> Result<VolumeInstance> {
       auto it = instances_.find(id);
       if (it == instances_.end()) {
@@ -354,6 +354,124 @@ TEST_F(VolumeServiceTest, RecoverySettlesInterruptedAttachesAndDetaches) {
   EXPECT_EQ(service_->Get(attaching_mounted.volume_id)->attachment->state, "attached");
   EXPECT_EQ(service_->Get(detaching.volume_id)->state, VolumeState::kAvailable);
   EXPECT_FALSE(host_.mounts.count(detaching.volume_id));
+}
+
+
+TEST_F(VolumeServiceTest, SnapshotsAreTakenCopiedAndDeleted) {
+  Volume v = MustCreate(2);
+  CreateSnapshotRequest r;
+  r.volume_id = v.volume_id;
+  r.description = "before the upgrade";
+  r.tags = {{"team", "db"}};
+  auto s = service_->CreateSnapshot(r);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_TRUE(IsValidId(s->snapshot_id, "snap"));
+  EXPECT_EQ(s->state, SnapshotState::kCompleted);
+  EXPECT_EQ(s->volume_size, 2);
+  EXPECT_EQ(host_.snapshots[s->snapshot_id], 2 * kGiB);
+  auto json = ToJson(*s);
+  EXPECT_EQ(json["State"], "completed");
+  EXPECT_EQ(json["Progress"], "100%");
+  EXPECT_EQ(json["OwnerId"], "000000000000");
+
+  CopySnapshotRequest c;
+  c.source_snapshot_id = s->snapshot_id;
+  auto copy = service_->CopySnapshot(c);
+  ASSERT_TRUE(copy.ok()) << copy.status().ToString();
+  EXPECT_EQ(copy->source_snapshot_id, s->snapshot_id);
+  EXPECT_EQ(host_.snapshots.size(), 2u);
+
+  // Filters and owners.
+  auto by_volume = service_->DescribeSnapshots({}, {"self"}, {{"volume-id", {v.volume_id}}});
+  ASSERT_TRUE(by_volume.ok());
+  ASSERT_EQ(by_volume->size(), 1u);
+  EXPECT_EQ((*by_volume)[0].snapshot_id, s->snapshot_id);
+  EXPECT_EQ(service_->DescribeSnapshots({}, {}, {{"tag:team", {"db"}}})->size(), 1u);
+  EXPECT_TRUE(service_->DescribeSnapshots({}, {"123456789012"}, {})->empty());
+  EXPECT_EQ(service_->DescribeSnapshots({}, {}, {{"nosuch", {"x"}}}).status().error_code(), "InvalidParameterValue");
+
+  // Records survive a restart.
+  Reopen();
+  ASSERT_TRUE(service_->GetSnapshot(s->snapshot_id).ok());
+  ASSERT_TRUE(service_->DeleteSnapshot(s->snapshot_id).ok());
+  EXPECT_FALSE(host_.snapshots.count(s->snapshot_id));
+  EXPECT_EQ(service_->GetSnapshot(s->snapshot_id).status().error_code(), "InvalidSnapshot.NotFound");
+  EXPECT_EQ(service_->DeleteSnapshot(s->snapshot_id).error_code(), "InvalidSnapshot.NotFound");
+  EXPECT_EQ(service_->DeleteSnapshot("snap-nope").error_code(), "InvalidSnapshotID.Malformed");
+  EXPECT_TRUE(service_->GetSnapshot(copy->snapshot_id).ok());  // the copy stands on its own
+}
+
+TEST_F(VolumeServiceTest, RefusedSnapshotsChangeNothing) {
+  CreateSnapshotRequest none;
+  EXPECT_EQ(service_->CreateSnapshot(none).status().error_code(), "MissingParameter");
+  CreateSnapshotRequest unknown;
+  unknown.volume_id = "vol-0123456789abcdef0";
+  EXPECT_EQ(service_->CreateSnapshot(unknown).status().error_code(), "InvalidVolume.NotFound");
+  Volume v = MustCreate(1);
+  host_.fail_snapshot = true;
+  CreateSnapshotRequest r;
+  r.volume_id = v.volume_id;
+  auto s = service_->CreateSnapshot(r);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().error_code(), "InsufficientVolumeCapacity");
+  EXPECT_TRUE(service_->DescribeSnapshots({}, {}, {})->empty());
+  EXPECT_TRUE(store_->List("snapshots/")->empty());
+  EXPECT_TRUE(host_.snapshots.empty());
+  CopySnapshotRequest c;
+  c.source_snapshot_id = "snap-0123456789abcdef0";
+  EXPECT_EQ(service_->CopySnapshot(c).status().error_code(), "InvalidSnapshot.NotFound");
+  c.source_region = "elsewhere-1";
+  EXPECT_EQ(service_->CopySnapshot(c).status().error_code(), "InvalidParameterValue");
+}
+
+TEST_F(VolumeServiceTest, VolumesAreMadeFromSnapshots) {
+  Volume v = MustCreate(2);
+  CreateSnapshotRequest r;
+  r.volume_id = v.volume_id;
+  auto s = service_->CreateSnapshot(r);
+  ASSERT_TRUE(s.ok());
+  CreateVolumeRequest from;
+  from.snapshot_id = s->snapshot_id;
+  auto same = service_->Create(from);  // no size: the snapshot's
+  ASSERT_TRUE(same.ok()) << same.status().ToString();
+  EXPECT_EQ(same->size_gib, 2);
+  EXPECT_EQ(same->snapshot_id, s->snapshot_id);
+  EXPECT_EQ(host_.restored_from[same->volume_id], s->snapshot_id);
+  from.size_gib = 5;
+  auto larger = service_->Create(from);
+  ASSERT_TRUE(larger.ok());
+  EXPECT_EQ(host_.files[larger->volume_id], 5 * kGiB);
+  EXPECT_EQ(service_->Describe({}, {{"snapshot-id", {s->snapshot_id}}})->size(), 2u);
+  from.size_gib = 1;  // smaller than the snapshot
+  auto smaller = service_->Create(from);
+  ASSERT_FALSE(smaller.ok());
+  EXPECT_EQ(smaller.status().error_code(), "InvalidParameterValue");
+  // A snapshot deleted after a restore leaves the restored volumes whole.
+  ASSERT_TRUE(service_->DeleteSnapshot(s->snapshot_id).ok());
+  EXPECT_TRUE(host_.files.count(same->volume_id));
+  EXPECT_EQ(service_->Describe({}, {})->size(), 3u);
+}
+
+TEST_F(VolumeServiceTest, RecoverySettlesInterruptedSnapshots) {
+  Volume v = MustCreate(1);
+  // A pending snapshot whose clone was made (kept), one whose clone was not (forgotten), and data without a record.
+  Snapshot made;
+  made.snapshot_id = "snap-0000000000000000a";
+  made.volume_id = v.volume_id;
+  made.volume_size = 1;
+  Snapshot lost = made;
+  lost.snapshot_id = "snap-0000000000000000b";
+  ASSERT_TRUE(store_->Put("snapshots/" + made.snapshot_id, ToStoreJson(made).dump()).ok());
+  ASSERT_TRUE(store_->Put("snapshots/" + lost.snapshot_id, ToStoreJson(lost).dump()).ok());
+  host_.snapshots[made.snapshot_id] = kGiB;
+  host_.snapshots["snap-0000000000000000c"] = kGiB;
+  Reopen();
+  auto kept = service_->GetSnapshot(made.snapshot_id);
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept->state, SnapshotState::kCompleted);
+  EXPECT_EQ(service_->GetSnapshot(lost.snapshot_id).status().error_code(), "InvalidSnapshot.NotFound");
+  EXPECT_EQ(host_.snapshots.size(), 1u);
+  EXPECT_TRUE(host_.snapshots.count(made.snapshot_id));
 }
 
 }  // namespace
