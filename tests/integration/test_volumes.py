@@ -205,4 +205,8 @@ def test_create_attach_detach_delete_cycles_leave_nothing_behind(stratus):
     assert loop_devices(stratus) == []
     assert "/mnt/sdf" not in inside(stratus, iid, "cat /proc/mounts").stdout
     stratus.action(iid, "terminate")
+    # The kernel destroys a deleted namespace (and the veth in it) asynchronously: allow it a moment.
+    deadline = time.time() + 15
+    while host_leftovers(stratus) and time.time() < deadline:
+        time.sleep(0.2)
     assert host_leftovers(stratus) == []
